@@ -1,0 +1,53 @@
+# berth: `make demo` and `make test` are the whole quick start (Debian 12, as root).
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+APT_PACKAGES := runc conmon crun skopeo busybox-static docker-registry tini catatonit \
+  containernetworking-plugins nftables iptables iproute2 golang-github-containers-common \
+  debootstrap uidmap util-linux procps psmisc curl ca-certificates
+DOCKER ?= $(shell command -v /usr/local/bin/docker || command -v docker)
+TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
+
+.PHONY: setup deps build lint typecheck unit integration acceptance test demo bench clean
+
+# Installs every Debian and npm dependency, then builds. Safe to run again.
+setup: deps build
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if ! [ -x "$(DOCKER)" ]; then \
+	  echo "no docker CLI at /usr/local/bin/docker: installing Debian's docker.io for its client only"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io; \
+	  systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true; \
+	fi
+	@[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+
+build:
+	npx tsc -p .
+
+lint:
+	npx biome check src test
+
+typecheck:
+	npx tsc -p . --noEmit
+
+unit: build
+	node --test --test-concurrency=1 $(TEST_FILES)
+
+acceptance: build
+	test/acceptance.sh
+
+test: setup lint typecheck unit acceptance
+
+demo: setup
+	scripts/demo.sh
+
+bench: setup
+	scripts/bench.sh
+
+clean:
+	rm -rf dist

@@ -1,0 +1,22 @@
+/** The one place where typed errors become HTTP statuses. */
+import { BerthError } from "../util/errors.js";
+
+export function statusOf(err: unknown): number {
+  if (err instanceof BerthError) {
+    switch (err.kind) {
+      case "NotFound":
+        return 404;
+      case "Conflict":
+        return 409;
+      case "InvalidParameter":
+        return 400;
+      case "Forbidden":
+        return 403;
+      case "NotModified":
+        return 304;
+      case "Unavailable":
+        return 503;
+    }
+  }
+  return 500;
+}

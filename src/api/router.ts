@@ -1,0 +1,163 @@
+/**
+ * A small router for the Engine API: routes are (method, path pattern) pairs;
+ * `{name}` matches one segment, `{name*}` matches the rest (image names have
+ * slashes). The /vX.Y prefix is stripped before matching.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { invalid } from "../util/errors.js";
+import { readAll } from "../util/stream.js";
+
+export interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** API version requested by the client (e.g. "1.41"). */
+  version: string;
+  /** Set when the client asked to upgrade the connection (attach, exec start). */
+  upgrade?: { socket: Duplex; head: Buffer };
+}
+
+/**
+ * Takes over the connection for a raw bidirectional stream (attach, exec):
+ * `101 UPGRADED` when the client asked for `Upgrade: tcp`, else a 200 whose
+ * body is the stream. Returns the socket to read stdin from and write to.
+ */
+export function hijack(ctx: Ctx, contentType: string): Duplex {
+  if (ctx.upgrade) {
+    const { socket, head } = ctx.upgrade;
+    (socket as { hijacked?: boolean }).hijacked = true;
+    socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: 1.41\r\n\r\n`,
+    );
+    if (head.length) socket.unshift(head);
+    return socket;
+  }
+  const socket = ctx.req.socket;
+  socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nApi-Version: 1.41\r\n\r\n`);
+  // The HTTP parser must let go of the socket so stdin bytes reach us.
+  (ctx.res as unknown as { detachSocket(s: unknown): void }).detachSocket(socket);
+  return socket;
+}
+
+export type Handler = (ctx: Ctx) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  re: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, pattern: string, handler: Handler): this {
+    const names: string[] = [];
+    const re = pattern.replace(/\{(\w+)(\*?)\}/g, (_m, name: string, rest: string) => {
+      names.push(name);
+      return rest ? "(.+)" : "([^/]+)";
+    });
+    this.routes.push({ method, re: new RegExp(`^${re}$`), names, handler });
+    return this;
+  }
+
+  get(p: string, h: Handler) {
+    return this.add("GET", p, h);
+  }
+  post(p: string, h: Handler) {
+    return this.add("POST", p, h);
+  }
+  put(p: string, h: Handler) {
+    return this.add("PUT", p, h);
+  }
+  delete(p: string, h: Handler) {
+    return this.add("DELETE", p, h);
+  }
+  head(p: string, h: Handler) {
+    return this.add("HEAD", p, h);
+  }
+
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | "method" | undefined {
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const m = r.re.exec(path);
+      if (!m) continue;
+      pathMatched = true;
+      if (r.method !== method && !(method === "HEAD" && r.method === "GET")) continue;
+      const params: Record<string, string> = {};
+      r.names.forEach((n, i) => {
+        params[n] = decodeURIComponent(m[i + 1]!);
+      });
+      return { handler: r.handler, params };
+    }
+    return pathMatched ? "method" : undefined;
+  }
+}
+
+/** Parses a JSON request body; malformed JSON is a 400 with a message. */
+export async function jsonBody<T>(ctx: Ctx, optional = false): Promise<T> {
+  const buf = await readAll(ctx.req);
+  if (buf.length === 0) {
+    if (optional) return {} as T;
+    throw invalid("request body is empty: a JSON body is required");
+  }
+  try {
+    return JSON.parse(buf.toString("utf8")) as T;
+  } catch (err) {
+    throw invalid(`invalid JSON in request body: ${(err as Error).message}`);
+  }
+}
+
+export function sendJson(ctx: Ctx, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  ctx.res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  ctx.res.end(ctx.req.method === "HEAD" ? undefined : body);
+}
+
+export function sendStatus(ctx: Ctx, status: number): void {
+  ctx.res.writeHead(status);
+  ctx.res.end();
+}
+
+export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
+  const v = q.get(name);
+  if (v === null || v === "") return dflt;
+  return !(v === "0" || v.toLowerCase() === "false");
+}
+
+export function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw invalid(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+/**
+ * A streaming JSON response (pull, push, load, build progress): one JSON
+ * object per line, flushed as it is written.
+ */
+export class JsonStream {
+  private started = false;
+  constructor(private readonly ctx: Ctx) {}
+
+  write(obj: unknown): void {
+    if (!this.started) {
+      this.ctx.res.writeHead(200, { "Content-Type": "application/json" });
+      this.started = true;
+    }
+    this.ctx.res.write(`${JSON.stringify(obj)}\r\n`);
+  }
+
+  /** Errors after the stream began are sent in-band, as Docker does. */
+  error(err: Error): void {
+    this.write({ errorDetail: { message: err.message }, error: err.message });
+  }
+
+  end(): void {
+    if (!this.started) this.ctx.res.writeHead(200, { "Content-Type": "application/json" });
+    this.ctx.res.end();
+  }
+}

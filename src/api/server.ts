@@ -1,0 +1,143 @@
+/**
+ * The Engine API server: listens on unix sockets (and TCP with TLS), strips
+ * the /vX.Y prefix, routes, and turns thrown errors into Docker's
+ * `{"message": ...}` bodies with the status from api/errors.ts.
+ */
+import { chmod, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { createServer as createHttpsServer } from "node:https";
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import { API_VERSION, type Engine } from "../engine/engine.js";
+import { statusOf } from "./errors.js";
+import { imageRoutes } from "./images.js";
+import { Router } from "./router.js";
+import { systemRoutes } from "./system.js";
+
+export type RouteInstaller = (r: Router, engine: Engine) => void;
+
+export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Router {
+  const r = new Router();
+  systemRoutes(r, engine);
+  imageRoutes(r, engine);
+  for (const install of extra) install(r, engine);
+  return r;
+}
+
+const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+export function handler(router: Router, log: Logger) {
+  return async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
+    const url = new URL(req.url ?? "/", "http://berth");
+    let path = url.pathname;
+    let version = API_VERSION;
+    const m = VERSION_PREFIX.exec(path);
+    if (m) {
+      version = m[1]!;
+      path = m[2]!;
+    }
+    res.setHeader("Api-Version", API_VERSION);
+    res.setHeader("Server", `Berth/${API_VERSION} (linux)`);
+    res.setHeader("Docker-Experimental", "false");
+    res.setHeader("Ostype", "linux");
+    const sendError = (status: number, message: string) => {
+      if (res.headersSent || (upgrade && (upgrade.socket as { hijacked?: boolean }).hijacked)) {
+        res.destroy();
+        return;
+      }
+      const body = JSON.stringify({ message });
+      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (Number(version) > Number(API_VERSION)) {
+      sendError(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      return;
+    }
+    const match = router.match(req.method ?? "GET", path);
+    if (match === undefined) {
+      sendError(404, `page not found`);
+      return;
+    }
+    if (match === "method") {
+      sendError(405, `method ${req.method} not allowed for ${path}`);
+      return;
+    }
+    const t0 = Date.now();
+    try {
+      await match.handler({ req, res, params: match.params, query: url.searchParams, version, upgrade });
+      log.debug({ method: req.method, path, ms: Date.now() - t0 }, "request");
+    } catch (err) {
+      const status = statusOf(err);
+      const message = (err as Error).message ?? String(err);
+      if (status >= 500) log.error({ err, method: req.method, path }, "request failed");
+      else log.debug({ method: req.method, path, status, message }, "request error");
+      sendError(status, message);
+    }
+  };
+}
+
+/** Requests with `Upgrade: tcp` (attach, exec) arrive here instead of the request handler. */
+function acceptUpgrades(server: Server, h: ReturnType<typeof handler>): void {
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as import("node:net").Socket);
+    void h(req, res, { socket, head });
+  });
+}
+
+export interface Listener {
+  address: string;
+  server: Server;
+}
+
+/** Starts one listener per -H address: unix:///path, tcp://host:port (TLS required), fd:// not supported. */
+export async function listen(
+  hosts: string[],
+  router: Router,
+  log: Logger,
+  tls?: { verify: boolean; ca?: string; cert?: string; key?: string },
+): Promise<Listener[]> {
+  const out: Listener[] = [];
+  for (const host of hosts) {
+    const h = handler(router, log);
+    if (host.startsWith("unix://")) {
+      const path = host.slice("unix://".length);
+      await rm(path, { force: true });
+      const server = createServer(h);
+      acceptUpgrades(server, h);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(path, () => resolve());
+      });
+      await chmod(path, 0o660);
+      out.push({ address: host, server });
+    } else if (host.startsWith("tcp://")) {
+      if (!tls?.cert || !tls.key || !tls.verify || !tls.ca) {
+        throw new Error(
+          `refusing to listen on ${host} without TLS client verification: pass --tlsverify --tlscacert --tlscert --tlskey`,
+        );
+      }
+      const u = new URL(host.replace(/^tcp:/, "http:"));
+      const server = createHttpsServer(
+        {
+          cert: readFileSync(tls.cert),
+          key: readFileSync(tls.key),
+          ca: readFileSync(tls.ca),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        h,
+      );
+      acceptUpgrades(server, h);
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(Number(u.port || 2376), u.hostname, () => resolve());
+      });
+      out.push({ address: host, server });
+    } else {
+      throw new Error(`unsupported host address ${host}: use unix:///path or tcp://host:port`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+/** Daemon settings: defaults, /etc/berth/daemon.json, then command-line flags. */
+export interface DaemonConfig {
+  root: string;
+  execRoot: string;
+  hosts: string[];
+  logLevel: string;
+  /** OCI runtime name -> binary; `defaultRuntime` picks one. */
+  runtimes: Record<string, string>;
+  defaultRuntime: string;
+  conmon: string;
+  /** Registries reached over plain HTTP (besides localhost and 127.0.0.0/8). */
+  insecureRegistries: string[];
+  registryMirrors: string[];
+  /** Name of the default bridge interface and the pool subnets are picked from. */
+  bridge: string;
+  subnetPool: string[];
+  /** Prefix for host network objects (tables, chains, veths) of this daemon. */
+  networkPrefix: string;
+  tls?: { verify: boolean; ca?: string; cert?: string; key?: string };
+  /** Run berth's own registry server inside the daemon ("127.0.0.1:5000"). */
+  registryServer?: { addr: string; root?: string };
+  usernsRemap?: string;
+  seccompProfile?: string;
+  init: string;
+}
+
+export function defaultConfig(): DaemonConfig {
+  return {
+    root: "/var/lib/berth",
+    execRoot: "/run/berth",
+    hosts: [],
+    logLevel: "info",
+    runtimes: { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" },
+    defaultRuntime: "runc",
+    conmon: "/usr/bin/conmon",
+    insecureRegistries: [],
+    registryMirrors: [],
+    bridge: "berth0",
+    subnetPool: ["10.88.0.0/16", "10.89.0.0/16", "10.90.0.0/16", "10.91.0.0/16", "172.30.0.0/16"],
+    networkPrefix: "berth",
+    init: "/usr/bin/tini",
+  };
+}
+
+/** daemon.json keys use Docker's names where Docker has one. */
+export function mergeFileConfig(cfg: DaemonConfig, file: Record<string, unknown>): DaemonConfig {
+  const out = { ...cfg };
+  const str = (k: string) => (typeof file[k] === "string" ? (file[k] as string) : undefined);
+  const strs = (k: string) => (Array.isArray(file[k]) ? (file[k] as string[]) : undefined);
+  out.root = str("data-root") ?? str("root") ?? out.root;
+  out.execRoot = str("exec-root") ?? out.execRoot;
+  out.hosts = strs("hosts") ?? out.hosts;
+  out.logLevel = str("log-level") ?? out.logLevel;
+  out.defaultRuntime = str("default-runtime") ?? out.defaultRuntime;
+  const runtimes = file.runtimes as Record<string, { path?: string }> | undefined;
+  if (runtimes) for (const [k, v] of Object.entries(runtimes)) if (v.path) out.runtimes[k] = v.path;
+  out.conmon = str("conmon") ?? out.conmon;
+  out.insecureRegistries = strs("insecure-registries") ?? out.insecureRegistries;
+  out.registryMirrors = strs("registry-mirrors") ?? out.registryMirrors;
+  out.bridge = str("bridge") ?? out.bridge;
+  out.networkPrefix = str("network-prefix") ?? out.networkPrefix;
+  const pools = file["default-address-pools"] as { base: string }[] | undefined;
+  if (pools) out.subnetPool = pools.map((p) => p.base);
+  out.usernsRemap = str("userns-remap") ?? out.usernsRemap;
+  out.seccompProfile = str("seccomp-profile") ?? out.seccompProfile;
+  const reg = file["registry-server"] as { addr: string; root?: string } | undefined;
+  if (reg?.addr) out.registryServer = reg;
+  if (file.tlsverify || file.tls) {
+    out.tls = { verify: Boolean(file.tlsverify), ca: str("tlscacert"), cert: str("tlscert"), key: str("tlskey") };
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * The engine: builds the stores and services from the daemon config and
+ * owns their lifecycle. The API layer only talks to this object.
+ *
+ *   content (blobs) -> snapshot/layers (read-only layers) -> image store
+ *   -> snapshot/overlay (container roots) -> runtime (conmon + runc)
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { ContentStore } from "../content/store.js";
+import { ImageStore } from "../image/store.js";
+import { LayerStore } from "../snapshot/layers.js";
+import { Snapshotter } from "../snapshot/overlay.js";
+import type { DaemonConfig } from "./config.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { EventBus } from "./events.js";
+import { ImageService } from "./images.js";
+
+export const ENGINE_VERSION = "0.1.0";
+export const API_VERSION = "1.41";
+export const MIN_API_VERSION = "1.24";
+
+export class Engine {
+  readonly events = new EventBus();
+  readonly content: ContentStore;
+  readonly layers: LayerStore;
+  readonly snapshots: Snapshotter;
+  readonly imageStore: ImageStore;
+  readonly images: ImageService;
+  readonly startedAt = new Date();
+  daemonId = "";
+
+  constructor(
+    readonly config: DaemonConfig,
+    readonly log: Logger,
+  ) {
+    this.content = new ContentStore(join(config.root, "content"));
+    this.layers = new LayerStore(config.root);
+    this.snapshots = new Snapshotter(this.layers);
+    this.imageStore = new ImageStore(config.root);
+    this.images = new ImageService(this.content, this.layers, this.imageStore, this.events);
+  }
+
+  get tmpDir(): string {
+    return join(this.config.root, "tmp");
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.config.root, { recursive: true, mode: 0o711 });
+    await mkdir(this.config.execRoot, { recursive: true, mode: 0o700 });
+    await mkdir(this.tmpDir, { recursive: true });
+    await this.content.init();
+    await this.content.pruneIngest(24 * 3600 * 1000);
+    await this.layers.init();
+    await this.imageStore.init();
+    this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
+  }
+
+  containerCounts(): { total: number; running: number; paused: number; stopped: number } {
+    return { total: 0, running: 0, paused: 0, stopped: 0 };
+  }
+
+  async shutdown(): Promise<void> {}
+}
+
+async function loadDaemonId(path: string): Promise<string> {
+  const existing = await readFile(path, "utf8").catch(() => "");
+  if (existing.trim()) return existing.trim();
+  const id = randomUUID();
+  await writeFileAtomic(path, id);
+  return id;
+}

@@ -1,0 +1,60 @@
+/**
+ * Turns a layer tar (plain or compressed) into a stored layer:
+ *   source --decompress--> hash (diffID) --tee--> content store blob (the exact tar)
+ *                                           \--> layer/applyLayer into a new layer dir
+ * Keeping the uncompressed tar as a blob lets `save` reproduce the layer
+ * byte for byte (same diffID) without a tar-split index.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ContentStore } from "../content/store.js";
+import { applyLayer } from "../layer/apply.js";
+import { decompress } from "../layer/compression.js";
+import type { LayerMeta, LayerStore } from "../snapshot/layers.js";
+import { invalid } from "../util/errors.js";
+import { HashingStream } from "../util/stream.js";
+import { MediaType } from "./types.js";
+
+export interface IngestOptions {
+  /** diffID the caller expects (from an image config); verified. */
+  expectDiffID?: string;
+  /** A compressed blob already in the content store that this layer came from. */
+  sourceBlob?: { digest: string; size: number; mediaType: string };
+}
+
+export async function ingestLayer(
+  content: ContentStore,
+  layers: LayerStore,
+  parent: string | undefined,
+  source: Readable,
+  opts: IngestOptions = {},
+): Promise<LayerMeta> {
+  const tar = await decompress(source);
+  // Store the exact uncompressed bytes only when no source blob is kept.
+  const writer = opts.sourceBlob ? undefined : await content.writer();
+  const hasher = new HashingStream(writer ? (chunk) => writer.write(chunk) : undefined);
+  let blobInfo: { digest: string; size: number } | undefined;
+  try {
+    const meta = await layers.create(
+      parent,
+      async (dir) => {
+        const tee = new PassThrough();
+        const [, applied] = await Promise.all([pipeline(tar, hasher, tee), applyLayer(tee, dir)]);
+        const diffID = hasher.digest();
+        if (opts.expectDiffID && opts.expectDiffID !== diffID) {
+          throw invalid(`layer diffID mismatch: expected ${opts.expectDiffID}, got ${diffID}`);
+        }
+        if (writer) blobInfo = await writer.commit({ digest: diffID });
+        return { diffID, size: applied.size, tarSize: hasher.size };
+      },
+      opts.sourceBlob,
+    );
+    if (blobInfo && !meta.blobs.some((b) => b.digest === blobInfo!.digest)) {
+      await layers.addBlob(meta.chainID, { ...blobInfo, mediaType: MediaType.DockerLayer });
+    }
+    return meta;
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the shared acceptance suite (../shared/acceptance) against a private
+# berthd and enforces the ratchet: every scenario listed in
+# test/acceptance-passing.txt must pass. Scenarios that pass but are not
+# listed are reported so they can join the list.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SUITE=${ACC_SUITE:-../shared/acceptance}
+LIST=test/acceptance-passing.txt
+[ -x "$SUITE/run.sh" ] || { echo "acceptance suite not found at $SUITE" >&2; exit 1; }
+
+# Stage the suite privately, so a missing fixture or log dir never touches the shared copy.
+run_dir=$(mktemp -d /tmp/berth-acc.XXXXXX)
+state=$run_dir/state
+mkdir -p "$state/root" "$state/exec"
+sock=$state/exec/berth.sock
+logs=$run_dir/logs
+mkdir -p "$logs"
+
+node dist/src/daemon/main.js --root "$state/root" --exec-root "$state/exec" -H "unix://$sock" \
+  --bridge bacc0 --network-prefix bacc --log-level info >"$run_dir/berthd.log" 2>&1 &
+daemon=$!
+cleanup() {
+  kill -TERM "$daemon" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$daemon" 2>/dev/null
+  # Anything the daemon left (it should have left nothing): containers' mounts and monitors.
+  pkill -f "conmon.*$state" 2>/dev/null
+  grep " $state" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  rm -rf "$state"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+[ -S "$sock" ] || { echo "berthd did not start:"; cat "$run_dir/berthd.log"; exit 1; }
+
+export DOCKER_HOST=unix://$sock ACC_LOG_DIR=$logs
+"$SUITE/run.sh" "$@" | tee "$run_dir/result.txt"
+summary=$(tail -n 1 "$run_dir/result.txt")
+
+rc=0
+while read -r name; do
+  [ -z "$name" ] || [[ $name == \#* ]] && continue
+  if grep -q "^PASS $name\$" "$run_dir/result.txt"; then continue; fi
+  if [ $# -gt 0 ] && ! grep -q " $name" "$run_dir/result.txt"; then continue; fi # not selected
+  echo "RATCHET: $name is listed in $LIST but did not pass" >&2
+  rc=1
+done <"$LIST"
+for name in $(sed -n 's/^PASS //p' "$run_dir/result.txt"); do
+  grep -qx "$name" "$LIST" || echo "NEW: $name passes; add it to $LIST" >&2
+done
+echo "acceptance: $summary (logs in $logs, daemon log $run_dir/berthd.log)"
+[ $rc -eq 0 ] || { echo "--- last daemon log lines"; tail -n 30 "$run_dir/berthd.log"; }
+exit $rc
