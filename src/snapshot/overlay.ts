@@ -33,6 +33,11 @@ export class Snapshotter {
     return join(this.layers.dir, `${id}-rw`);
   }
 
+  /** The snapshot's directory (diff/, work/, merged/ inside). */
+  dirOf(id: string): string {
+    return this.dir(id);
+  }
+
   /** Creates the dirs for a writable snapshot over `parent` (a chainID or none). */
   async prepare(id: string, parent: string | undefined): Promise<Snapshot> {
     const dir = this.dir(id);

@@ -1,0 +1,151 @@
+/** /containers routes: thin handlers over engine.containers. */
+import type { ContainerService } from "../engine/containers/index.js";
+import { parseTime } from "../engine/containers/io.js";
+import type { CreateRequest } from "../engine/containers/types.js";
+import { parseFilters } from "../engine/filters.js";
+import { invalid, isKind } from "../util/errors.js";
+import { boolParam, type Ctx, hijack, intParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
+
+const rawStream = "application/vnd.docker.raw-stream";
+
+export function containerRoutes(r: Router, c: ContainerService): void {
+  r.post("/containers/create", async (ctx) => {
+    const body = await jsonBody<CreateRequest>(ctx);
+    sendJson(ctx, 201, await c.create(body, ctx.query.get("name") || undefined));
+  });
+
+  r.get("/containers/json", (ctx) =>
+    sendJson(
+      ctx,
+      200,
+      c.list({
+        all: boolParam(ctx.query, "all"),
+        limit: intParam(ctx.query, "limit"),
+        size: boolParam(ctx.query, "size"),
+        filters: parseFilters(ctx.query.get("filters")),
+      }),
+    ),
+  );
+
+  r.get("/containers/{id}/json", (ctx) => sendJson(ctx, 200, c.inspect(ctx.params.id!)));
+
+  const noContentOr304 = async (ctx: Ctx, fn: () => Promise<void>) => {
+    try {
+      await fn();
+      sendStatus(ctx, 204);
+    } catch (err) {
+      if (isKind(err, "NotModified")) sendStatus(ctx, 304);
+      else throw err;
+    }
+  };
+
+  r.post("/containers/{id}/start", (ctx) => noContentOr304(ctx, () => c.start(ctx.params.id!)));
+  r.post("/containers/{id}/stop", (ctx) =>
+    noContentOr304(ctx, () => c.stop(ctx.params.id!, intParam(ctx.query, "t"), ctx.query.get("signal") || undefined)),
+  );
+  r.post("/containers/{id}/restart", (ctx) =>
+    noContentOr304(ctx, () => c.restart(ctx.params.id!, intParam(ctx.query, "t"))),
+  );
+  r.post("/containers/{id}/kill", (ctx) =>
+    noContentOr304(ctx, () => c.kill(ctx.params.id!, ctx.query.get("signal") || undefined)),
+  );
+  r.post("/containers/{id}/pause", (ctx) => noContentOr304(ctx, () => c.pause(ctx.params.id!)));
+  r.post("/containers/{id}/unpause", (ctx) => noContentOr304(ctx, () => c.unpause(ctx.params.id!)));
+  r.post("/containers/{id}/rename", (ctx) =>
+    noContentOr304(ctx, () => c.rename(ctx.params.id!, ctx.query.get("name") ?? "")),
+  );
+
+  r.post("/containers/{id}/wait", async (ctx) => {
+    const wait = c.wait(ctx.params.id!, ctx.query.get("condition") ?? "");
+    // Headers go out at once (the CLI waits on the body), as Docker does.
+    await wait.then(
+      () => {},
+      () => {},
+    );
+    sendJson(ctx, 200, await wait);
+  });
+
+  r.delete("/containers/{id}", async (ctx) => {
+    await c.remove(ctx.params.id!, { force: boolParam(ctx.query, "force"), volumes: boolParam(ctx.query, "v") });
+    sendStatus(ctx, 204);
+  });
+
+  r.get("/containers/{id}/logs", async (ctx) => {
+    const rec = c.d.store.resolve(ctx.params.id!);
+    const stdout = boolParam(ctx.query, "stdout");
+    const stderr = boolParam(ctx.query, "stderr");
+    if (!stdout && !stderr) throw invalid("Bad parameters: you must choose at least one stream");
+    const tailRaw = ctx.query.get("tail");
+    const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
+    ctx.res.writeHead(200, { "Content-Type": rawStream });
+    const abort = new AbortController();
+    ctx.res.on("close", () => abort.abort());
+    await c.logs(
+      rec.id,
+      ctx.res,
+      {
+        stdout,
+        stderr,
+        follow: boolParam(ctx.query, "follow"),
+        timestamps: boolParam(ctx.query, "timestamps"),
+        tail: Number.isFinite(tail) ? tail : undefined,
+        since: parseTime(ctx.query.get("since")),
+        until: parseTime(ctx.query.get("until")),
+      },
+      abort.signal,
+    );
+    ctx.res.end();
+  });
+
+  r.post("/containers/{id}/attach", async (ctx) => {
+    const rec = c.d.store.resolve(ctx.params.id!);
+    const q = ctx.query;
+    const conn = hijack(ctx, rawStream);
+    const o = {
+      stdin: boolParam(q, "stdin"),
+      stdout: boolParam(q, "stdout"),
+      stderr: boolParam(q, "stderr"),
+      detachKeys: q.get("detachKeys"),
+    };
+    if (boolParam(q, "logs")) {
+      const abort = new AbortController();
+      await c.logs(rec.id, conn, { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false }, abort.signal);
+    }
+    if (boolParam(q, "stream")) await c.attach(rec.id, conn, o).catch(() => conn.end());
+    else conn.end();
+  });
+
+  r.post("/containers/{id}/resize", async (ctx) => {
+    await c.resize(ctx.params.id!, intParam(ctx.query, "w") ?? 80, intParam(ctx.query, "h") ?? 24);
+    sendStatus(ctx, 200);
+  });
+
+  r.get("/containers/{id}/top", async (ctx) =>
+    sendJson(ctx, 200, await c.top(ctx.params.id!, ctx.query.get("ps_args") ?? "")),
+  );
+
+  // exec
+  r.post("/containers/{id}/exec", async (ctx) => {
+    const body = await jsonBody<Parameters<ContainerService["execs"]["create"]>[1]>(ctx);
+    sendJson(ctx, 201, c.execs.create(ctx.params.id!, body));
+  });
+  r.post("/exec/{id}/start", async (ctx) => {
+    const body = await jsonBody<{ Detach?: boolean; Tty?: boolean }>(ctx, true);
+    c.execs.precheck(ctx.params.id!);
+    if (body.Detach) {
+      await c.execs.start(ctx.params.id!, undefined, true);
+      sendStatus(ctx, 200);
+      return;
+    }
+    const conn = hijack(ctx, rawStream);
+    await c.execs.start(ctx.params.id!, conn, false).catch((err) => {
+      conn.write(`${(err as Error).message}\r\n`);
+      conn.end();
+    });
+  });
+  r.post("/exec/{id}/resize", async (ctx) => {
+    await c.execs.resize(ctx.params.id!, intParam(ctx.query, "w") ?? 80, intParam(ctx.query, "h") ?? 24);
+    sendStatus(ctx, 200);
+  });
+  r.get("/exec/{id}/json", (ctx) => sendJson(ctx, 200, c.execs.inspect(ctx.params.id!)));
+}

@@ -1,0 +1,116 @@
+/**
+ * Container I/O: logs (from conmon's log file) and attach (conmon's attach
+ * socket), written to any Duplex/Writable in Docker's framing. No HTTP here.
+ */
+import type { Duplex, Writable } from "node:stream";
+import { readLogs } from "../../runtime/logs.js";
+import { conflict } from "../../util/errors.js";
+import { containerPaths } from "./files.js";
+import type { Lifecycle } from "./lifecycle.js";
+import type { AttachStreams } from "./runtime-port.js";
+import type { ContainerDeps } from "./service.js";
+import { parseDetachKeys, streamWriter } from "./stdio.js";
+import type { ContainerRecord } from "./types.js";
+
+export interface LogOptions {
+  stdout: boolean;
+  stderr: boolean;
+  follow: boolean;
+  timestamps: boolean;
+  tail?: number;
+  since?: Date;
+  until?: Date;
+}
+
+export function parseTime(v: string | null): Date | undefined {
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return new Date(Number(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+export async function streamLogs(
+  d: ContainerDeps,
+  rec: ContainerRecord,
+  out: Writable,
+  o: LogOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const write = streamWriter(out, rec.config.Tty ?? false);
+  const running = () => {
+    const cur = d.store.tryResolve(rec.id);
+    return !!cur && (cur.state.Status === "running" || cur.state.Status === "paused" || cur.state.Status === "restarting");
+  };
+  const entries = readLogs(containerPaths(d.store.containerDir(rec.id)).log, {
+    stdout: o.stdout,
+    stderr: o.stderr,
+    since: o.since,
+    until: o.until,
+    tail: o.tail,
+    follow: o.follow && running(),
+    isRunning: running,
+    signal,
+  });
+  for await (const e of entries) {
+    const line = o.timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.line]) : e.line;
+    await write(e.stream === "stderr" ? 2 : 1, line);
+  }
+}
+
+/**
+ * Pipes a client connection to the container's stdio until the container's
+ * output ends, the client goes away, or the client types the detach keys.
+ */
+export async function attachStreams(
+  life: Lifecycle,
+  runtimeAttach: (rec: ContainerRecord) => Promise<AttachStreams>,
+  rec: ContainerRecord,
+  conn: Duplex,
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null },
+): Promise<void> {
+  const tty = rec.config.Tty ?? false;
+  let streams: AttachStreams;
+  if (rec.state.Status === "running") streams = await runtimeAttach(rec);
+  else if (rec.state.Status === "created" || rec.state.Status === "restarting" || rec.state.Status === "exited")
+    streams = await life.attachWhenStarted(rec.id);
+  else throw conflict(`You cannot attach to a ${rec.state.Status} container`);
+
+  const write = streamWriter(conn, tty);
+  const pumps: Promise<void>[] = [];
+  const pump = async (src: AsyncIterable<Buffer> | undefined, n: 1 | 2, enabled: boolean) => {
+    if (!src) return;
+    for await (const chunk of src) if (enabled) await write(n, chunk);
+  };
+  pumps.push(pump(streams.stdout as AsyncIterable<Buffer>, 1, o.stdout));
+  pumps.push(pump(streams.stderr as AsyncIterable<Buffer> | undefined, 2, o.stderr));
+
+  let detached = false;
+  if (o.stdin && rec.config.OpenStdin) {
+    const keys = parseDetachKeys(o.detachKeys);
+    let matched = 0;
+    conn.on("data", (chunk: Buffer) => {
+      // Watch for the detach sequence; bytes of a partial match are held back.
+      let start = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        if (keys.length && chunk[i] === keys[matched]) {
+          matched++;
+          if (matched === keys.length) {
+            detached = true;
+            streams.stdin.write(chunk.subarray(start, i + 1 - keys.length < start ? start : i + 1 - keys.length));
+            streams.close();
+            conn.end();
+            return;
+          }
+        } else matched = 0;
+      }
+      if (start < chunk.length) streams.stdin.write(chunk.subarray(start));
+      start = chunk.length;
+    });
+    conn.on("end", () => {
+      if (!detached && rec.config.StdinOnce) streams.stdin.end();
+    });
+  }
+  conn.on("close", () => streams.close());
+  await Promise.allSettled(pumps);
+  if (!conn.destroyed) conn.end();
+}

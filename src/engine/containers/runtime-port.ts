@@ -1,0 +1,67 @@
+/**
+ * What the container service needs from the runtime module, in one narrow
+ * interface (runtime/ implements it with conmon + runc).
+ */
+import type { Readable, Writable } from "node:stream";
+
+export interface ExitStatus {
+  exitCode: number;
+  finishedAt: Date;
+  oomKilled: boolean;
+}
+
+export interface AttachStreams {
+  stdin: Writable;
+  stdout: Readable;
+  /** Absent with a TTY (one stream). */
+  stderr?: Readable;
+  resize(cols: number, rows: number): Promise<void> | void;
+  close(): void;
+}
+
+export interface ExecOptions {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  tty: boolean;
+  stdin: boolean;
+  privileged: boolean;
+}
+
+export interface ExecSession {
+  pid?: number;
+  stdin?: Writable;
+  stdout: Readable;
+  stderr?: Readable;
+  resize(cols: number, rows: number): Promise<void> | void;
+  exited: Promise<number>;
+}
+
+/** The runtime operations the lifecycle drives (runtime/ provides them). */
+export interface RuntimePort {
+  /** Starts conmon, which runs `runc create`; resolves when the container exists (not yet started). */
+  create(opts: {
+    id: string;
+    bundleDir: string;
+    spec: object;
+    logPath: string;
+    terminal: boolean;
+    openStdin: boolean;
+    stdinOnce: boolean;
+  }): Promise<{ pid: number }>;
+  start(id: string): Promise<void>;
+  state(id: string): Promise<{ status: string; pid: number } | undefined>;
+  kill(id: string, signal: number, all?: boolean): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Removes the runtime's state of a stopped container. */
+  delete(id: string): Promise<void>;
+  exitStatus(id: string): Promise<ExitStatus | undefined>;
+  /** Calls back with a container ID each time one of ours exits. */
+  watchExits(onExit: (id: string) => void): void;
+  attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<AttachStreams>;
+  exec(id: string, opts: ExecOptions): Promise<ExecSession>;
+  ps(id: string): Promise<number[]>;
+  update(id: string, resources: object): Promise<void>;
+}
