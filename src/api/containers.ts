@@ -57,12 +57,17 @@ export function containerRoutes(r: Router, c: ContainerService): void {
 
   r.post("/containers/{id}/wait", async (ctx) => {
     const wait = c.wait(ctx.params.id!, ctx.query.get("condition") ?? "");
-    // Headers go out at once (the CLI waits on the body), as Docker does.
-    await wait.then(
-      () => {},
-      () => {},
-    );
-    sendJson(ctx, 200, await wait);
+    // Errors known at once (no such container, bad condition) are plain HTTP errors.
+    const early = await Promise.race([wait.then(() => "done"), new Promise((r) => setImmediate(() => r("pending")))]);
+    if (early === "done") {
+      sendJson(ctx, 200, await wait);
+      return;
+    }
+    // Headers go out now: the docker CLI waits for them before starting the container.
+    ctx.res.writeHead(200, { "Content-Type": "application/json" });
+    ctx.res.flushHeaders();
+    const result = await wait.catch((err: Error) => ({ StatusCode: -1, Error: { Message: err.message } }));
+    ctx.res.end(JSON.stringify(result));
   });
 
   r.delete("/containers/{id}", async (ctx) => {

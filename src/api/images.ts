@@ -43,7 +43,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
   });
 
   r.post("/images/load", async (ctx) => {
-    const quiet = boolParam(ctx.query, "quiet");
+    // `quiet` only hides progress bars (we send none); the "Loaded image" lines always go out, as in Docker.
     const stream = new JsonStream(ctx);
     try {
       const loaded = await loadArchive(
@@ -55,9 +55,9 @@ export function imageRoutes(r: Router, engine: Engine): void {
         for (const t of tags) {
           await engine.imageStore.addRef(t, rec.id);
           engine.events.emit("image", "tag", rec.id, { name: familiar(t) });
-          if (!quiet) stream.write({ stream: `Loaded image: ${familiar(t)}\n` });
+          stream.write({ stream: `Loaded image: ${familiar(t)}\n` });
         }
-        if (tags.length === 0 && !quiet) stream.write({ stream: `Loaded image ID: ${rec.id}\n` });
+        if (tags.length === 0) stream.write({ stream: `Loaded image ID: ${rec.id}\n` });
       }
     } catch (err) {
       stream.error(err as Error);

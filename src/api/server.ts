@@ -11,6 +11,8 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { API_VERSION, type Engine } from "../engine/engine.js";
 import { statusOf } from "./errors.js";
+import { archiveRoutes } from "./archive.js";
+import { containerRoutes } from "./containers.js";
 import { imageRoutes } from "./images.js";
 import { Router } from "./router.js";
 import { systemRoutes } from "./system.js";
@@ -21,6 +23,8 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   const r = new Router();
   systemRoutes(r, engine);
   imageRoutes(r, engine);
+  containerRoutes(r, engine.containers);
+  archiveRoutes(r, engine.containers);
   for (const install of extra) install(r, engine);
   return r;
 }

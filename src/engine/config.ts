@@ -38,7 +38,7 @@ export function defaultConfig(): DaemonConfig {
     bridge: "berth0",
     subnetPool: ["10.88.0.0/16", "10.89.0.0/16", "10.90.0.0/16", "10.91.0.0/16", "172.30.0.0/16"],
     networkPrefix: "berth",
-    init: "/usr/bin/tini",
+    init: "/usr/bin/tini-static",
   };
 }
 

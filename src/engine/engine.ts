@@ -5,7 +5,7 @@
  *   content (blobs) -> snapshot/layers (read-only layers) -> image store
  *   -> snapshot/overlay (container roots) -> runtime (conmon + runc)
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -15,6 +15,10 @@ import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
 import type { DaemonConfig } from "./config.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { Runtime } from "../runtime/runtime.js";
+import { ContainerService } from "./containers/index.js";
+import { basicMounts, isolatedNetwork, startHooks } from "./containers/prepare.js";
+import { ContainerStore } from "./containers/store.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
 
@@ -29,6 +33,9 @@ export class Engine {
   readonly snapshots: Snapshotter;
   readonly imageStore: ImageStore;
   readonly images: ImageService;
+  readonly containerStore: ContainerStore;
+  readonly runtime: Runtime;
+  readonly containers: ContainerService;
   readonly startedAt = new Date();
   daemonId = "";
 
@@ -41,6 +48,50 @@ export class Engine {
     this.snapshots = new Snapshotter(this.layers);
     this.imageStore = new ImageStore(config.root);
     this.images = new ImageService(this.content, this.layers, this.imageStore, this.events);
+    this.containerStore = new ContainerStore(config.root);
+    const runtimePath = config.runtimes[config.defaultRuntime]!;
+    this.runtime = new Runtime({
+      runtimePath,
+      conmonPath: config.conmon,
+      stateDir: join(config.execRoot, "runtime"),
+      log,
+    });
+    const network = isolatedNetwork();
+    this.containers = new ContainerService(
+      {
+        store: this.containerStore,
+        images: this.images,
+        snapshots: this.snapshots,
+        events: this.events,
+        defaultRuntime: config.defaultRuntime,
+        runtimes: config.runtimes,
+      },
+      this.runtime,
+      startHooks({
+        store: this.containerStore,
+        network,
+        mounts: basicMounts(),
+        initPath: config.init,
+        seccomp: async () => undefined,
+        cgroupParent: `/berth-${this.cgroupName()}`,
+      }),
+      join(config.execRoot, "containers"),
+      (rec) => network.settings(rec),
+      log,
+    );
+    this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
+    this.images.gcRoots = async () => ({
+      layers: this.containerStore
+        .list()
+        .map((r) => r.layer)
+        .filter((l): l is string => !!l),
+      blobs: [],
+    });
+  }
+
+  /** A cgroup directory name per daemon root, so two daemons never share one. */
+  private cgroupName(): string {
+    return createHash("sha256").update(this.config.root).digest("hex").slice(0, 8);
   }
 
   get tmpDir(): string {
@@ -56,13 +107,22 @@ export class Engine {
     await this.layers.init();
     await this.imageStore.init();
     this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
+    await this.runtime.init();
+    await this.containerStore.init();
+    for (const rec of this.containerStore.list()) {
+      this.runtime.adopt(rec.id, this.containers.life.bundleDir(rec.id));
+    }
+    await this.containers.init();
   }
 
   containerCounts(): { total: number; running: number; paused: number; stopped: number } {
-    return { total: 0, running: 0, paused: 0, stopped: 0 };
+    return this.containers.counts();
   }
 
-  async shutdown(): Promise<void> {}
+  async shutdown(): Promise<void> {
+    await this.containers.shutdown();
+    this.runtime.close();
+  }
 }
 
 async function loadDaemonId(path: string): Promise<string> {

@@ -19,7 +19,7 @@ import { type ImageFacts, history, inspect, summary } from "../image/view.js";
 import { chainIDs, type LayerStore } from "../snapshot/layers.js";
 import { conflict, invalid } from "../util/errors.js";
 import type { EventBus } from "./events.js";
-import { type Filters, matchesImageFilters } from "./filters.js";
+import { type Filters, globMatch, matchesImageFilters } from "./filters.js";
 
 export interface ImageUsage {
   /** IDs of containers using the image (running or not). */
@@ -78,6 +78,9 @@ export class ImageService {
       if (!opts.all && refs.length === 0 && parents.has(rec.id)) continue;
       const facts = await this.facts(rec);
       if (opts.filters && !(await matchesImageFilters(facts, opts.filters, this))) continue;
+      const refFilter = opts.filters?.get("reference");
+      // With a reference filter Docker lists only the matching names of each image.
+      if (refFilter?.length) facts.refs = facts.refs.filter((r) => refMatches(r, refFilter));
       out.push(summary(facts));
     }
     return out.sort((a, b) => b.Created - a.Created);
@@ -294,6 +297,13 @@ export class ImageService {
     for (const l of await this.layers.list()) if (!liveLayers.has(l.chainID)) await this.layers.remove(l.chainID);
     for (const d of await this.content.list()) if (!liveBlobs.has(d)) await this.content.delete(d);
   }
+}
+
+function refMatches(ref: string, patterns: string[]): boolean {
+  const r = parseReference(ref);
+  const fam = familiar(r);
+  const repo = familiar({ ...r, tag: undefined, digest: undefined });
+  return patterns.some((p) => globMatch(p, fam) || globMatch(p, repo));
 }
 
 function isIdLike(name: string, id: string): boolean {

@@ -151,7 +151,8 @@ export class Lifecycle {
     rec.state = { ...rec.state, Status: rec.hasBeenStarted ? "exited" : "created", Pid: 0, ExitCode: code, Error: msg };
     await this.d.store.save(rec);
     this.failPendingAttach(rec.id, err);
-    this.notify(rec.id, "next-exit", { StatusCode: code, Error: { Message: msg } });
+    // The container never ran: next-exit waiters keep waiting (as in Docker); --rm removes it.
+    if (rec.hostConfig.AutoRemove) void this.remove(rec.id, { force: true, volumes: true }).catch(() => {});
   }
 
   async handleExit(id: string, atBoot = false): Promise<void> {

@@ -1,0 +1,265 @@
+/**
+ * What `start` needs before the runtime can run a container: its network
+ * sandbox, generated /etc files, mounts, the resolved user and the OCI spec.
+ * The network and volumes are reached through narrow ports so this file does
+ * not know how bridges or volume drivers work.
+ */
+import { stat } from "node:fs/promises";
+import { buildSpec, type DeviceSpec, type NsMode, type OciMount } from "../../runtime/spec.js";
+import { resolveUser } from "../../runtime/user.js";
+import { invalid } from "../../util/errors.js";
+import { parseSignal } from "./config.js";
+import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
+import type { StartHooks } from "./lifecycle.js";
+import type { ContainerStore } from "./store.js";
+import type { ContainerRecord, MountPoint } from "./types.js";
+
+export interface NetworkSetup {
+  /** Network namespace: new, the host's, or a path (a sandbox or another container's). */
+  netns: NsMode;
+  /** Lines for /etc/hosts about this container ("ip name alias"). */
+  hostsEntries: { ip?: string; names: string[] }[];
+  resolvConf?: string;
+}
+
+/** How containers get networks (network/ implements it; a minimal one serves none/host). */
+export interface NetworkPort {
+  setup(rec: ContainerRecord): Promise<NetworkSetup>;
+  teardown(rec: ContainerRecord): Promise<void>;
+  settings(rec: ContainerRecord): Record<string, unknown>;
+}
+
+/** How containers get their mounts (volume/ implements it). */
+export interface MountPort {
+  /** Resolves binds, volumes and tmpfs into OCI mounts, recording rec.mounts. */
+  setup(rec: ContainerRecord, rootfs: string): Promise<OciMount[]>;
+  release(rec: ContainerRecord): Promise<void>;
+  removed(rec: ContainerRecord, removeVolumes: boolean): Promise<void>;
+}
+
+export interface PrepareDeps {
+  store: ContainerStore;
+  network: NetworkPort;
+  mounts: MountPort;
+  initPath: string;
+  seccomp: (rec: ContainerRecord) => Promise<object | undefined>;
+  cgroupParent: string;
+}
+
+function nsOf(mode: string | undefined, store: ContainerStore, kind: string): NsMode {
+  if (!mode || mode === "" || mode === "private" || mode === "shareable") return { mode: "private" };
+  if (mode === "host") return { mode: "host" };
+  if (mode.startsWith("container:")) {
+    const other = store.resolve(mode.slice("container:".length));
+    if (other.state.Status !== "running") throw invalid(`cannot join ${kind} of a non running container: ${other.id}`);
+    return { mode: "path", path: `/proc/${other.state.Pid}/ns/${kind}` };
+  }
+  throw invalid(`invalid ${kind} mode: ${mode}`);
+}
+
+async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
+  const out: DeviceSpec[] = [];
+  for (const d of rec.hostConfig.Devices ?? []) {
+    const st = await stat(d.PathOnHost).catch(() => undefined);
+    if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) {
+      throw invalid(`error gathering device information while adding custom device "${d.PathOnHost}": no such file or directory`);
+    }
+    out.push({
+      path: d.PathInContainer || d.PathOnHost,
+      type: st.isCharacterDevice() ? "c" : "b",
+      major: (st.rdev >> 8) & 0xfff,
+      minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+      fileMode: st.mode & 0o777,
+      uid: 0,
+      gid: 0,
+      permissions: d.CgroupPermissions || "rwm",
+    });
+  }
+  return out;
+}
+
+async function throttles(list: { Path: string; Rate: number }[] | null | undefined) {
+  const out = [];
+  for (const t of list ?? []) {
+    const st = await stat(t.Path).catch(() => undefined);
+    if (!st) throw invalid(`no such device: ${t.Path}`);
+    out.push({ major: (st.rdev >> 8) & 0xfff, minor: st.rdev & 0xff, rate: t.Rate });
+  }
+  return out;
+}
+
+export function startHooks(p: PrepareDeps): StartHooks {
+  return {
+    async prepare(rec, rootfs) {
+      const h = rec.hostConfig;
+      const paths = containerPaths(p.store.containerDir(rec.id));
+      const net = await p.network.setup(rec);
+      const utsHost = h.UTSMode === "host" || h.NetworkMode === "host";
+      const hostname = utsHost ? (await import("node:os")).hostname() : (rec.config.Hostname ?? rec.id.slice(0, 12));
+      const selfNames = [hostname, ...(rec.config.Domainname ? [`${hostname}.${rec.config.Domainname}`] : [])];
+      await writeContainerFiles(paths, {
+        hostname,
+        hosts:
+          h.NetworkMode === "host"
+            ? await (await import("node:fs/promises")).readFile("/etc/hosts", "utf8")
+            : hostsFile(
+                rec,
+                net.hostsEntries.map((e) => ({ ip: e.ip, names: [...new Set([...selfNames, ...e.names])] })),
+                h.ExtraHosts ?? [],
+              ),
+        resolvConf:
+          net.resolvConf ??
+          (await hostResolvConf({ dns: h.Dns ?? [], search: h.DnsSearch ?? [], options: h.DnsOptions ?? [] })),
+      });
+      const etc: OciMount[] = [
+        { destination: "/etc/resolv.conf", type: "bind", source: paths.resolvConf, options: ["rbind", "rprivate"] },
+        { destination: "/etc/hostname", type: "bind", source: paths.hostname, options: ["rbind", "rprivate"] },
+        { destination: "/etc/hosts", type: "bind", source: paths.hosts, options: ["rbind", "rprivate"] },
+      ];
+      const userMounts = await p.mounts.setup(rec, rootfs);
+      const user = await resolveUser(rootfs, rec.config.User ?? "", h.GroupAdd ?? []);
+      let args = [rec.path, ...rec.args];
+      const mounts = [...etc, ...userMounts];
+      if (h.Init) {
+        mounts.push({ destination: "/sbin/docker-init", type: "bind", source: p.initPath, options: ["rbind", "ro"] });
+        args = ["/sbin/docker-init", "--", ...args];
+      }
+      const env = [...(rec.config.Env ?? [])];
+      if (!env.some((e) => e.startsWith("HOSTNAME="))) env.push(`HOSTNAME=${hostname}`);
+      if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
+      if (rec.config.Tty && !env.some((e) => e.startsWith("TERM="))) env.push("TERM=xterm");
+      const sec = h.SecurityOpt ?? [];
+      return buildSpec({
+        rootfs,
+        readonlyRootfs: h.ReadonlyRootfs ?? false,
+        args,
+        env,
+        cwd: rec.config.WorkingDir || "/",
+        user,
+        terminal: rec.config.Tty ?? false,
+        hostname,
+        domainname: rec.config.Domainname,
+        mounts,
+        network: net.netns,
+        pid: nsOf(h.PidMode, p.store, "pid"),
+        ipc: nsOf(h.IpcMode, p.store, "ipc"),
+        uts: utsHost ? { mode: "host" } : { mode: "private" },
+        privileged: h.Privileged ?? false,
+        capAdd: h.CapAdd,
+        capDrop: h.CapDrop,
+        noNewPrivileges: sec.some((s) => /^no-new-privileges(:true|=true)?$/.test(s)),
+        resources: {
+          memory: h.Memory,
+          memoryReservation: h.MemoryReservation,
+          memorySwap: h.MemorySwap,
+          memorySwappiness: h.MemorySwappiness,
+          oomKillDisable: h.OomKillDisable ?? false,
+          cpuShares: h.CpuShares,
+          cpuPeriod: h.CpuPeriod,
+          cpuQuota: h.CpuQuota,
+          nanoCpus: h.NanoCpus,
+          cpusetCpus: h.CpusetCpus,
+          cpusetMems: h.CpusetMems,
+          pidsLimit: h.PidsLimit,
+          blkioWeight: h.BlkioWeight,
+          blkioReadBps: await throttles(h.BlkioDeviceReadBps),
+          blkioWriteBps: await throttles(h.BlkioDeviceWriteBps),
+        },
+        cgroupsPath: `${p.cgroupParent}/${rec.id}`,
+        sysctls: h.Sysctls ?? {},
+        devices: await devices(rec),
+        ulimits: h.Ulimits ?? [],
+        shmSize: h.ShmSize ?? 0,
+        maskedPaths: h.MaskedPaths,
+        readonlyPaths: h.ReadonlyPaths,
+        seccomp: await p.seccomp(rec),
+        annotations: { "io.berth.stop-signal": String(parseSignal(rec.config.StopSignal, 15)) },
+      });
+    },
+    async release(rec) {
+      await p.network.teardown(rec);
+      await p.mounts.release(rec);
+    },
+    async removed(rec, removeVolumes) {
+      await p.mounts.removed(rec, removeVolumes);
+    },
+  };
+}
+
+/** Networking until the network module is wired: none, host, and an isolated namespace. */
+export function isolatedNetwork(): NetworkPort {
+  return {
+    async setup(rec) {
+      const mode = rec.hostConfig.NetworkMode ?? "default";
+      if (mode === "host") return { netns: { mode: "host" }, hostsEntries: [] };
+      if (mode.startsWith("container:")) {
+        throw invalid("container: network mode needs the network module");
+      }
+      return { netns: { mode: "private" }, hostsEntries: [{ names: [] }] };
+    },
+    async teardown() {},
+    settings(rec) {
+      return {
+        Bridge: "",
+        SandboxID: "",
+        HairpinMode: false,
+        LinkLocalIPv6Address: "",
+        LinkLocalIPv6PrefixLen: 0,
+        Ports: {},
+        SandboxKey: "",
+        SecondaryIPAddresses: null,
+        SecondaryIPv6Addresses: null,
+        EndpointID: "",
+        Gateway: "",
+        GlobalIPv6Address: "",
+        GlobalIPv6PrefixLen: 0,
+        IPAddress: "",
+        IPPrefixLen: 0,
+        IPv6Gateway: "",
+        MacAddress: "",
+        Networks: {
+          [rec.hostConfig.NetworkMode === "default" ? "bridge" : (rec.hostConfig.NetworkMode ?? "bridge")]: {
+            IPAMConfig: null,
+            Links: null,
+            Aliases: null,
+            NetworkID: "",
+            EndpointID: "",
+            Gateway: "",
+            IPAddress: "",
+            IPPrefixLen: 0,
+            IPv6Gateway: "",
+            GlobalIPv6Address: "",
+            GlobalIPv6PrefixLen: 0,
+            MacAddress: "",
+            DriverOpts: null,
+          },
+        },
+      };
+    },
+  };
+}
+
+/** Bind mounts and tmpfs from HostConfig (named volumes come with the volume module). */
+export function basicMounts(): MountPort {
+  return {
+    async setup(rec) {
+      const out: OciMount[] = [];
+      const points: MountPoint[] = [];
+      for (const b of rec.hostConfig.Binds ?? []) {
+        const [src, dst, mode = ""] = b.split(":");
+        if (!src || !dst) throw invalid(`invalid volume specification: '${b}'`);
+        if (!src.startsWith("/")) throw invalid("named volumes need the volume module");
+        const ro = mode.split(",").includes("ro");
+        out.push({ destination: dst, type: "bind", source: src, options: ["rbind", ro ? "ro" : "rw"] });
+        points.push({ Type: "bind", Source: src, Destination: dst, Mode: mode, RW: !ro, Propagation: "rprivate" });
+      }
+      for (const [dst, opts] of Object.entries(rec.hostConfig.Tmpfs ?? {})) {
+        out.push({ destination: dst, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...opts.split(",").filter(Boolean)] });
+      }
+      rec.mounts = points;
+      return out;
+    },
+    async release() {},
+    async removed() {},
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * A container's changes, read from its overlay upper dir:
+ *   changes()  -> `docker diff` (A added, C changed, D deleted)
+ *   diffTar()  -> a layer tar for commit/build, whiteouts as `.wh.` entries
+ * In the upper dir a whiteout is a char device 0:0 and an opaque directory
+ * carries trusted.overlay.opaque=y.
+ */
+import type { Stats } from "node:fs";
+import { lstat, readdir } from "node:fs/promises";
+import { posix } from "node:path";
+import { PassThrough, type Readable } from "node:stream";
+import tar from "tar-stream";
+import { lgetxattr } from "../sys/libc.js";
+import { packEntry } from "./archive.js";
+
+export interface Change {
+  kind: "A" | "C" | "D";
+  path: string;
+}
+
+function isWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function isOpaque(path: string): boolean {
+  return lgetxattr(path, "trusted.overlay.opaque")?.toString() === "y";
+}
+
+async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
+  for (const l of lowers) {
+    try {
+      await lstat(posix.join(l, rel));
+      return true;
+    } catch {
+      // not in this layer
+    }
+  }
+  return false;
+}
+
+/** Walks the upper dir in sorted order, calling `visit` for every entry below it. */
+async function walkUpper(upper: string, visit: (rel: string, abs: string, st: Stats) => Promise<boolean | void>) {
+  const walk = async (rel: string) => {
+    const abs = posix.join(upper, rel);
+    for (const name of (await readdir(abs)).sort()) {
+      const crel = rel ? `${rel}/${name}` : name;
+      const cabs = posix.join(upper, crel);
+      const st = await lstat(cabs);
+      const descend = await visit(crel, cabs, st);
+      if (st.isDirectory() && descend !== false) await walk(crel);
+    }
+  };
+  await walk("");
+}
+
+export async function changes(upper: string, lowers: string[]): Promise<Change[]> {
+  const out: Change[] = [];
+  await walkUpper(upper, async (rel, abs, st) => {
+    const path = `/${rel}`;
+    if (isWhiteout(st)) {
+      out.push({ kind: "D", path });
+      return;
+    }
+    const inLower = await existsInLowers(lowers, rel);
+    if (!inLower) {
+      out.push({ kind: "A", path });
+      // Everything below a new directory is new too.
+      return;
+    }
+    if (st.isDirectory() && isOpaque(abs)) {
+      out.push({ kind: "C", path });
+      // Lower entries hidden by the opaque dir and not recreated are deletions.
+      const upperNames = new Set(await readdir(abs));
+      const hidden = new Set<string>();
+      for (const l of lowers) {
+        try {
+          for (const n of await readdir(posix.join(l, rel))) if (!upperNames.has(n)) hidden.add(n);
+        } catch {
+          // the dir is not in this layer
+        }
+      }
+      for (const n of [...hidden].sort()) out.push({ kind: "D", path: `${path}/${n}` });
+      return;
+    }
+    out.push({ kind: "C", path });
+  });
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The layer tar of an upper dir: whiteouts as `.wh.<name>`, opaque dirs with `.wh..wh..opq`. */
+export function diffTar(upper: string, _lowers: string[] = []): Readable {
+  const pack = tar.pack();
+  const out = new PassThrough();
+  const seen = new Map<string, string>();
+  (async () => {
+    await walkUpper(upper, async (rel, abs, st) => {
+      if (isWhiteout(st)) {
+        const wh = posix.join(posix.dirname(rel), `.wh.${posix.basename(rel)}`);
+        await new Promise<void>((resolve, reject) =>
+          pack.entry({ name: wh, type: "file", size: 0, mode: 0o600, mtime: st.mtime }, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+        return;
+      }
+      await packEntry(pack, rel, abs, st, seen);
+      if (st.isDirectory() && isOpaque(abs)) {
+        await new Promise<void>((resolve, reject) =>
+          pack.entry({ name: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600, mtime: st.mtime }, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+      }
+    });
+    pack.finalize();
+  })().catch((err) => pack.destroy(err));
+  pack.on("error", (err) => out.destroy(err));
+  return pack.pipe(out);
+}
