@@ -129,6 +129,37 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     sendJson(ctx, 200, await c.top(ctx.params.id!, ctx.query.get("ps_args") ?? "")),
   );
 
+  r.get("/containers/{id}/stats", async (ctx) => {
+    const stream = boolParam(ctx.query, "stream", true);
+    const oneShot = boolParam(ctx.query, "one-shot");
+    if (!stream) {
+      // A first sample gives the CLI a CPU delta to work with (Docker sends precpu from ~1 s before).
+      const pre = oneShot ? undefined : await c.stats(ctx.params.id!);
+      if (pre) await new Promise((r) => setTimeout(r, 500));
+      sendJson(ctx, 200, await c.stats(ctx.params.id!, pre));
+      return;
+    }
+    ctx.res.writeHead(200, { "Content-Type": "application/json" });
+    let closed = false;
+    ctx.res.on("close", () => {
+      closed = true;
+    });
+    let pre: Awaited<ReturnType<ContainerService["stats"]>> | undefined;
+    while (!closed) {
+      const cur = await c.stats(ctx.params.id!, pre).catch(() => undefined);
+      if (!cur) break;
+      ctx.res.write(`${JSON.stringify(cur)}\n`);
+      pre = cur;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    ctx.res.end();
+  });
+
+  r.post("/containers/{id}/update", async (ctx) => {
+    const body = await jsonBody<Parameters<ContainerService["update"]>[1]>(ctx);
+    sendJson(ctx, 200, await c.update(ctx.params.id!, body));
+  });
+
   // exec
   r.post("/containers/{id}/exec", async (ctx) => {
     const body = await jsonBody<Parameters<ContainerService["execs"]["create"]>[1]>(ctx);

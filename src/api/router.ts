@@ -98,7 +98,7 @@ export class Router {
 
 /** Parses a JSON request body; malformed JSON is a 400 with a message. */
 export async function jsonBody<T>(ctx: Ctx, optional = false): Promise<T> {
-  const buf = await readAll(ctx.req);
+  const buf = ctx.upgrade ? await upgradeBody(ctx) : await readAll(ctx.req);
   if (buf.length === 0) {
     if (optional) return {} as T;
     throw invalid("request body is empty: a JSON body is required");
@@ -108,6 +108,36 @@ export async function jsonBody<T>(ctx: Ctx, optional = false): Promise<T> {
   } catch (err) {
     throw invalid(`invalid JSON in request body: ${(err as Error).message}`);
   }
+}
+
+/**
+ * On an upgraded connection Node leaves the request body unread: take
+ * Content-Length bytes from `head` and the socket, and leave the rest (the
+ * client's stdin) in place.
+ */
+async function upgradeBody(ctx: Ctx): Promise<Buffer> {
+  const up = ctx.upgrade!;
+  const want = Number(ctx.req.headers["content-length"] ?? 0);
+  let have = up.head;
+  while (have.length < want) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => {
+        up.socket.off("end", onEnd);
+        up.socket.pause();
+        resolve(d);
+      };
+      const onEnd = () => {
+        up.socket.off("data", onData);
+        resolve(null);
+      };
+      up.socket.once("data", onData).once("end", onEnd);
+      up.socket.resume();
+    });
+    if (!chunk) break;
+    have = Buffer.concat([have, chunk]);
+  }
+  up.head = have.subarray(want);
+  return have.subarray(0, want);
 }
 
 export function sendJson(ctx: Ctx, status: number, value: unknown): void {

@@ -65,6 +65,8 @@ export class Engine {
         events: this.events,
         defaultRuntime: config.defaultRuntime,
         runtimes: config.runtimes,
+        cgroupParent: `/berth-${this.cgroupName()}`,
+        networkExists: () => false,
       },
       this.runtime,
       startHooks({

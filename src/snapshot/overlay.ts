@@ -45,11 +45,11 @@ export class Snapshotter {
     await mkdir(join(dir, "work"), { recursive: true, mode: 0o700 });
     await mkdir(join(dir, "merged"), { recursive: true, mode: 0o700 });
     const chain = await this.layers.chain(parent);
+    await makeInitLayer(join(dir, "init"));
     // Top first, as overlayfs wants; each entry is the layer's short link.
-    const lower = chain
-      .reverse()
-      .map((l) => `l/${l.link}`)
-      .join(":");
+    // The init layer (mount points for /etc/hosts & co, as Docker's "-init"
+    // layer) sits between the image and the container's own changes.
+    const lower = [`${id}-rw/init`, ...chain.reverse().map((l) => `l/${l.link}`)].join(":");
     await writeFile(join(dir, "lower"), lower);
     await writeFile(join(dir, "parent"), parent ?? "");
     return this.get(id);
@@ -81,9 +81,7 @@ export class Snapshotter {
     let lowerOpt = lower;
     if (lowerOpt === "") {
       // overlayfs needs a lowerdir: an image without layers gets an empty one.
-      const empty = join(this.dir(id), "empty");
-      await mkdir(empty, { recursive: true });
-      lowerOpt = empty;
+      lowerOpt = `${id}-rw/init`;
     }
     const rel = (p: string) => p.slice(this.layers.dir.length + 1);
     const data = `lowerdir=${lowerOpt},upperdir=${rel(snap.upper)},workdir=${rel(snap.work)}`;
@@ -113,6 +111,16 @@ export class Snapshotter {
   async remove(id: string): Promise<void> {
     await this.unmount(id);
     await rm(this.dir(id), { recursive: true, force: true });
+  }
+}
+
+/** Mount points every container gets, so they never show up as its own changes. */
+async function makeInitLayer(dir: string): Promise<void> {
+  for (const d of ["dev/pts", "dev/shm", "dev/mqueue", "proc", "sys", "etc"]) {
+    await mkdir(join(dir, d), { recursive: true, mode: 0o755 });
+  }
+  for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"]) {
+    await writeFile(join(dir, f), "", { mode: 0o644 });
   }
 }
 

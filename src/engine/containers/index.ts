@@ -4,7 +4,8 @@
  */
 import type { Duplex, Writable } from "node:stream";
 import type { Logger } from "pino";
-import { conflict } from "../../util/errors.js";
+import { readNetStats, readStats } from "../../runtime/cgroups.js";
+import { conflict, invalid } from "../../util/errors.js";
 import type { Filters } from "../filters.js";
 import { ExecManager } from "./exec.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
@@ -18,7 +19,7 @@ import {
   renameContainer,
   viewContext,
 } from "./service.js";
-import type { CreateRequest } from "./types.js";
+import type { CreateRequest, HostConfig } from "./types.js";
 import type { ViewContext } from "./view.js";
 
 export class ContainerService {
@@ -106,6 +107,73 @@ export class ContainerService {
     const pids = await this.runtime.ps(rec.id);
     const { psTable } = await import("./top.js");
     return psTable(pids, psArgs);
+  }
+
+  /** One stats sample in Docker's shape; `pre` is the previous sample (for CPU %). */
+  async stats(ref: string, pre?: { cpu_stats: object; read: string }) {
+    const rec = this.d.store.resolve(ref);
+    const running = rec.state.Status === "running" || rec.state.Status === "paused";
+    const zero = { cpu_stats: { cpu_usage: { total_usage: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: {} }, memory_stats: {}, pids_stats: {}, blkio_stats: {} };
+    const s = running ? await readStats(`${this.d.cgroupParent}/${rec.id}`) : zero;
+    return {
+      read: new Date().toISOString(),
+      preread: pre?.read ?? "0001-01-01T00:00:00Z",
+      ...s,
+      precpu_stats: pre?.cpu_stats ?? { cpu_usage: { total_usage: 0 }, throttling_data: {} },
+      num_procs: 0,
+      storage_stats: {},
+      name: `/${rec.name}`,
+      id: rec.id,
+      networks: running ? await readNetStats(rec.state.Pid) : {},
+    };
+  }
+
+  /** `docker update`: new limits recorded and applied to a running container. */
+  async update(ref: string, body: Partial<HostConfig>) {
+    const rec = this.d.store.resolve(ref);
+    const h = rec.hostConfig;
+    const keys = [
+      "Memory", "MemorySwap", "MemoryReservation", "CpuShares", "CpuPeriod", "CpuQuota", "NanoCpus", "CpusetCpus",
+      "CpusetMems", "PidsLimit", "BlkioWeight", "KernelMemory",
+    ] as const;
+    for (const k of keys) {
+      const v = body[k];
+      if (v !== undefined && v !== null && v !== 0 && v !== "") (h as Record<string, unknown>)[k] = v;
+    }
+    if (body.Memory && !body.MemorySwap && h.MemorySwap && h.MemorySwap > 0 && h.MemorySwap < body.Memory) {
+      throw invalid("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time");
+    }
+    if (body.RestartPolicy?.Name) {
+      if (h.AutoRemove && body.RestartPolicy.Name !== "no") throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
+      h.RestartPolicy = body.RestartPolicy;
+    }
+    if (rec.state.Status === "running" || rec.state.Status === "paused") {
+      const r: Record<string, unknown> = {};
+      const memory: Record<string, number> = {};
+      if (body.Memory) memory.limit = body.Memory;
+      if (body.MemorySwap) memory.swap = body.MemorySwap;
+      else if (body.Memory && (!h.MemorySwap || h.MemorySwap > 0)) memory.swap = body.Memory * 2;
+      if (body.MemoryReservation) memory.reservation = body.MemoryReservation;
+      if (Object.keys(memory).length) r.memory = memory;
+      const cpu: Record<string, unknown> = {};
+      if (body.CpuShares) cpu.shares = body.CpuShares;
+      if (body.NanoCpus) {
+        cpu.period = 100000;
+        cpu.quota = Math.round((body.NanoCpus / 1e9) * 100000);
+      }
+      if (body.CpuPeriod) cpu.period = body.CpuPeriod;
+      if (body.CpuQuota) cpu.quota = body.CpuQuota;
+      if (body.CpusetCpus) cpu.cpus = body.CpusetCpus;
+      if (body.CpusetMems) cpu.mems = body.CpusetMems;
+      if (Object.keys(cpu).length) r.cpu = cpu;
+      if (body.PidsLimit) r.pids = { limit: body.PidsLimit };
+      if (body.BlkioWeight) r.blockIO = { weight: body.BlkioWeight };
+      if (Object.keys(r).length) await this.runtime.update(rec.id, r);
+      if (body.Memory && !body.MemorySwap && memory.swap) h.MemorySwap = memory.swap;
+    }
+    await this.d.store.save(rec);
+    this.d.events.emit("container", "update", rec.id, { name: rec.name });
+    return { Warnings: [] as string[] };
   }
 
   counts() {

@@ -124,7 +124,8 @@ export function startHooks(p: PrepareDeps): StartHooks {
         mounts.push({ destination: "/sbin/docker-init", type: "bind", source: p.initPath, options: ["rbind", "ro"] });
         args = ["/sbin/docker-init", "--", ...args];
       }
-      const env = [...(rec.config.Env ?? [])];
+      // "NAME" without a value (unset on the client) is dropped, as Docker does.
+      const env = (rec.config.Env ?? []).filter((e) => e.includes("="));
       if (!env.some((e) => e.startsWith("HOSTNAME="))) env.push(`HOSTNAME=${hostname}`);
       if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
       if (rec.config.Tty && !env.some((e) => e.startsWith("TERM="))) env.push("TERM=xterm");

@@ -8,7 +8,7 @@ import { mkdir } from "node:fs/promises";
 import type { ImageService } from "../images.js";
 import type { EventBus } from "../events.js";
 import type { Snapshotter } from "../../snapshot/overlay.js";
-import { conflict, invalid } from "../../util/errors.js";
+import { conflict, invalid, notFound } from "../../util/errors.js";
 import { checkFilterNames, type Filters, globMatch, matchLabels } from "../filters.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
@@ -24,6 +24,10 @@ export interface ContainerDeps {
   events: EventBus;
   defaultRuntime: string;
   runtimes: Record<string, string>;
+  /** Parent cgroup path of every container of this daemon ("/berth-xxxx"). */
+  cgroupParent: string;
+  /** True when a network of that name or ID exists (user-defined networks). */
+  networkExists: (name: string) => boolean;
 }
 
 export function eventAttrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
@@ -39,6 +43,11 @@ export async function createContainer(
   if (!req.Image) throw invalid("Config cannot be empty in order to create a container");
   const host: HostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(host);
+  const mode = host.NetworkMode || "default";
+  if (!["default", "bridge", "none", "host"].includes(mode) && !mode.startsWith("container:") && !d.networkExists(mode)) {
+    throw notFound(`network ${mode} not found`);
+  }
+  if (mode.startsWith("container:")) d.store.resolve(mode.slice("container:".length));
   const finalName = name ? validateName(name) : randomName((n) => d.store.byName(n) !== undefined);
   const taken = d.store.byName(finalName);
   if (taken) {

@@ -1,0 +1,130 @@
+/** docker's container list context: the fields `ps --format` sees. */
+import { goTime } from "../commands/images.js";
+import { ellipsis, humanSizeWithPrecision, shortId, timeAgo } from "./units.js";
+
+type J = Record<string, any>;
+
+interface Port {
+  IP?: string;
+  PrivatePort: number;
+  PublicPort?: number;
+  Type: string;
+}
+
+function joinHostPort(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function formGroup(key: string, start: number, last: number): string {
+  const parts = key.split("/");
+  let type = parts[0];
+  let ip = "";
+  if (parts.length > 1) {
+    ip = parts[0];
+    type = parts[1];
+  }
+  let group = String(start);
+  if (start !== last) group = `${group}-${last}`;
+  if (ip) group = `${ip}:${group}->${group}`;
+  return `${group}/${type}`;
+}
+
+/** docker's DisplayablePorts: "0.0.0.0:8080->80/tcp, 443/tcp", ranges grouped. */
+export function displayablePorts(input: Port[]): string {
+  const ports = [...input].sort((a, b) => {
+    if (a.PrivatePort !== b.PrivatePort) return a.PrivatePort - b.PrivatePort;
+    if ((a.IP ?? "") !== (b.IP ?? "")) return (a.IP ?? "") < (b.IP ?? "") ? -1 : 1;
+    if ((a.PublicPort ?? 0) !== (b.PublicPort ?? 0)) return (a.PublicPort ?? 0) - (b.PublicPort ?? 0);
+    return a.Type < b.Type ? -1 : a.Type > b.Type ? 1 : 0;
+  });
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const mappings: string[] = [];
+  for (const p of ports) {
+    const cur = p.PrivatePort;
+    let key = p.Type;
+    if (p.IP) {
+      if (p.PublicPort !== cur) {
+        mappings.push(`${joinHostPort(p.IP, p.PublicPort ?? 0)}->${p.PrivatePort}/${p.Type}`);
+        continue;
+      }
+      key = `${p.IP}/${p.Type}`;
+    }
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { first: cur, last: cur });
+      continue;
+    }
+    if (cur === g.last + 1) {
+      g.last = cur;
+      continue;
+    }
+    result.push(formGroup(key, g.first, g.last));
+    // Go re-inserts the key into its map; its place in the final order stays the first one.
+    groups.set(key, { first: cur, last: cur });
+  }
+  for (const [k, g] of groups) result.push(formGroup(k, g.first, g.last));
+  return [...result, ...mappings].join(", ");
+}
+
+/** The row context for one container of GET /containers/json. */
+export function containerContext(c: J, trunc: boolean, now = Date.now()): J {
+  let names: string[] = (c.Names ?? []).map((n: string) => n.replace(/^\//, ""));
+  if (trunc) {
+    const own = names.find((n) => !n.includes("/"));
+    if (own !== undefined) names = [own];
+  }
+  let image: string = c.Image ?? "";
+  if (trunc && /^sha256:[0-9a-f]{64}$/.test(image)) image = shortId(image);
+  else if (trunc && /^[0-9a-f]{64}$/.test(image)) image = image.slice(0, 12);
+  const labels: Record<string, string> = c.Labels ?? {};
+  const srw = humanSizeWithPrecision(c.SizeRw ?? 0, 3);
+  const sv = humanSizeWithPrecision(c.SizeRootFs ?? 0, 3);
+  return {
+    ID: trunc ? shortId(c.Id) : c.Id,
+    Names: names.join(","),
+    Image: image,
+    ImageID: trunc ? shortId(c.ImageID ?? "") : (c.ImageID ?? ""),
+    Command: JSON.stringify(trunc ? ellipsis(c.Command ?? "", 20) : (c.Command ?? "")),
+    CreatedAt: goTime((c.Created ?? 0) * 1000),
+    RunningFor: timeAgo(c.Created ?? 0, now),
+    Ports: displayablePorts(c.Ports ?? []),
+    State: c.State ?? "",
+    Status: c.Status ?? "",
+    Size: (c.SizeRootFs ?? 0) > 0 ? `${srw} (virtual ${sv})` : srw,
+    Labels: Object.keys(labels)
+      .sort()
+      .map((k) => `${k}=${labels[k]}`)
+      .join(","),
+    Label: (name: string) => labels[name] ?? "",
+    Mounts: (c.Mounts ?? [])
+      .map((m: J) => {
+        const n = m.Name || m.Source || "";
+        return trunc ? ellipsis(n, 15) : n;
+      })
+      .join(","),
+    LocalVolumes: String((c.Mounts ?? []).filter((m: J) => m.Driver === "local").length),
+    Networks: Object.keys(c.NetworkSettings?.Networks ?? {})
+      .sort()
+      .join(","),
+  };
+}
+
+export const CONTAINER_HEADERS: Record<string, string> = {
+  ID: "CONTAINER ID",
+  Names: "NAMES",
+  Image: "IMAGE",
+  ImageID: "IMAGE ID",
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  RunningFor: "CREATED",
+  Ports: "PORTS",
+  State: "STATE",
+  Status: "STATUS",
+  Size: "SIZE",
+  Labels: "LABELS",
+  Label: "LABEL",
+  Mounts: "MOUNTS",
+  LocalVolumes: "LOCAL VOLUMES",
+  Networks: "NETWORKS",
+};
