@@ -1,7 +1,14 @@
 /** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`. */
 import { createGunzip } from "node:zlib";
+import {
+  commit,
+  diff,
+  exportContainer,
+  getArchive,
+  putArchive,
+  statPath,
+} from "../engine/containers/fsviews.js";
 import type { ContainerService } from "../engine/containers/index.js";
-import { commit, diff, exportContainer, getArchive, putArchive, statPath } from "../engine/containers/fsviews.js";
 import { invalid } from "../util/errors.js";
 import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
 
@@ -18,7 +25,10 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
       tag: q.get("tag") || undefined,
       comment: q.get("comment") || undefined,
       author: q.get("author") || undefined,
-      changes: q.getAll("changes").flatMap((s) => s.split("\n")).filter((s) => s.trim() !== ""),
+      changes: q
+        .getAll("changes")
+        .flatMap((s) => s.split("\n"))
+        .filter((s) => s.trim() !== ""),
       pause: boolParam(q, "pause", true),
       config: Object.keys(config).length ? config : undefined,
     });
@@ -47,7 +57,10 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
 
   r.get("/containers/{id}/archive", async (ctx) => {
     const { stat, tar } = await getArchive(c.d, ctx.params.id!, pathParam(ctx.query));
-    ctx.res.writeHead(200, { "Content-Type": "application/x-tar", "X-Docker-Container-Path-Stat": statHeader(stat) });
+    ctx.res.writeHead(200, {
+      "Content-Type": "application/x-tar",
+      "X-Docker-Container-Path-Stat": statHeader(stat),
+    });
     if (ctx.req.method === "HEAD") {
       tar.destroy();
       ctx.res.end();

@@ -4,7 +4,16 @@ import { parseTime } from "../engine/containers/io.js";
 import type { CreateRequest } from "../engine/containers/types.js";
 import { parseFilters } from "../engine/filters.js";
 import { invalid, isKind } from "../util/errors.js";
-import { boolParam, type Ctx, hijack, intParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
+import {
+  boolParam,
+  type Ctx,
+  hijack,
+  intParam,
+  jsonBody,
+  type Router,
+  sendJson,
+  sendStatus,
+} from "./router.js";
 
 const rawStream = "application/vnd.docker.raw-stream";
 
@@ -41,7 +50,9 @@ export function containerRoutes(r: Router, c: ContainerService): void {
 
   r.post("/containers/{id}/start", (ctx) => noContentOr304(ctx, () => c.start(ctx.params.id!)));
   r.post("/containers/{id}/stop", (ctx) =>
-    noContentOr304(ctx, () => c.stop(ctx.params.id!, intParam(ctx.query, "t"), ctx.query.get("signal") || undefined)),
+    noContentOr304(ctx, () =>
+      c.stop(ctx.params.id!, intParam(ctx.query, "t"), ctx.query.get("signal") || undefined),
+    ),
   );
   r.post("/containers/{id}/restart", (ctx) =>
     noContentOr304(ctx, () => c.restart(ctx.params.id!, intParam(ctx.query, "t"))),
@@ -58,7 +69,10 @@ export function containerRoutes(r: Router, c: ContainerService): void {
   r.post("/containers/{id}/wait", async (ctx) => {
     const wait = c.wait(ctx.params.id!, ctx.query.get("condition") ?? "");
     // Errors known at once (no such container, bad condition) are plain HTTP errors.
-    const early = await Promise.race([wait.then(() => "done"), new Promise((r) => setImmediate(() => r("pending")))]);
+    const early = await Promise.race([
+      wait.then(() => "done"),
+      new Promise((r) => setImmediate(() => r("pending"))),
+    ]);
     if (early === "done") {
       sendJson(ctx, 200, await wait);
       return;
@@ -71,7 +85,10 @@ export function containerRoutes(r: Router, c: ContainerService): void {
   });
 
   r.delete("/containers/{id}", async (ctx) => {
-    await c.remove(ctx.params.id!, { force: boolParam(ctx.query, "force"), volumes: boolParam(ctx.query, "v") });
+    await c.remove(ctx.params.id!, {
+      force: boolParam(ctx.query, "force"),
+      volumes: boolParam(ctx.query, "v"),
+    });
     sendStatus(ctx, 204);
   });
 
@@ -114,7 +131,12 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     };
     if (boolParam(q, "logs")) {
       const abort = new AbortController();
-      await c.logs(rec.id, conn, { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false }, abort.signal);
+      await c.logs(
+        rec.id,
+        conn,
+        { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false },
+        abort.signal,
+      );
     }
     if (boolParam(q, "stream")) await c.attach(rec.id, conn, o).catch(() => conn.end());
     else conn.end();

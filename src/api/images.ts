@@ -1,8 +1,8 @@
 /** /images routes: thin handlers over engine.images. */
 import type { Engine } from "../engine/engine.js";
 import { parseFilters } from "../engine/filters.js";
-import { familiar, parseReference, withDefaultTag } from "../image/reference.js";
 import { loadArchive, type SaveItem, saveArchive } from "../image/archive.js";
+import { familiar, parseReference, withDefaultTag } from "../image/reference.js";
 import { invalid } from "../util/errors.js";
 import { pullRoute, pushRoute } from "./distribution.js";
 import { boolParam, JsonStream, type Router, sendJson, sendStatus } from "./router.js";
@@ -25,7 +25,8 @@ export function imageRoutes(r: Router, engine: Engine): void {
       await pullRoute(ctx, engine);
       return;
     }
-    if (fromSrc !== "-") throw invalid("import from a URL is not supported by this daemon; pipe the file with `-`");
+    if (fromSrc !== "-")
+      throw invalid("import from a URL is not supported by this daemon; pipe the file with `-`");
     const repo = ctx.query.get("repo") || undefined;
     const stream = new JsonStream(ctx);
     try {
@@ -47,7 +48,12 @@ export function imageRoutes(r: Router, engine: Engine): void {
     const stream = new JsonStream(ctx);
     try {
       const loaded = await loadArchive(
-        { content: engine.content, layers: engine.layers, tmpDir: engine.tmpDir, createImage: (c) => images.create(c) },
+        {
+          content: engine.content,
+          layers: engine.layers,
+          tmpDir: engine.tmpDir,
+          createImage: (c) => images.create(c),
+        },
         ctx.req,
       );
       for (const { rec, tags } of loaded) {

@@ -79,7 +79,10 @@ export class Router {
     return this.add("HEAD", p, h);
   }
 
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | "method" | undefined {
+  match(
+    method: string,
+    path: string,
+  ): { handler: Handler; params: Record<string, string> } | "method" | undefined {
     let pathMatched = false;
     for (const r of this.routes) {
       const m = r.re.exec(path);
@@ -142,7 +145,10 @@ async function upgradeBody(ctx: Ctx): Promise<Buffer> {
 
 export function sendJson(ctx: Ctx, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  ctx.res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  ctx.res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(body),
+  });
   ctx.res.end(ctx.req.method === "HEAD" ? undefined : body);
 }
 

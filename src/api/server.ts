@@ -3,16 +3,17 @@
  * the /vX.Y prefix, routes, and turns thrown errors into Docker's
  * `{"message": ...}` bodies with the status from api/errors.ts.
  */
+
+import { readFileSync } from "node:fs";
 import { chmod, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
 import { createServer as createHttpsServer } from "node:https";
-import { readFileSync } from "node:fs";
+import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { API_VERSION, type Engine } from "../engine/engine.js";
-import { statusOf } from "./errors.js";
 import { archiveRoutes } from "./archive.js";
 import { containerRoutes } from "./containers.js";
+import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
 import { Router } from "./router.js";
 import { systemRoutes } from "./system.js";
@@ -51,7 +52,10 @@ export function handler(router: Router, log: Logger) {
         return;
       }
       const body = JSON.stringify({ message });
-      res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.writeHead(status, {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(body),
+      });
       res.end(body);
     };
     if (Number(version) > Number(API_VERSION)) {

@@ -1,6 +1,7 @@
 /** System routes: /_ping, /version, /info, /events, /system/df. */
-import { cpus, hostname, release, totalmem } from "node:os";
+
 import { readFileSync } from "node:fs";
+import { cpus, hostname, release, totalmem } from "node:os";
 import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
 import type { EngineEvent } from "../engine/events.js";
 import { parseFilters } from "../engine/filters.js";
@@ -33,7 +34,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       "API-Version": API_VERSION,
       "Builder-Version": "1",
       "Docker-Experimental": "false",
-      "OSType": "linux",
+      OSType: "linux",
     });
     ctx.res.end(ctx.req.method === "HEAD" ? undefined : "OK");
   };
@@ -45,7 +46,17 @@ export function systemRoutes(r: Router, engine: Engine): void {
     sendJson(ctx, 200, {
       Platform: { Name: "berth" },
       Components: [
-        { Name: "Engine", Version: ENGINE_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: "linux", Arch: arch, KernelVersion: release() } },
+        {
+          Name: "Engine",
+          Version: ENGINE_VERSION,
+          Details: {
+            ApiVersion: API_VERSION,
+            MinAPIVersion: MIN_API_VERSION,
+            Os: "linux",
+            Arch: arch,
+            KernelVersion: release(),
+          },
+        },
       ],
       Version: ENGINE_VERSION,
       ApiVersion: API_VERSION,
@@ -70,8 +81,17 @@ export function systemRoutes(r: Router, engine: Engine): void {
       ContainersStopped: counts.stopped,
       Images: engine.imageStore.list().length,
       Driver: "overlay2",
-      DriverStatus: [["Backing Filesystem", "extfs"], ["Supports d_type", "true"], ["Native Overlay Diff", "true"]],
-      Plugins: { Volume: ["local"], Network: ["bridge", "host", "none"], Authorization: null, Log: ["json-file"] },
+      DriverStatus: [
+        ["Backing Filesystem", "extfs"],
+        ["Supports d_type", "true"],
+        ["Native Overlay Diff", "true"],
+      ],
+      Plugins: {
+        Volume: ["local"],
+        Network: ["bridge", "host", "none"],
+        Authorization: null,
+        Log: ["json-file"],
+      },
       MemoryLimit: true,
       SwapLimit: true,
       KernelMemory: false,
@@ -118,7 +138,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
       ServerVersion: ENGINE_VERSION,
       Runtimes: Object.fromEntries(Object.entries(engine.config.runtimes).map(([k, v]) => [k, { path: v }])),
       DefaultRuntime: engine.config.defaultRuntime,
-      Swarm: { NodeID: "", NodeAddr: "", LocalNodeState: "inactive", ControlAvailable: false, Error: "", RemoteManagers: null },
+      Swarm: {
+        NodeID: "",
+        NodeAddr: "",
+        LocalNodeState: "inactive",
+        ControlAvailable: false,
+        Error: "",
+        RemoteManagers: null,
+      },
       LiveRestoreEnabled: true,
       Isolation: "",
       InitBinary: engine.config.init,

@@ -19,6 +19,8 @@ export async function checkHost(cfg: DaemonConfig): Promise<void> {
   }
   const fs = await readFile("/proc/filesystems", "utf8");
   if (!/\toverlay$/m.test(fs)) {
-    throw new Error("the kernel does not support overlayfs (no 'overlay' in /proc/filesystems; try modprobe overlay)");
+    throw new Error(
+      "the kernel does not support overlayfs (no 'overlay' in /proc/filesystems; try modprobe overlay)",
+    );
   }
 }

@@ -7,8 +7,8 @@
 // koffi's async calls and fs streams share the libuv pool; attach sockets block a thread each.
 process.env.UV_THREADPOOL_SIZE ??= "64";
 
-import { Command } from "commander";
 import { readFile } from "node:fs/promises";
+import { Command } from "commander";
 import { pino } from "pino";
 import { listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
@@ -26,7 +26,12 @@ async function main(): Promise<void> {
     .option("--root <dir>", "root of persistent state (default /var/lib/berth)")
     .option("--data-root <dir>", "alias of --root")
     .option("--exec-root <dir>", "root of runtime state (default /run/berth)")
-    .option("-H, --host <address>", "socket to listen on (unix:///path or tcp://host:port), repeatable", collect, [])
+    .option(
+      "-H, --host <address>",
+      "socket to listen on (unix:///path or tcp://host:port), repeatable",
+      collect,
+      [],
+    )
     .option("-l, --log-level <level>", "debug, info, warn, error, fatal")
     .option("--default-runtime <name>", "OCI runtime: runc or crun")
     .option("--bridge <name>", "name of the default bridge interface")
@@ -60,7 +65,8 @@ async function main(): Promise<void> {
   cfg.insecureRegistries.push(...o.insecureRegistry);
   cfg.registryMirrors.push(...o.registryMirror);
   cfg.usernsRemap = o.usernsRemap ?? cfg.usernsRemap;
-  if (o.tlsverify || o.tls) cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
+  if (o.tlsverify || o.tls)
+    cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
 
   const log = pino({ level: cfg.logLevel, base: { pid: process.pid } }, pino.destination(2));
   await checkHost(cfg);

@@ -66,7 +66,12 @@ export function mergeFileConfig(cfg: DaemonConfig, file: Record<string, unknown>
   const reg = file["registry-server"] as { addr: string; root?: string } | undefined;
   if (reg?.addr) out.registryServer = reg;
   if (file.tlsverify || file.tls) {
-    out.tls = { verify: Boolean(file.tlsverify), ca: str("tlscacert"), cert: str("tlscert"), key: str("tlskey") };
+    out.tls = {
+      verify: Boolean(file.tlsverify),
+      ca: str("tlscacert"),
+      cert: str("tlscert"),
+      key: str("tlskey"),
+    };
   }
   return out;
 }

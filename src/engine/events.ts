@@ -29,7 +29,7 @@ export class EventBus {
   }
 
   emit(type: EngineEvent["Type"], action: string, id: string, attributes: Record<string, string> = {}): void {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+    const nowNs = BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
     const ev: EngineEvent = {
       Type: type,
       Action: action,

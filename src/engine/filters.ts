@@ -2,9 +2,10 @@
  * Docker's `filters` query parameter: JSON of name -> values, either
  * {"label":["a=b"]} or the legacy {"label":{"a=b":true}}.
  */
+
+import { familiar, parseReference } from "../image/reference.js";
 import type { ImageFacts } from "../image/view.js";
 import { createdSeconds } from "../image/view.js";
-import { familiar, parseReference } from "../image/reference.js";
 import { invalid } from "../util/errors.js";
 
 export type Filters = Map<string, string[]>;

@@ -6,16 +6,10 @@ import type { Readable } from "node:stream";
 import type { ContentStore } from "../content/store.js";
 import { applyChange } from "../image/changes.js";
 import { ingestLayer } from "../image/ingest.js";
-import {
-  canonical,
-  familiar,
-  parseReference,
-  type Reference,
-  withDefaultTag,
-} from "../image/reference.js";
+import { canonical, familiar, parseReference, type Reference, withDefaultTag } from "../image/reference.js";
 import type { ImageRecord, ImageStore } from "../image/store.js";
 import { hostPlatform, type ImageConfig } from "../image/types.js";
-import { type ImageFacts, history, inspect, summary } from "../image/view.js";
+import { history, type ImageFacts, inspect, summary } from "../image/view.js";
 import { chainIDs, type LayerStore } from "../snapshot/layers.js";
 import { conflict, invalid } from "../util/errors.js";
 import type { EventBus } from "./events.js";
@@ -170,7 +164,8 @@ export class ImageService {
     const rec = this.store.resolve(name);
     const out: ({ Untagged: string } | { Deleted: string })[] = [];
     const refs = this.store.refsOf(rec.id);
-    const byName = refs.some((r) => r === canonical(withDefaultTag(parseReference(name)))) || !isIdLike(name, rec.id);
+    const byName =
+      refs.some((r) => r === canonical(withDefaultTag(parseReference(name)))) || !isIdLike(name, rec.id);
     const users = this.usage.containersUsing(rec.id);
 
     if (byName && refs.length > 1) {
@@ -197,7 +192,9 @@ export class ImageService {
       }
     }
     if (this.store.list().some((r) => r.parent === rec.id) && !byName && refs.length === 0) {
-      throw conflict(`conflict: unable to delete ${rec.id.slice(7, 19)} (cannot be forced) - image has dependent child images`);
+      throw conflict(
+        `conflict: unable to delete ${rec.id.slice(7, 19)} (cannot be forced) - image has dependent child images`,
+      );
     }
     for (const r of refs) {
       const ref = parseReference(r);
@@ -245,7 +242,8 @@ export class ImageService {
         if (!opts.all && refs.length > 0) continue;
         if (parents.has(rec.id)) continue;
         if (this.usage.containersUsing(rec.id).length > 0) continue;
-        if (opts.filters && !(await matchesImageFilters(await this.facts(rec), opts.filters, this, true))) continue;
+        if (opts.filters && !(await matchesImageFilters(await this.facts(rec), opts.filters, this, true)))
+          continue;
         for (const r of refs) {
           await this.store.removeRef(parseReference(r));
           deleted.push({ Untagged: familiar(parseReference(r)) });
@@ -275,7 +273,7 @@ export class ImageService {
       while (cur && !liveLayers.has(cur)) {
         liveLayers.add(cur);
         const m = await this.layers.get(cur);
-        m?.blobs.forEach((b) => liveBlobs.add(b.digest));
+        for (const b of m?.blobs ?? []) liveBlobs.add(b.digest);
         cur = m?.parent;
       }
     };
@@ -285,7 +283,7 @@ export class ImageService {
         liveBlobs.add(rec.manifest.digest);
         try {
           const m = await this.content.readJson<{ layers?: { digest: string }[] }>(rec.manifest.digest);
-          m.layers?.forEach((l) => liveBlobs.add(l.digest));
+          for (const l of m.layers ?? []) liveBlobs.add(l.digest);
         } catch {
           // manifest blob missing: nothing more to keep
         }
@@ -294,7 +292,8 @@ export class ImageService {
       if (cfg) await markChain(chainIDs(cfg.rootfs.diff_ids).pop());
     }
     for (const l of roots.layers) await markChain(l);
-    for (const l of await this.layers.list()) if (!liveLayers.has(l.chainID)) await this.layers.remove(l.chainID);
+    for (const l of await this.layers.list())
+      if (!liveLayers.has(l.chainID)) await this.layers.remove(l.chainID);
     for (const d of await this.content.list()) if (!liveBlobs.has(d)) await this.content.delete(d);
   }
 }

@@ -8,9 +8,8 @@
  * The incoming tar is first unpacked (regular files only, names checked)
  * into a private temp dir, because manifest.json may come last.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { createWriteStream } from "node:fs";
 import { join, normalize, posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -39,7 +38,10 @@ async function unpack(source: Readable, dir: string): Promise<Map<string, string
   const done = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
-      const name = posix.normalize(h.name).replace(/^(\.\/)+/, "").replace(/\/$/, "");
+      const name = posix
+        .normalize(h.name)
+        .replace(/^(\.\/)+/, "")
+        .replace(/\/$/, "");
       if (name.startsWith("..") || name.startsWith("/")) throw invalid(`archive entry escapes: ${h.name}`);
       if (h.type === "file" || h.type === "contiguous-file") {
         const target = join(dir, name);
@@ -79,7 +81,10 @@ export interface Loader {
 }
 
 /** Loads every image in the archive; returns each with the names it carried. */
-export async function loadArchive(l: Loader, source: Readable): Promise<{ rec: ImageRecord; tags: Reference[] }[]> {
+export async function loadArchive(
+  l: Loader,
+  source: Readable,
+): Promise<{ rec: ImageRecord; tags: Reference[] }[]> {
   await mkdir(l.tmpDir, { recursive: true });
   const dir = await mkdtemp(join(l.tmpDir, "load-"));
   try {
@@ -161,7 +166,8 @@ async function loadOciLayout(l: Loader, dir: string) {
       manifest.layers.map((x) => blob(x.digest)),
     );
     const rec = await l.createImage(config);
-    const name = d.annotations?.["io.containerd.image.name"] ?? d.annotations?.["org.opencontainers.image.ref.name"];
+    const name =
+      d.annotations?.["io.containerd.image.name"] ?? d.annotations?.["org.opencontainers.image.ref.name"];
     const tags: Reference[] = [];
     if (name) {
       try {

@@ -13,7 +13,8 @@ const OFFICIAL_PREFIX = "library/";
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$/;
 
 export interface Reference {
   /** registry host, e.g. docker.io or localhost:5000 */
@@ -48,7 +49,12 @@ export function parseReference(input: string): Reference {
   const slash = rest.indexOf("/");
   if (slash >= 0) {
     const first = rest.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase()) {
+    if (
+      first.includes(".") ||
+      first.includes(":") ||
+      first === "localhost" ||
+      first !== first.toLowerCase()
+    ) {
       domain = first;
       path = rest.slice(slash + 1);
       if (!DOMAIN.test(domain)) throw invalid(`invalid reference format: invalid registry "${domain}"`);
@@ -56,7 +62,8 @@ export function parseReference(input: string): Reference {
   }
   if (domain === LEGACY_DOMAIN) domain = DEFAULT_DOMAIN;
   if (domain === DEFAULT_DOMAIN && !path.includes("/")) path = OFFICIAL_PREFIX + path;
-  if (path !== path.toLowerCase()) throw invalid("invalid reference format: repository name must be lowercase");
+  if (path !== path.toLowerCase())
+    throw invalid("invalid reference format: repository name must be lowercase");
   const parts = path.split("/");
   if (parts.some((p) => !COMPONENT.test(p))) throw invalid("invalid reference format");
   if (domain.length + path.length > 255) throw invalid("invalid reference format: repository name too long");

@@ -136,7 +136,8 @@ export class ImageStore {
       // name@digest also matches when the digest is the manifest we hold.
       const repo = canonical({ ...ref, tag: undefined, digest: undefined });
       for (const rec of this.images.values()) {
-        if (rec.manifest?.digest === ref.digest && this.refsOf(rec.id).some((r) => r.startsWith(repo))) return rec;
+        if (rec.manifest?.digest === ref.digest && this.refsOf(rec.id).some((r) => r.startsWith(repo)))
+          return rec;
       }
     }
     return undefined;

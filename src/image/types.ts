@@ -121,6 +121,13 @@ export function isGzipLayer(mediaType: string): boolean {
 
 /** The host platform in OCI words. */
 export function hostPlatform(): Platform {
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" };
+  const arch: Record<string, string> = {
+    x64: "amd64",
+    arm64: "arm64",
+    arm: "arm",
+    ia32: "386",
+    ppc64: "ppc64le",
+    s390x: "s390x",
+  };
   return { architecture: arch[process.arch] ?? process.arch, os: "linux" };
 }

@@ -104,7 +104,9 @@ export function inspect(f: ImageFacts) {
     VirtualSize: f.size,
     GraphDriver: { Name: "overlay2", Data: f.graphDriver },
     RootFS: { Type: "layers", Layers: c.rootfs.diff_ids },
-    Metadata: { LastTagTime: f.rec.lastTagTime ? new Date(f.rec.lastTagTime).toISOString() : "0001-01-01T00:00:00Z" },
+    Metadata: {
+      LastTagTime: f.rec.lastTagTime ? new Date(f.rec.lastTagTime).toISOString() : "0001-01-01T00:00:00Z",
+    },
   };
 }
 
@@ -113,7 +115,10 @@ export function inspect(f: ImageFacts) {
  * history is the first n entries (the image itself or a parent), as Docker
  * shows; other rows are "<missing>".
  */
-export function history(f: ImageFacts, idOfPrefix: (n: number) => { id: string; tags: string[] } | undefined) {
+export function history(
+  f: ImageFacts,
+  idOfPrefix: (n: number) => { id: string; tags: string[] } | undefined,
+) {
   const entries: HistoryEntry[] = f.config.history?.length
     ? f.config.history
     : f.config.rootfs.diff_ids.map(() => ({ created: f.config.created, created_by: "" }));

@@ -38,22 +38,31 @@ export function safeRelative(name: string): string {
   const clean = posix.normalize(`/${name}`).replace(/^\/+/, "").replace(/\/+$/, "");
   // posix.normalize of "/..." can't climb above "/", but check the raw name so errors are explicit.
   const raw = posix.normalize(name.replace(/^\/+/, ""));
-  if (raw === ".." || raw.startsWith("../")) throw invalid(`layer entry ${JSON.stringify(name)}: path escapes the layer`);
+  if (raw === ".." || raw.startsWith("../"))
+    throw invalid(`layer entry ${JSON.stringify(name)}: path escapes the layer`);
   return clean === "." ? "" : clean;
 }
 
 /** Ensures every component of `rel`'s parent is a real directory under root (creating missing ones). */
 async function ensureParent(root: string, rel: string, entryName: string): Promise<void> {
-  const parts = posix.dirname(rel).split("/").filter((p) => p && p !== ".");
+  const parts = posix
+    .dirname(rel)
+    .split("/")
+    .filter((p) => p && p !== ".");
   let cur = root;
   for (const p of parts) {
     cur = posix.join(cur, p);
     try {
       const st = await lstat(cur);
       if (st.isSymbolicLink()) {
-        throw invalid(`layer entry ${JSON.stringify(entryName)}: path escapes through symlink ${posix.relative(root, cur)}`);
+        throw invalid(
+          `layer entry ${JSON.stringify(entryName)}: path escapes through symlink ${posix.relative(root, cur)}`,
+        );
       }
-      if (!st.isDirectory()) throw invalid(`layer entry ${JSON.stringify(entryName)}: ${posix.relative(root, cur)} is not a directory`);
+      if (!st.isDirectory())
+        throw invalid(
+          `layer entry ${JSON.stringify(entryName)}: ${posix.relative(root, cur)} is not a directory`,
+        );
     } catch (err) {
       if (!isErrno(err, "ENOENT")) throw err;
       await mkdir(cur, { mode: 0o755 });
@@ -134,7 +143,8 @@ async function applyEntry(
     }
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 0; // aufs metadata
     const victim = base.slice(WHITEOUT_PREFIX.length);
-    if (victim === "" || victim === "." || victim === "..") throw invalid(`layer entry ${JSON.stringify(h.name)}: invalid whiteout`);
+    if (victim === "" || victim === "." || victim === "..")
+      throw invalid(`layer entry ${JSON.stringify(h.name)}: invalid whiteout`);
     const target = posix.join(parent, victim);
     await removeExisting(target, false);
     mknod(target, S_IFCHR | 0o000, 0, 0);
@@ -151,7 +161,8 @@ async function applyEntry(
   switch (h.type) {
     case "directory": {
       const was = await removeExisting(path, true);
-      if (was === "other" && opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite non-directory ${rel} with directory`);
+      if (was === "other" && opts.noOverwriteDirNonDir)
+        throw invalid(`cannot overwrite non-directory ${rel} with directory`);
       if (was !== "dir") await mkdir(path, { mode: 0o700 });
       await setMeta(path, h, opts, dirTimes, true);
       return 0;
@@ -159,7 +170,8 @@ async function applyEntry(
     case "file":
     case "contiguous-file": {
       const was = await removeExisting(path, false);
-      if (was === "dir" && opts.noOverwriteDirNonDir) throw invalid(`cannot overwrite directory ${rel} with non-directory`);
+      if (was === "dir" && opts.noOverwriteDirNonDir)
+        throw invalid(`cannot overwrite directory ${rel} with non-directory`);
       await pipeline(body, createWriteStream(path, { mode: 0o600, flags: "wx" }));
       await setMeta(path, h, opts, dirTimes, false);
       return h.size ?? 0;
@@ -172,11 +184,15 @@ async function applyEntry(
     }
     case "link": {
       const targetRel = safeRelative(h.linkname ?? "");
-      if (targetRel === "") throw invalid(`layer entry ${JSON.stringify(h.name)}: hardlink to the layer root`);
+      if (targetRel === "")
+        throw invalid(`layer entry ${JSON.stringify(h.name)}: hardlink to the layer root`);
       await ensureParent(root, targetRel, h.name);
       const target = posix.join(root, targetRel);
       const st = await lstat(target).catch(() => undefined);
-      if (!st) throw invalid(`layer entry ${JSON.stringify(h.name)}: hardlink target ${h.linkname} not found in the layer`);
+      if (!st)
+        throw invalid(
+          `layer entry ${JSON.stringify(h.name)}: hardlink target ${h.linkname} not found in the layer`,
+        );
       if (st.isDirectory()) throw invalid(`layer entry ${JSON.stringify(h.name)}: hardlink to a directory`);
       await removeExisting(path, false);
       await link(target, path);

@@ -3,9 +3,10 @@
  * ownership, modes, mtimes, symlinks, hardlinks (by inode), devices, fifos
  * and xattrs (PAX SCHILY.xattr.*). Never follows symlinks.
  */
+
+import type { Stats } from "node:fs";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
-import type { Stats } from "node:fs";
 import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -69,7 +70,8 @@ export async function packEntry(
       const e = pack.entry(h, (err) => (err ? reject(err) : resolve()));
       pipeline(body, e as unknown as NodeJS.WritableStream).catch(reject);
     });
-  if (st.isDirectory()) return add({ ...base, name: name.endsWith("/") ? name : `${name}/`, type: "directory" });
+  if (st.isDirectory())
+    return add({ ...base, name: name.endsWith("/") ? name : `${name}/`, type: "directory" });
   if (st.isSymbolicLink()) return add({ ...base, type: "symlink", linkname: await readlink(path) });
   if (st.isFile()) {
     if (st.nlink > 1) {

@@ -58,7 +58,9 @@ export async function decompress(input: Readable): Promise<Readable> {
   if (isZstd(head)) {
     const child = spawn("zstd", ["-dc"], { stdio: ["pipe", "pipe", "ignore"] });
     const out = new PassThrough();
-    child.on("error", () => out.destroy(invalid("zstd-compressed layer, but the zstd program is not installed")));
+    child.on("error", () =>
+      out.destroy(invalid("zstd-compressed layer, but the zstd program is not installed")),
+    );
     child.on("exit", (code) => {
       if (code !== 0) out.destroy(invalid(`zstd failed to decompress the layer (exit ${code})`));
     });

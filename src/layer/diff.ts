@@ -39,7 +39,7 @@ async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
 }
 
 /** Walks the upper dir in sorted order, calling `visit` for every entry below it. */
-async function walkUpper(upper: string, visit: (rel: string, abs: string, st: Stats) => Promise<boolean | void>) {
+async function walkUpper(upper: string, visit: (rel: string, abs: string, st: Stats) => Promise<unknown>) {
   const walk = async (rel: string) => {
     const abs = posix.join(upper, rel);
     for (const name of (await readdir(abs)).sort()) {
@@ -106,8 +106,9 @@ export function diffTar(upper: string, _lowers: string[] = []): Readable {
       await packEntry(pack, rel, abs, st, seen);
       if (st.isDirectory() && isOpaque(abs)) {
         await new Promise<void>((resolve, reject) =>
-          pack.entry({ name: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600, mtime: st.mtime }, (err) =>
-            err ? reject(err) : resolve(),
+          pack.entry(
+            { name: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600, mtime: st.mtime },
+            (err) => (err ? reject(err) : resolve()),
           ),
         );
       }

@@ -3,10 +3,11 @@
  * packets from conmon start with a stream byte (2 = stdout, 3 = stderr);
  * bytes we send are the container's stdin; a write shutdown closes stdin.
  */
-import { PassThrough, Writable } from "node:stream";
-import type { AttachStreams } from "../engine/containers/runtime-port.js";
+
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
+import { PassThrough, Writable } from "node:stream";
+import type { AttachStreams } from "../engine/containers/runtime-port.js";
 import { SeqPacketSocket } from "../sys/libc.js";
 
 const STDOUT = 2;
@@ -44,7 +45,8 @@ export async function attachSocket(
     write(chunk: Buffer, _enc, cb) {
       if (!opts.stdin || closed) return cb();
       (async () => {
-        for (let i = 0; i < chunk.length; i += MAX_PACKET) await sock.write(chunk.subarray(i, i + MAX_PACKET));
+        for (let i = 0; i < chunk.length; i += MAX_PACKET)
+          await sock.write(chunk.subarray(i, i + MAX_PACKET));
       })().then(() => cb(), cb);
     },
     final(cb) {

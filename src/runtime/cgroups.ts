@@ -71,7 +71,11 @@ export async function readStats(cgroupPath: string): Promise<CgroupStats> {
         },
         system_cpu_usage: system,
         online_cpus: online,
-        throttling_data: { periods: cpu.nr_periods ?? 0, throttled_periods: cpu.nr_throttled ?? 0, throttled_time: 0 },
+        throttling_data: {
+          periods: cpu.nr_periods ?? 0,
+          throttled_periods: cpu.nr_throttled ?? 0,
+          throttled_time: 0,
+        },
       },
       memory_stats: {
         usage: (await readNum(join(dir, "memory.current"))) ?? 0,
@@ -80,7 +84,9 @@ export async function readStats(cgroupPath: string): Promise<CgroupStats> {
       },
       pids_stats: {
         current: (await readNum(join(dir, "pids.current"))) ?? 0,
-        ...((await readNum(join(dir, "pids.max"))) !== undefined ? { limit: await readNum(join(dir, "pids.max")) } : {}),
+        ...((await readNum(join(dir, "pids.max"))) !== undefined
+          ? { limit: await readNum(join(dir, "pids.max")) }
+          : {}),
       },
       blkio_stats: { io_service_bytes_recursive: null },
     };
@@ -128,7 +134,9 @@ export async function readStats(cgroupPath: string): Promise<CgroupStats> {
     },
     pids_stats: {
       current: (await readNum(c("pids", "pids.current"))) ?? 0,
-      ...((await readNum(c("pids", "pids.max"))) !== undefined ? { limit: await readNum(c("pids", "pids.max")) } : {}),
+      ...((await readNum(c("pids", "pids.max"))) !== undefined
+        ? { limit: await readNum(c("pids", "pids.max")) }
+        : {}),
     },
     blkio_stats: { io_service_bytes_recursive: blk.length ? blk : null },
   };
@@ -144,8 +152,14 @@ export async function readNetStats(pid: number): Promise<Record<string, object>>
       if (!m || m[1] === "lo") continue;
       const f = m[2]!.trim().split(/\s+/).map(Number);
       out[m[1]!] = {
-        rx_bytes: f[0], rx_packets: f[1], rx_errors: f[2], rx_dropped: f[3],
-        tx_bytes: f[8], tx_packets: f[9], tx_errors: f[10], tx_dropped: f[11],
+        rx_bytes: f[0],
+        rx_packets: f[1],
+        rx_errors: f[2],
+        rx_dropped: f[3],
+        tx_bytes: f[8],
+        tx_packets: f[9],
+        tx_errors: f[10],
+        tx_dropped: f[11],
       };
     }
   } catch {

@@ -3,10 +3,10 @@
  * (no TTY). runc stays in the foreground and exits with the process's code.
  */
 import { spawn } from "node:child_process";
-import { PassThrough } from "node:stream";
-import { mkdir, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import type { ExecOptions, ExecSession } from "../engine/containers/runtime-port.js";
 import { effectiveCaps } from "./capabilities.js";
 import type { Runc } from "./runc.js";
@@ -38,7 +38,8 @@ export async function runcExec(runc: Runc, id: string, dir: string, o: ExecOptio
     child.on("close", (code, signal) => {
       void import("node:fs/promises").then((fs) => fs.rm(file, { force: true }));
       if (signal) return resolve(128 + (require_signal(signal) ?? 9));
-      if (code === 255 && /executable file not found|no such file or directory/.test(errText)) return resolve(127);
+      if (code === 255 && /executable file not found|no such file or directory/.test(errText))
+        return resolve(127);
       if (code === 255 && /permission denied/.test(errText)) return resolve(126);
       resolve(code ?? 255);
     });
@@ -55,6 +56,14 @@ export async function runcExec(runc: Runc, id: string, dir: string, o: ExecOptio
 }
 
 function require_signal(name: string): number | undefined {
-  const os = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12 } as Record<string, number>;
+  const os = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGKILL: 9,
+    SIGTERM: 15,
+    SIGQUIT: 3,
+    SIGUSR1: 10,
+    SIGUSR2: 12,
+  } as Record<string, number>;
   return os[name];
 }

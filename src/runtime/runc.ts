@@ -18,12 +18,17 @@ export class Runc {
 
   run(args: string[], timeoutMs = 60_000): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(this.path, ["--root", this.root, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) {
-          const msg = stderr.trim().split("\n").pop() || err.message;
-          reject(new RuncError(`${args[0]}: ${msg}`, stderr));
-        } else resolve(stdout);
-      });
+      execFile(
+        this.path,
+        ["--root", this.root, ...args],
+        { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) {
+            const msg = stderr.trim().split("\n").pop() || err.message;
+            reject(new RuncError(`${args[0]}: ${msg}`, stderr));
+          } else resolve(stdout);
+        },
+      );
     });
   }
 

@@ -8,7 +8,7 @@
  * dies; on start berthd asks runc for each container's state.
  */
 import { spawn } from "node:child_process";
-import { watch, type FSWatcher } from "node:fs";
+import { type FSWatcher, watch } from "node:fs";
 import { mkdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -72,25 +72,41 @@ export class Runtime implements RuntimePort {
     await rm(join(this.exitDir, o.id), { force: true });
     await rm(join(o.bundleDir, "persist"), { recursive: true, force: true });
     await mkdir(join(o.bundleDir, "persist"), { recursive: true });
-    for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid"]) await rm(join(o.bundleDir, f), { force: true });
+    for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid"])
+      await rm(join(o.bundleDir, f), { force: true });
     await writeJsonAtomic(join(o.bundleDir, "config.json"), o.spec);
     await rm(join(this.socketDir, this.uuid(o.id)), { force: true });
     const args = [
-      "--api-version", "1",
-      "-c", o.id,
-      "-u", this.uuid(o.id),
-      "-n", o.id.slice(0, 12),
-      "-r", this.o.runtimePath,
-      "-b", o.bundleDir,
-      "-p", join(o.bundleDir, "pidfile"),
-      "-P", join(o.bundleDir, "conmon.pid"),
-      "-l", `k8s-file:${o.logPath}`,
-      "--exit-dir", this.exitDir,
-      "--persist-dir", join(o.bundleDir, "persist"),
-      "--socket-dir-path", this.socketDir,
-      "--runtime-arg", "--root",
-      "--runtime-arg", this.runc.root,
-      "--log-level", "error",
+      "--api-version",
+      "1",
+      "-c",
+      o.id,
+      "-u",
+      this.uuid(o.id),
+      "-n",
+      o.id.slice(0, 12),
+      "-r",
+      this.o.runtimePath,
+      "-b",
+      o.bundleDir,
+      "-p",
+      join(o.bundleDir, "pidfile"),
+      "-P",
+      join(o.bundleDir, "conmon.pid"),
+      "-l",
+      `k8s-file:${o.logPath}`,
+      "--exit-dir",
+      this.exitDir,
+      "--persist-dir",
+      join(o.bundleDir, "persist"),
+      "--socket-dir-path",
+      this.socketDir,
+      "--runtime-arg",
+      "--root",
+      "--runtime-arg",
+      this.runc.root,
+      "--log-level",
+      "error",
       "--no-pivot",
     ];
     if (o.terminal) args.push("-t");
@@ -100,7 +116,9 @@ export class Runtime implements RuntimePort {
     const msg = await this.spawnConmon(args);
     if (msg.data < 0) {
       await this.runc.run(["delete", "-f", o.id]).catch(() => {});
-      throw new Error(`OCI runtime create failed: ${runcMessage(msg.message ?? "container create failed")}: unknown`);
+      throw new Error(
+        `OCI runtime create failed: ${runcMessage(msg.message ?? "container create failed")}: unknown`,
+      );
     }
     return { pid: msg.data };
   }
@@ -185,7 +203,11 @@ export class Runtime implements RuntimePort {
     const st = await stat(path);
     const bundle = this.bundles.get(id);
     let oom = false;
-    if (bundle) oom = await stat(join(bundle, "persist", "oom")).then(() => true, () => false);
+    if (bundle)
+      oom = await stat(join(bundle, "persist", "oom")).then(
+        () => true,
+        () => false,
+      );
     const code = Number.parseInt(text.trim(), 10);
     return { exitCode: Number.isNaN(code) ? 255 : code, finishedAt: st.mtime, oomKilled: oom };
   }
@@ -203,7 +225,11 @@ export class Runtime implements RuntimePort {
 
   async attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<AttachStreams> {
     const bundle = this.bundles.get(id);
-    return attachSocket(join(this.socketDir, this.uuid(id), "attach"), bundle ? join(bundle, "ctl") : undefined, opts);
+    return attachSocket(
+      join(this.socketDir, this.uuid(id), "attach"),
+      bundle ? join(bundle, "ctl") : undefined,
+      opts,
+    );
   }
 
   async exec(id: string, opts: ExecOptions): Promise<ExecSession> {

@@ -77,8 +77,16 @@ export interface SpecInput {
 }
 
 export const DEFAULT_MASKED = [
-  "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-  "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+  "/proc/asound",
+  "/proc/acpi",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
 ];
 export const DEFAULT_READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
@@ -106,10 +114,22 @@ function ns(type: string, m: NsMode): { type: string; path?: string } | undefine
 }
 
 const RLIMITS: Record<string, string> = {
-  core: "RLIMIT_CORE", cpu: "RLIMIT_CPU", data: "RLIMIT_DATA", fsize: "RLIMIT_FSIZE", locks: "RLIMIT_LOCKS",
-  memlock: "RLIMIT_MEMLOCK", msgqueue: "RLIMIT_MSGQUEUE", nice: "RLIMIT_NICE", nofile: "RLIMIT_NOFILE",
-  nproc: "RLIMIT_NPROC", rss: "RLIMIT_RSS", rtprio: "RLIMIT_RTPRIO", rttime: "RLIMIT_RTTIME",
-  sigpending: "RLIMIT_SIGPENDING", stack: "RLIMIT_STACK", as: "RLIMIT_AS",
+  core: "RLIMIT_CORE",
+  cpu: "RLIMIT_CPU",
+  data: "RLIMIT_DATA",
+  fsize: "RLIMIT_FSIZE",
+  locks: "RLIMIT_LOCKS",
+  memlock: "RLIMIT_MEMLOCK",
+  msgqueue: "RLIMIT_MSGQUEUE",
+  nice: "RLIMIT_NICE",
+  nofile: "RLIMIT_NOFILE",
+  nproc: "RLIMIT_NPROC",
+  rss: "RLIMIT_RSS",
+  rtprio: "RLIMIT_RTPRIO",
+  rttime: "RLIMIT_RTTIME",
+  sigpending: "RLIMIT_SIGPENDING",
+  stack: "RLIMIT_STACK",
+  as: "RLIMIT_AS",
 };
 
 export function buildSpec(i: SpecInput): object {
@@ -118,7 +138,12 @@ export function buildSpec(i: SpecInput): object {
   const sysRo = i.privileged ? [] : ["ro"];
   const mounts: OciMount[] = [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
-    { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    {
+      destination: "/dev",
+      type: "tmpfs",
+      source: "tmpfs",
+      options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+    },
     {
       destination: "/dev/pts",
       type: "devpts",
@@ -142,15 +167,24 @@ export function buildSpec(i: SpecInput): object {
       options: ["nosuid", "noexec", "nodev", "mode=1777", `size=${shm}`],
     });
   } else {
-    mounts.push({ destination: "/dev/shm", type: "bind", source: "/dev/shm", options: ["rbind", "rprivate"] });
+    mounts.push({
+      destination: "/dev/shm",
+      type: "bind",
+      source: "/dev/shm",
+      options: ["rbind", "rprivate"],
+    });
   }
   // Later mounts win: a user mount over /dev/shm etc. replaces the default.
   const userDest = new Set(i.mounts.map((m) => m.destination));
   const all = [...mounts.filter((m) => !userDest.has(m.destination)), ...i.mounts];
 
-  const namespaces = [ns("pid", i.pid), ns("network", i.network), ns("ipc", i.ipc), ns("uts", i.uts), { type: "mount" }].filter(
-    (x): x is { type: string; path?: string } => x !== undefined,
-  );
+  const namespaces = [
+    ns("pid", i.pid),
+    ns("network", i.network),
+    ns("ipc", i.ipc),
+    ns("uts", i.uts),
+    { type: "mount" },
+  ].filter((x): x is { type: string; path?: string } => x !== undefined);
 
   const r = i.resources;
   const memory: Record<string, unknown> = {};
@@ -182,7 +216,13 @@ export function buildSpec(i: SpecInput): object {
       ? [{ allow: true, access: "rwm" }]
       : [
           ...DEFAULT_DEVICE_RULES,
-          ...i.devices.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.permissions })),
+          ...i.devices.map((d) => ({
+            allow: true,
+            type: d.type,
+            major: d.major,
+            minor: d.minor,
+            access: d.permissions,
+          })),
         ],
   };
   if (Object.keys(memory).length) resources.memory = memory;

@@ -21,7 +21,12 @@ async function insideRoot(root: string, path: string): Promise<string> {
     if (st?.isSymbolicLink()) {
       if (++hops > 40) throw invalid(`too many symlinks resolving ${path}`);
       const t = await readlink(posix.join(root, next));
-      parts.unshift(...posix.normalize(t.startsWith("/") ? t : posix.join(cur, t)).split("/").filter(Boolean));
+      parts.unshift(
+        ...posix
+          .normalize(t.startsWith("/") ? t : posix.join(cur, t))
+          .split("/")
+          .filter(Boolean),
+      );
       cur = "/";
       continue;
     }
@@ -51,7 +56,11 @@ export interface ResolvedUser {
 
 const isNum = (s: string) => /^\d+$/.test(s);
 
-export async function resolveUser(root: string, spec: string, groupAdd: string[] = []): Promise<ResolvedUser> {
+export async function resolveUser(
+  root: string,
+  spec: string,
+  groupAdd: string[] = [],
+): Promise<ResolvedUser> {
   const [userPart = "", groupPart] = spec.split(":");
   const passwd = await readLines(root, "/etc/passwd");
   const groups = await readLines(root, "/etc/group");
@@ -59,7 +68,7 @@ export async function resolveUser(root: string, spec: string, groupAdd: string[]
   let gid = 0;
   let home = "/";
   let name = "root";
-  if (userPart === "" ) {
+  if (userPart === "") {
     const entry = passwd.find((p) => p[2] === "0");
     if (entry) home = entry[5] || "/";
   } else {
@@ -84,7 +93,8 @@ export async function resolveUser(root: string, spec: string, groupAdd: string[]
   // Supplementary groups: those listing the user, then --group-add.
   const additional = new Set<number>();
   if (groupPart === undefined || groupPart === "") {
-    for (const g of groups) if ((g[3] ?? "").split(",").includes(name) && Number(g[2]) !== gid) additional.add(Number(g[2]));
+    for (const g of groups)
+      if ((g[3] ?? "").split(",").includes(name) && Number(g[2]) !== gid) additional.add(Number(g[2]));
   }
   for (const ga of groupAdd) {
     const g = groups.find((x) => (isNum(ga) ? x[2] === ga : x[0] === ga));

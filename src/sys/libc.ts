@@ -23,7 +23,9 @@ const c = {
   lsetxattr: libc.func(
     "int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
   ),
-  lgetxattr: libc.func("intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)"),
+  lgetxattr: libc.func(
+    "intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)",
+  ),
   llistxattr: libc.func("intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)"),
   socket: libc.func("int socket(int domain, int type, int protocol)"),
   connect: libc.func("int connect(int fd, const void *addr, uint32_t len)"),
@@ -71,7 +73,13 @@ export const MS_REC = 16384;
 export const MS_PRIVATE = 1 << 18;
 export const MNT_DETACH = 2;
 
-export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null) {
+export function mount(
+  source: string,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null,
+) {
   check(c.mount(source, target, fstype, flags, data), "mount", `${fstype ?? ""} ${target}`);
 }
 
@@ -149,7 +157,11 @@ function sockaddrUn(path: string): Buffer {
 
 const connectAsync = promisify(c.connect.async) as (fd: number, addr: Buffer, len: number) => Promise<number>;
 const readAsync = promisify(c.read.async) as (fd: number, buf: Buffer, n: number) => Promise<number | bigint>;
-const writeAsync = promisify(c.write.async) as (fd: number, buf: Buffer, n: number) => Promise<number | bigint>;
+const writeAsync = promisify(c.write.async) as (
+  fd: number,
+  buf: Buffer,
+  n: number,
+) => Promise<number | bigint>;
 
 /**
  * A connected SOCK_SEQPACKET unix socket (conmon's attach socket): each read

@@ -2,7 +2,13 @@
  * Typed errors shared by every module. The API layer maps each kind to one
  * HTTP status in one place (api/errors.ts); nothing below the API knows HTTP.
  */
-export type ErrorKind = "NotFound" | "Conflict" | "InvalidParameter" | "Forbidden" | "NotModified" | "Unavailable";
+export type ErrorKind =
+  | "NotFound"
+  | "Conflict"
+  | "InvalidParameter"
+  | "Forbidden"
+  | "NotModified"
+  | "Unavailable";
 
 export class BerthError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 /** One daemon per root: an exclusive flock on <root>/berthd.lock, released by the kernel if we die. */
-import { open } from "node:fs/promises";
+
 import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { flock, LOCK_EX, LOCK_NB, SyscallError } from "../sys/libc.js";
 

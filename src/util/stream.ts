@@ -17,7 +17,10 @@ export class HashingStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
     this.size += chunk.length;
-    if (!this.sink) return cb(null, chunk);
+    if (!this.sink) {
+      cb(null, chunk);
+      return;
+    }
     this.sink(chunk).then(
       () => cb(null, chunk),
       (err) => cb(err),

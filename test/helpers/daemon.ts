@@ -17,7 +17,10 @@ export interface TestDaemon {
   host: string;
   proc: ChildProcess;
   /** Runs the docker CLI against this daemon. */
-  docker(args: string[], opts?: { input?: string | Buffer; timeout?: number }): { code: number; out: string; err: string };
+  docker(
+    args: string[],
+    opts?: { input?: string | Buffer; timeout?: number },
+  ): { code: number; out: string; err: string };
   /** Like docker() but throws on a non-zero exit; returns trimmed stdout. */
   ok(args: string[], opts?: { input?: string | Buffer }): string;
   start(): Promise<void>;
@@ -32,7 +35,10 @@ export async function startDaemon(opts: { extraArgs?: string[] } = {}): Promise<
   const root = join(dir, "root");
   const execRoot = join(dir, "exec");
   const socket = join(execRoot, "berth.sock");
-  const tag = dir.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, "x");
+  const tag = dir
+    .slice(-6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "x");
   const d: TestDaemon = {
     dir,
     root,
@@ -87,7 +93,9 @@ export async function startDaemon(opts: { extraArgs?: string[] } = {}): Promise<
     },
     async kill() {
       d.proc.kill("SIGKILL");
-      await new Promise((r) => (d.proc.exitCode !== null || d.proc.signalCode ? r(null) : d.proc.once("exit", r)));
+      await new Promise((r) =>
+        d.proc.exitCode !== null || d.proc.signalCode ? r(null) : d.proc.once("exit", r),
+      );
     },
     async stop() {
       if (d.proc.exitCode === null && d.proc.signalCode === null) {
@@ -108,7 +116,10 @@ export async function cleanupDaemon(d: TestDaemon | undefined): Promise<void> {
   if (!d) return;
   for (const id of d.docker(["ps", "-aq"]).out.split(/\s+/).filter(Boolean)) d.docker(["rm", "-f", "-v", id]);
   await d.stop();
-  spawnSync("sh", ["-c", `grep ' ${d.dir}' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`]);
+  spawnSync("sh", [
+    "-c",
+    `grep ' ${d.dir}' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`,
+  ]);
   rmSync(d.dir, { recursive: true, force: true });
 }
 

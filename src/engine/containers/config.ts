@@ -22,7 +22,9 @@ export function mergeConfig(image: ImageConfig, req: CreateRequest, id: string):
   const ic = image.config ?? {};
   const entrypointGiven = req.Entrypoint !== undefined && req.Entrypoint !== null;
   // `--entrypoint ""` arrives as [""] or []: it clears the image's entrypoint.
-  const entrypoint = entrypointGiven ? (req.Entrypoint ?? []).filter((a) => a !== "") : (ic.Entrypoint ?? null);
+  const entrypoint = entrypointGiven
+    ? (req.Entrypoint ?? []).filter((a) => a !== "")
+    : (ic.Entrypoint ?? null);
   let cmd: string[] | null;
   if (req.Cmd && req.Cmd.length > 0) cmd = req.Cmd;
   else if (entrypointGiven) cmd = null;
@@ -45,11 +47,13 @@ export function mergeConfig(image: ImageConfig, req: CreateRequest, id: string):
     StdinOnce: req.StdinOnce ?? false,
     Env: env,
     Cmd: cmd,
-    ...(req.Healthcheck || ic.Healthcheck ? { Healthcheck: mergeHealth(ic.Healthcheck, req.Healthcheck) } : {}),
+    ...(req.Healthcheck || ic.Healthcheck
+      ? { Healthcheck: mergeHealth(ic.Healthcheck, req.Healthcheck) }
+      : {}),
     Image: req.Image,
     Volumes: { ...(ic.Volumes ?? {}), ...(req.Volumes ?? {}) },
     WorkingDir: req.WorkingDir || ic.WorkingDir || "",
-    Entrypoint: entrypoint && entrypoint.length ? entrypoint : null,
+    Entrypoint: entrypoint?.length ? entrypoint : null,
     OnBuild: null,
     Labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
     ...(req.StopSignal || ic.StopSignal ? { StopSignal: req.StopSignal || ic.StopSignal } : {}),
@@ -61,7 +65,7 @@ function mergeHealth(image: ContainerConfig["Healthcheck"], req: ContainerConfig
   if (!req) return image;
   if (!image) return req;
   return {
-    Test: req.Test && req.Test.length ? req.Test : image.Test,
+    Test: req.Test?.length ? req.Test : image.Test,
     Interval: req.Interval || image.Interval,
     Timeout: req.Timeout || image.Timeout,
     StartPeriod: req.StartPeriod || image.StartPeriod,
@@ -77,9 +81,39 @@ export function commandOf(cfg: ContainerConfig): { path: string; args: string[] 
 }
 
 const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11,
-  USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21,
-  TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27, WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31,
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
 };
 
 /** "SIGTERM", "TERM", "15" -> 15; throws InvalidParameter for unknown signals. */

@@ -6,8 +6,8 @@ import { conflict, invalid, notFound } from "../../util/errors.js";
 import type { EventBus } from "../events.js";
 import type { RuntimePort } from "./runtime-port.js";
 import { eventAttrs } from "./service.js";
-import type { ContainerStore } from "./store.js";
 import { parseDetachKeys, streamWriter } from "./stdio.js";
+import type { ContainerStore } from "./store.js";
 import type { ContainerRecord } from "./types.js";
 
 export interface ExecConfig {
@@ -47,11 +47,25 @@ export class ExecManager {
   create(ref: string, cfg: ExecConfig): { Id: string } {
     const rec = this.store.resolve(ref);
     if (!Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw invalid("No exec command specified");
-    if (rec.state.Status === "paused") throw conflict(`Container ${rec.id} is paused, unpause the container before exec`);
+    if (rec.state.Status === "paused")
+      throw conflict(`Container ${rec.id} is paused, unpause the container before exec`);
     if (rec.state.Status !== "running") throw conflict(`Container ${rec.id} is not running`);
     const id = randomBytes(32).toString("hex");
-    this.execs.set(id, { id, containerId: rec.id, config: cfg, running: false, started: false, exitCode: null, pid: 0 });
-    this.events.emit("container", `exec_create: ${cfg.Cmd.join(" ")}`, rec.id, eventAttrs(rec, { execID: id }));
+    this.execs.set(id, {
+      id,
+      containerId: rec.id,
+      config: cfg,
+      running: false,
+      started: false,
+      exitCode: null,
+      pid: 0,
+    });
+    this.events.emit(
+      "container",
+      `exec_create: ${cfg.Cmd.join(" ")}`,
+      rec.id,
+      eventAttrs(rec, { execID: id }),
+    );
     return { Id: id };
   }
 
@@ -89,7 +103,8 @@ export class ExecManager {
     const e = this.get(id);
     if (e.started) throw conflict(`Error: Exec command ${id} has already run`);
     const rec = this.store.resolve(e.containerId);
-    if (rec.state.Status === "paused") throw conflict(`Container ${rec.id} is paused, unpause the container before exec`);
+    if (rec.state.Status === "paused")
+      throw conflict(`Container ${rec.id} is paused, unpause the container before exec`);
     if (rec.state.Status !== "running") throw conflict(`Container ${rec.id} is not running`);
   }
 
@@ -100,7 +115,11 @@ export class ExecManager {
     const rec = this.store.resolve(e.containerId);
     e.started = true;
     const c = e.config;
-    const user = await resolveUser(this.rootfsOf(rec), c.User || rec.config.User || "", rec.hostConfig.GroupAdd ?? []);
+    const user = await resolveUser(
+      this.rootfsOf(rec),
+      c.User || rec.config.User || "",
+      rec.hostConfig.GroupAdd ?? [],
+    );
     const env = [...(rec.config.Env ?? [])];
     for (const kv of c.Env ?? []) {
       const k = kv.split("=")[0];
@@ -129,7 +148,12 @@ export class ExecManager {
     void finished.then((code) => {
       e.running = false;
       e.exitCode = code;
-      this.events.emit("container", "exec_die", rec.id, eventAttrs(rec, { execID: id, exitCode: String(code) }));
+      this.events.emit(
+        "container",
+        "exec_die",
+        rec.id,
+        eventAttrs(rec, { execID: id, exitCode: String(code) }),
+      );
     });
     if (detach || !conn) return;
 

@@ -45,7 +45,11 @@ export function hostsFile(
 }
 
 /** The host's resolv.conf without loopback nameservers (they mean nothing inside a netns). */
-export async function hostResolvConf(opts: { dns?: string[]; search?: string[]; options?: string[] }): Promise<string> {
+export async function hostResolvConf(opts: {
+  dns?: string[];
+  search?: string[];
+  options?: string[];
+}): Promise<string> {
   let host = "";
   try {
     host = await readFile("/etc/resolv.conf", "utf8");

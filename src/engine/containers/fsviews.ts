@@ -19,7 +19,11 @@ import { eventAttrs } from "./service.js";
 import type { ContainerRecord } from "./types.js";
 
 /** Mounts the container's root if it isn't running (and says whether to unmount after). */
-async function withRoot<T>(d: ContainerDeps, rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+async function withRoot<T>(
+  d: ContainerDeps,
+  rec: ContainerRecord,
+  fn: (root: string) => Promise<T>,
+): Promise<T> {
   const running = rec.state.Status === "running" || rec.state.Status === "paused";
   const root = await d.snapshots.mount(rec.id);
   try {
@@ -52,7 +56,12 @@ export interface CommitOptions {
   config?: Partial<ImageConfig["config"]>;
 }
 
-export async function commit(d: ContainerDeps, life: Lifecycle, ref: string, o: CommitOptions): Promise<string> {
+export async function commit(
+  d: ContainerDeps,
+  life: Lifecycle,
+  ref: string,
+  o: CommitOptions,
+): Promise<string> {
   const rec = d.store.resolve(ref);
   const target = o.repo ? d.images.parseTagTarget(o.repo, o.tag) : undefined;
   const paused = o.pause && rec.state.Status === "running";
@@ -60,7 +69,12 @@ export async function commit(d: ContainerDeps, life: Lifecycle, ref: string, o: 
   try {
     const snap = await d.snapshots.get(rec.id);
     const base = await d.images.config(d.images.store.get(rec.image) ?? d.images.store.resolve(rec.image));
-    const layer = await ingestLayer(d.images.content, d.images.layers, rec.layer, diffTar(snap.upper, snap.lowers));
+    const layer = await ingestLayer(
+      d.images.content,
+      d.images.layers,
+      rec.layer,
+      diffTar(snap.upper, snap.lowers),
+    );
     const cfg = { ...rec.config, ...(o.config ?? {}) };
     delete (cfg as { Image?: string }).Image;
     for (const c of o.changes) applyChange(cfg, c);
@@ -74,7 +88,10 @@ export async function commit(d: ContainerDeps, life: Lifecycle, ref: string, o: 
       container: rec.id,
       container_config: rec.config,
       ...(o.comment ? { comment: o.comment } : {}),
-      rootfs: { type: "layers", diff_ids: empty ? base.rootfs.diff_ids : [...base.rootfs.diff_ids, layer.diffID] },
+      rootfs: {
+        type: "layers",
+        diff_ids: empty ? base.rootfs.diff_ids : [...base.rootfs.diff_ids, layer.diffID],
+      },
       history: [
         ...(base.history ?? []),
         {
@@ -101,7 +118,8 @@ export async function exportContainer(d: ContainerDeps, ref: string): Promise<Re
   const tar = tarDirectory(root, { excludeMounts: true });
   const done = () => {
     const cur = d.store.tryResolve(rec.id);
-    if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused") void d.snapshots.unmount(rec.id);
+    if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
+      void d.snapshots.unmount(rec.id);
   };
   tar.once("end", done).once("error", done).once("close", done);
   d.events.emit("container", "export", rec.id, eventAttrs(rec));
@@ -124,7 +142,7 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
     }
     const next = posix.join(cur, name);
     if (parts.length === 0 && !followLast) return posix.join(root, next);
-    let st;
+    let st: import("node:fs").Stats;
     try {
       st = await lstat(posix.join(root, next));
     } catch (err) {
@@ -174,7 +192,7 @@ export async function statPath(d: ContainerDeps, ref: string, path: string): Pro
   const rec = d.store.resolve(ref);
   return withRoot(d, rec, async (root) => {
     const host = await resolveInRoot(root, path, false);
-    let st;
+    let st: import("node:fs").Stats;
     try {
       st = await lstat(host);
     } catch (err) {
@@ -182,12 +200,22 @@ export async function statPath(d: ContainerDeps, ref: string, path: string): Pro
       throw err;
     }
     const linkTarget = st.isSymbolicLink() ? await readlink(host) : "";
-    return { name: posix.basename(path) || "/", size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
+    return {
+      name: posix.basename(path) || "/",
+      size: st.size,
+      mode: goMode(st),
+      mtime: st.mtime.toISOString(),
+      linkTarget,
+    };
   });
 }
 
 /** GET /containers/{id}/archive: a tar of `path` (its last component named as in the container). */
-export async function getArchive(d: ContainerDeps, ref: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
+export async function getArchive(
+  d: ContainerDeps,
+  ref: string,
+  path: string,
+): Promise<{ stat: PathStat; tar: Readable }> {
   const stat = await statPath(d, ref, path);
   const rec = d.store.resolve(ref);
   const root = await d.snapshots.mount(rec.id);
@@ -198,7 +226,8 @@ export async function getArchive(d: ContainerDeps, ref: string, path: string): P
   const tar = tarDirectory(host, { prefix: name });
   const done = () => {
     const cur = d.store.tryResolve(rec.id);
-    if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused") void d.snapshots.unmount(rec.id);
+    if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
+      void d.snapshots.unmount(rec.id);
   };
   tar.once("end", done).once("error", done).once("close", done);
   return { stat, tar };
@@ -216,7 +245,7 @@ export async function putArchive(
   if (rec.hostConfig.ReadonlyRootfs) throw invalid("container rootfs is marked read-only");
   await withRoot(d, rec, async (root) => {
     const host = await resolveInRoot(root, path, true);
-    let st;
+    let st: import("node:fs").Stats;
     try {
       st = await lstat(host);
     } catch (err) {

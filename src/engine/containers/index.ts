@@ -80,7 +80,11 @@ export class ContainerService {
     return streamLogs(this.d, this.d.store.resolve(ref), out, o, signal);
   }
 
-  attach(ref: string, conn: Duplex, o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null }) {
+  attach(
+    ref: string,
+    conn: Duplex,
+    o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null },
+  ) {
     const rec = this.d.store.resolve(ref);
     return attachStreams(
       this.life,
@@ -113,7 +117,12 @@ export class ContainerService {
   async stats(ref: string, pre?: { cpu_stats: object; read: string }) {
     const rec = this.d.store.resolve(ref);
     const running = rec.state.Status === "running" || rec.state.Status === "paused";
-    const zero = { cpu_stats: { cpu_usage: { total_usage: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: {} }, memory_stats: {}, pids_stats: {}, blkio_stats: {} };
+    const zero = {
+      cpu_stats: { cpu_usage: { total_usage: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: {} },
+      memory_stats: {},
+      pids_stats: {},
+      blkio_stats: {},
+    };
     const s = running ? await readStats(`${this.d.cgroupParent}/${rec.id}`) : zero;
     return {
       read: new Date().toISOString(),
@@ -133,18 +142,31 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     const h = rec.hostConfig;
     const keys = [
-      "Memory", "MemorySwap", "MemoryReservation", "CpuShares", "CpuPeriod", "CpuQuota", "NanoCpus", "CpusetCpus",
-      "CpusetMems", "PidsLimit", "BlkioWeight", "KernelMemory",
+      "Memory",
+      "MemorySwap",
+      "MemoryReservation",
+      "CpuShares",
+      "CpuPeriod",
+      "CpuQuota",
+      "NanoCpus",
+      "CpusetCpus",
+      "CpusetMems",
+      "PidsLimit",
+      "BlkioWeight",
+      "KernelMemory",
     ] as const;
     for (const k of keys) {
       const v = body[k];
       if (v !== undefined && v !== null && v !== 0 && v !== "") (h as Record<string, unknown>)[k] = v;
     }
     if (body.Memory && !body.MemorySwap && h.MemorySwap && h.MemorySwap > 0 && h.MemorySwap < body.Memory) {
-      throw invalid("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time");
+      throw invalid(
+        "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time",
+      );
     }
     if (body.RestartPolicy?.Name) {
-      if (h.AutoRemove && body.RestartPolicy.Name !== "no") throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
+      if (h.AutoRemove && body.RestartPolicy.Name !== "no")
+        throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
       h.RestartPolicy = body.RestartPolicy;
     }
     if (rec.state.Status === "running" || rec.state.Status === "paused") {

@@ -39,7 +39,10 @@ export async function streamLogs(
   const write = streamWriter(out, rec.config.Tty ?? false);
   const running = () => {
     const cur = d.store.tryResolve(rec.id);
-    return !!cur && (cur.state.Status === "running" || cur.state.Status === "paused" || cur.state.Status === "restarting");
+    return (
+      !!cur &&
+      (cur.state.Status === "running" || cur.state.Status === "paused" || cur.state.Status === "restarting")
+    );
   };
   const entries = readLogs(containerPaths(d.store.containerDir(rec.id)).log, {
     stdout: o.stdout,
@@ -71,7 +74,11 @@ export async function attachStreams(
   const tty = rec.config.Tty ?? false;
   let streams: AttachStreams;
   if (rec.state.Status === "running") streams = await runtimeAttach(rec);
-  else if (rec.state.Status === "created" || rec.state.Status === "restarting" || rec.state.Status === "exited")
+  else if (
+    rec.state.Status === "created" ||
+    rec.state.Status === "restarting" ||
+    rec.state.Status === "exited"
+  )
     streams = await life.attachWhenStarted(rec.id);
   else throw conflict(`You cannot attach to a ${rec.state.Status} container`);
 
@@ -96,7 +103,7 @@ export async function attachStreams(
           matched++;
           if (matched === keys.length) {
             detached = true;
-            streams.stdin.write(chunk.subarray(start, i + 1 - keys.length < start ? start : i + 1 - keys.length));
+            streams.stdin.write(chunk.subarray(start, Math.max(i + 1 - keys.length, start)));
             streams.close();
             conn.end();
             return;

@@ -23,7 +23,10 @@ export interface StartHooks {
   removed(rec: ContainerRecord, removeVolumes: boolean): Promise<void>;
 }
 
-type Waiter = { condition: "next-exit" | "removed"; resolve: (s: { StatusCode: number; Error?: { Message: string } }) => void };
+type Waiter = {
+  condition: "next-exit" | "removed";
+  resolve: (s: { StatusCode: number; Error?: { Message: string } }) => void;
+};
 
 export class Lifecycle {
   private readonly waiters = new Map<string, Waiter[]>();
@@ -68,7 +71,11 @@ export class Lifecycle {
     // Restart policies honoured after a daemon restart.
     for (const rec of this.d.store.list()) {
       const p = rec.hostConfig.RestartPolicy?.Name;
-      if (rec.state.Status === "exited" && !rec.manuallyStopped && (p === "always" || p === "unless-stopped")) {
+      if (
+        rec.state.Status === "exited" &&
+        !rec.manuallyStopped &&
+        (p === "always" || p === "unless-stopped")
+      ) {
         void this.start(rec.id).catch((err) => this.log.warn({ err, id: rec.id }, "restart at boot failed"));
       }
       if (rec.hostConfig.AutoRemove && rec.state.Status === "exited") {
@@ -89,7 +96,8 @@ export class Lifecycle {
   private async startLocked(rec: ContainerRecord): Promise<void> {
     if (rec.state.Status === "paused") throw conflict("cannot start a paused container, try unpause instead");
     if (rec.state.Status === "running") throw notModified("container already started");
-    if (rec.state.Status === "removing") throw conflict(`container is marked for removal and cannot be started`);
+    if (rec.state.Status === "removing")
+      throw conflict(`container is marked for removal and cannot be started`);
     const timer = this.restartTimers.get(rec.id);
     if (timer) {
       clearTimeout(timer);
@@ -148,7 +156,13 @@ export class Lifecycle {
     await this.runtime.delete(rec.id).catch(() => {});
     await this.hooks.release(rec).catch(() => {});
     await this.d.snapshots.unmount(rec.id).catch(() => {});
-    rec.state = { ...rec.state, Status: rec.hasBeenStarted ? "exited" : "created", Pid: 0, ExitCode: code, Error: msg };
+    rec.state = {
+      ...rec.state,
+      Status: rec.hasBeenStarted ? "exited" : "created",
+      Pid: 0,
+      ExitCode: code,
+      Error: msg,
+    };
     await this.d.store.save(rec);
     this.failPendingAttach(rec.id, err);
     // The container never ran: next-exit waiters keep waiting (as in Docker); --rm removes it.
@@ -159,7 +173,12 @@ export class Lifecycle {
     const rec = this.d.store.tryResolve(id);
     if (!rec) return;
     await this.serialize(id, async () => {
-      if (rec.state.Status !== "running" && rec.state.Status !== "paused" && rec.state.Status !== "restarting") return;
+      if (
+        rec.state.Status !== "running" &&
+        rec.state.Status !== "paused" &&
+        rec.state.Status !== "restarting"
+      )
+        return;
       const rt = atBoot ? undefined : await this.runtime.state(id).catch(() => undefined);
       if (rt && (rt.status === "running" || rt.status === "paused")) return; // not gone yet
       const st: ExitStatus = (await this.runtime.exitStatus(id).catch(() => undefined)) ?? {
@@ -241,10 +260,14 @@ export class Lifecycle {
     });
   }
 
-  async wait(ref: string, condition: string): Promise<{ StatusCode: number; Error?: { Message: string } | null }> {
+  async wait(
+    ref: string,
+    condition: string,
+  ): Promise<{ StatusCode: number; Error?: { Message: string } | null }> {
     const rec = this.d.store.resolve(ref);
     const cond = condition || "not-running";
-    if (!["not-running", "next-exit", "removed"].includes(cond)) throw invalid(`invalid condition: "${cond}"`);
+    if (!["not-running", "next-exit", "removed"].includes(cond))
+      throw invalid(`invalid condition: "${cond}"`);
     if (cond === "not-running" && !this.isRunning(rec) && rec.state.Status !== "restarting") {
       return { StatusCode: rec.state.ExitCode, Error: null };
     }
@@ -264,7 +287,11 @@ export class Lifecycle {
     this.waiters.set(id, list);
   }
 
-  private notify(id: string, condition: Waiter["condition"], s: { StatusCode: number; Error?: { Message: string } }) {
+  private notify(
+    id: string,
+    condition: Waiter["condition"],
+    s: { StatusCode: number; Error?: { Message: string } },
+  ) {
     const list = this.waiters.get(id) ?? [];
     const keep: Waiter[] = [];
     for (const w of list) {
@@ -391,7 +418,12 @@ export class Lifecycle {
     this.pendingAttach.delete(rec.id);
     for (const fulfil of list) {
       try {
-        fulfil(await this.runtime.attach(rec.id, { stdin: rec.config.OpenStdin ?? false, tty: rec.config.Tty ?? false }));
+        fulfil(
+          await this.runtime.attach(rec.id, {
+            stdin: rec.config.OpenStdin ?? false,
+            tty: rec.config.Tty ?? false,
+          }),
+        );
       } catch (err) {
         fulfil(err as Error);
       }

@@ -51,7 +51,8 @@ function nsOf(mode: string | undefined, store: ContainerStore, kind: string): Ns
   if (mode === "host") return { mode: "host" };
   if (mode.startsWith("container:")) {
     const other = store.resolve(mode.slice("container:".length));
-    if (other.state.Status !== "running") throw invalid(`cannot join ${kind} of a non running container: ${other.id}`);
+    if (other.state.Status !== "running")
+      throw invalid(`cannot join ${kind} of a non running container: ${other.id}`);
     return { mode: "path", path: `/proc/${other.state.Pid}/ns/${kind}` };
   }
   throw invalid(`invalid ${kind} mode: ${mode}`);
@@ -62,7 +63,9 @@ async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
   for (const d of rec.hostConfig.Devices ?? []) {
     const st = await stat(d.PathOnHost).catch(() => undefined);
     if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) {
-      throw invalid(`error gathering device information while adding custom device "${d.PathOnHost}": no such file or directory`);
+      throw invalid(
+        `error gathering device information while adding custom device "${d.PathOnHost}": no such file or directory`,
+      );
     }
     out.push({
       path: d.PathInContainer || d.PathOnHost,
@@ -95,8 +98,13 @@ export function startHooks(p: PrepareDeps): StartHooks {
       const paths = containerPaths(p.store.containerDir(rec.id));
       const net = await p.network.setup(rec);
       const utsHost = h.UTSMode === "host" || h.NetworkMode === "host";
-      const hostname = utsHost ? (await import("node:os")).hostname() : (rec.config.Hostname ?? rec.id.slice(0, 12));
-      const selfNames = [hostname, ...(rec.config.Domainname ? [`${hostname}.${rec.config.Domainname}`] : [])];
+      const hostname = utsHost
+        ? (await import("node:os")).hostname()
+        : (rec.config.Hostname ?? rec.id.slice(0, 12));
+      const selfNames = [
+        hostname,
+        ...(rec.config.Domainname ? [`${hostname}.${rec.config.Domainname}`] : []),
+      ];
       await writeContainerFiles(paths, {
         hostname,
         hosts:
@@ -109,11 +117,25 @@ export function startHooks(p: PrepareDeps): StartHooks {
               ),
         resolvConf:
           net.resolvConf ??
-          (await hostResolvConf({ dns: h.Dns ?? [], search: h.DnsSearch ?? [], options: h.DnsOptions ?? [] })),
+          (await hostResolvConf({
+            dns: h.Dns ?? [],
+            search: h.DnsSearch ?? [],
+            options: h.DnsOptions ?? [],
+          })),
       });
       const etc: OciMount[] = [
-        { destination: "/etc/resolv.conf", type: "bind", source: paths.resolvConf, options: ["rbind", "rprivate"] },
-        { destination: "/etc/hostname", type: "bind", source: paths.hostname, options: ["rbind", "rprivate"] },
+        {
+          destination: "/etc/resolv.conf",
+          type: "bind",
+          source: paths.resolvConf,
+          options: ["rbind", "rprivate"],
+        },
+        {
+          destination: "/etc/hostname",
+          type: "bind",
+          source: paths.hostname,
+          options: ["rbind", "rprivate"],
+        },
         { destination: "/etc/hosts", type: "bind", source: paths.hosts, options: ["rbind", "rprivate"] },
       ];
       const userMounts = await p.mounts.setup(rec, rootfs);
@@ -121,7 +143,12 @@ export function startHooks(p: PrepareDeps): StartHooks {
       let args = [rec.path, ...rec.args];
       const mounts = [...etc, ...userMounts];
       if (h.Init) {
-        mounts.push({ destination: "/sbin/docker-init", type: "bind", source: p.initPath, options: ["rbind", "ro"] });
+        mounts.push({
+          destination: "/sbin/docker-init",
+          type: "bind",
+          source: p.initPath,
+          options: ["rbind", "ro"],
+        });
         args = ["/sbin/docker-init", "--", ...args];
       }
       // "NAME" without a value (unset on the client) is dropped, as Docker does.
@@ -252,10 +279,22 @@ export function basicMounts(): MountPort {
         if (!src.startsWith("/")) throw invalid("named volumes need the volume module");
         const ro = mode.split(",").includes("ro");
         out.push({ destination: dst, type: "bind", source: src, options: ["rbind", ro ? "ro" : "rw"] });
-        points.push({ Type: "bind", Source: src, Destination: dst, Mode: mode, RW: !ro, Propagation: "rprivate" });
+        points.push({
+          Type: "bind",
+          Source: src,
+          Destination: dst,
+          Mode: mode,
+          RW: !ro,
+          Propagation: "rprivate",
+        });
       }
       for (const [dst, opts] of Object.entries(rec.hostConfig.Tmpfs ?? {})) {
-        out.push({ destination: dst, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...opts.split(",").filter(Boolean)] });
+        out.push({
+          destination: dst,
+          type: "tmpfs",
+          source: "tmpfs",
+          options: ["nosuid", "nodev", "noexec", ...opts.split(",").filter(Boolean)],
+        });
       }
       rec.mounts = points;
       return out;

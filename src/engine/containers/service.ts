@@ -5,11 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
-import type { ImageService } from "../images.js";
-import type { EventBus } from "../events.js";
 import type { Snapshotter } from "../../snapshot/overlay.js";
 import { conflict, invalid, notFound } from "../../util/errors.js";
+import type { EventBus } from "../events.js";
 import { checkFilterNames, type Filters, globMatch, matchLabels } from "../filters.js";
+import type { ImageService } from "../images.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
 import { randomName, validateName } from "./names.js";
@@ -44,7 +44,11 @@ export async function createContainer(
   const host: HostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(host);
   const mode = host.NetworkMode || "default";
-  if (!["default", "bridge", "none", "host"].includes(mode) && !mode.startsWith("container:") && !d.networkExists(mode)) {
+  if (
+    !["default", "bridge", "none", "host"].includes(mode) &&
+    !mode.startsWith("container:") &&
+    !d.networkExists(mode)
+  ) {
     throw notFound(`network ${mode} not found`);
   }
   if (mode.startsWith("container:")) d.store.resolve(mode.slice("container:".length));
@@ -241,8 +245,20 @@ export function inspect(d: ContainerDeps, v: ViewContext, ref: string) {
 }
 
 const PS_FILTERS = [
-  "id", "name", "label", "status", "ancestor", "exited", "before", "since", "health", "network", "volume",
-  "is-task", "publish", "expose",
+  "id",
+  "name",
+  "label",
+  "status",
+  "ancestor",
+  "exited",
+  "before",
+  "since",
+  "health",
+  "network",
+  "volume",
+  "is-task",
+  "publish",
+  "expose",
 ];
 
 export function list(
@@ -252,7 +268,9 @@ export function list(
 ) {
   checkFilterNames(opts.filters, PS_FILTERS);
   const f = opts.filters;
-  let recs = d.store.list().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1));
+  let recs = d.store
+    .list()
+    .sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1));
   const statusFilter = f.get("status");
   for (const s of statusFilter ?? []) {
     if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) {
@@ -260,7 +278,10 @@ export function list(
     }
   }
   const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || !!statusFilter || f.has("exited");
-  if (!all) recs = recs.filter((r) => r.state.Status === "running" || r.state.Status === "paused" || r.state.Status === "restarting");
+  if (!all)
+    recs = recs.filter(
+      (r) => r.state.Status === "running" || r.state.Status === "paused" || r.state.Status === "restarting",
+    );
   const beforeRef = f.get("before")?.[0];
   const sinceRef = f.get("since")?.[0];
   const before = beforeRef ? d.store.resolve(beforeRef) : undefined;
@@ -276,7 +297,8 @@ export function list(
     if (labels && !matchLabels(r.config.Labels, labels)) return false;
     if (statusFilter && !statusFilter.includes(r.state.Status)) return false;
     const exited = f.get("exited");
-    if (exited && !(r.state.Status === "exited" && exited.map(Number).includes(r.state.ExitCode))) return false;
+    if (exited && !(r.state.Status === "exited" && exited.map(Number).includes(r.state.ExitCode)))
+      return false;
     const ancestors = f.get("ancestor");
     if (ancestors && !ancestors.some((a) => isAncestor(d, r, a))) return false;
     const health = f.get("health");
@@ -288,7 +310,7 @@ export function list(
 }
 
 function isAncestor(d: ContainerDeps, rec: ContainerRecord, ref: string): boolean {
-  let img;
+  let img: { id: string };
   try {
     img = d.images.store.resolve(ref);
   } catch {

@@ -5,7 +5,10 @@ import { invalid } from "../../util/errors.js";
 
 const run = promisify(execFile);
 
-export async function psTable(pids: number[], psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+export async function psTable(
+  pids: number[],
+  psArgs: string,
+): Promise<{ Titles: string[]; Processes: string[][] }> {
   const args = (psArgs || "-ef").split(/\s+/).filter(Boolean);
   let stdout: string;
   try {

@@ -4,7 +4,12 @@ import { type ContainerRecord, ZERO_TIME } from "./types.js";
 export interface ViewContext {
   /** Image name as ps shows it (the name the user gave, or the short ID if it no longer resolves). */
   imageLabel(rec: ContainerRecord): string;
-  paths(rec: ContainerRecord): { logPath: string; hostsPath: string; hostnamePath: string; resolvConfPath: string };
+  paths(rec: ContainerRecord): {
+    logPath: string;
+    hostsPath: string;
+    hostnamePath: string;
+    resolvConfPath: string;
+  };
   graphDriver(rec: ContainerRecord): Record<string, string>;
   networkSettings(rec: ContainerRecord): Record<string, unknown>;
   sizes?(rec: ContainerRecord): { rw: number; rootFs: number };
@@ -72,7 +77,8 @@ export function humanStatus(rec: ContainerRecord, now = Date.now()): string {
     case "paused": {
       let txt = `Up ${humanDuration(now - Date.parse(s.StartedAt))}`;
       if (s.Status === "paused") txt += " (Paused)";
-      else if (s.Health && s.Health.Status !== "none") txt += ` (${s.Health.Status === "starting" ? "health: starting" : s.Health.Status})`;
+      else if (s.Health && s.Health.Status !== "none")
+        txt += ` (${s.Health.Status === "starting" ? "health: starting" : s.Health.Status})`;
       return txt;
     }
     case "restarting":
@@ -116,7 +122,12 @@ export function psRow(rec: ContainerRecord, v: ViewContext, size = false) {
       continue;
     }
     for (const b of bindings) {
-      ports.push({ IP: b.HostIp || "0.0.0.0", PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto ?? "tcp" });
+      ports.push({
+        IP: b.HostIp || "0.0.0.0",
+        PrivatePort: Number(port),
+        PublicPort: Number(b.HostPort),
+        Type: proto ?? "tcp",
+      });
     }
   }
   const sizes = size && v.sizes ? v.sizes(rec) : undefined;

@@ -1,0 +1,82 @@
+/**
+ * Containers outlive berthd: SIGKILL the daemon while three containers run
+ * (one printing a line every 100 ms), restart it, and they are still
+ * running, their logs have no gap, and `docker stop` works on them. Also
+ * many containers at once, removed cleanly, with nothing left behind.
+ */
+import assert from "node:assert/strict";
+import { execSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+
+function leftovers(d: TestDaemon): { mounts: string[]; conmons: string[]; runc: string } {
+  const mounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .filter((l) => l.includes(d.dir));
+  const conmons = execSync("pgrep -a conmon || true").toString().split("\n").filter((l) => l.includes(d.dir));
+  const runc = execSync(`ls ${d.execRoot}/runtime/runc 2>/dev/null || true`).toString().trim();
+  return { mounts, conmons, runc };
+}
+
+describe("containers survive the daemon", () => {
+  let d: TestDaemon;
+  let work: string;
+
+  before(async () => {
+    d = await startDaemon();
+    work = mkdtempSync("/tmp/berth-ctr-");
+    d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
+  });
+  after(async () => {
+    await cleanupDaemon(d);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("keeps running across a SIGKILL of berthd and is re-adopted", async () => {
+    const ticker = d.ok(["run", "-d", "--name", "ticker", "bb", "sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"]);
+    d.ok(["run", "-d", "--name", "s1", "bb", "sleep", "300"]);
+    d.ok(["run", "-d", "--name", "s2", "bb", "sleep", "300"]);
+    await new Promise((r) => setTimeout(r, 500));
+    await d.kill();
+    await new Promise((r) => setTimeout(r, 1000)); // output keeps flowing while berthd is down
+    await d.start();
+    const running = d.ok(["ps", "--format", "{{.Names}}"]).split("\n").sort();
+    assert.deepEqual(running, ["s1", "s2", "ticker"]);
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = d.ok(["logs", ticker]).split("\n").map(Number);
+    assert.ok(lines.length >= 15, `only ${lines.length} lines logged`);
+    lines.forEach((n, i) => assert.equal(n, i, `log gap at line ${i}`));
+    const t0 = Date.now();
+    d.ok(["stop", "-t", "1", "s1", "s2", "ticker"]);
+    assert.ok(Date.now() - t0 < 8000);
+    assert.equal(d.ok(["ps", "-q"]), "");
+    assert.match(d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "s1"]), /^exited (137|143)$/);
+    d.ok(["rm", "s1", "s2", "ticker"]);
+  });
+
+  it("records an exit that happened while berthd was down", async () => {
+    d.ok(["run", "-d", "--name", "short", "bb", "sh", "-c", "sleep 1; exit 7"]);
+    await d.kill();
+    await new Promise((r) => setTimeout(r, 1500));
+    await d.start();
+    assert.equal(d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "short"]), "exited 7");
+    d.ok(["rm", "short"]);
+  });
+
+  it("starts 50 detached containers and removes them cleanly", async () => {
+    const before = process.memoryUsage().rss;
+    void before;
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push(d.ok(["run", "-d", "bb", "sleep", "300"]));
+    assert.equal(d.ok(["ps", "-q"]).split("\n").length, 50);
+    const conmonRss = execSync(`ps -o rss= -C conmon | awk '{s+=$1} END {print s}'`).toString().trim();
+    console.log(`# 50 containers: conmon RSS total ${conmonRss} KiB`);
+    d.ok(["rm", "-f", ...ids]);
+    assert.equal(d.ok(["ps", "-aq"]), "");
+    const left = leftovers(d);
+    assert.deepEqual(left.mounts, []);
+    assert.deepEqual(left.conmons, []);
+    assert.equal(left.runc, "");
+  });
+});
