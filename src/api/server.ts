@@ -17,6 +17,7 @@ import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
 import { Router } from "./router.js";
 import { systemRoutes } from "./system.js";
+import { volumeRoutes } from "./volumes.js";
 
 export type RouteInstaller = (r: Router, engine: Engine) => void;
 
@@ -26,6 +27,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   imageRoutes(r, engine);
   containerRoutes(r, engine.containers);
   archiveRoutes(r, engine.containers);
+  volumeRoutes(r, engine.volumes, engine.events);
   for (const install of extra) install(r, engine);
   return r;
 }

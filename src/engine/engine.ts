@@ -17,7 +17,9 @@ import { Snapshotter } from "../snapshot/overlay.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { DaemonConfig } from "./config.js";
 import { ContainerService } from "./containers/index.js";
-import { basicMounts, isolatedNetwork, startHooks } from "./containers/prepare.js";
+import { VolumeMounts } from "./containers/mounts.js";
+import { isolatedNetwork, startHooks } from "./containers/prepare.js";
+import { VolumeStore } from "../volume/store.js";
 import { ContainerStore } from "./containers/store.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
@@ -36,6 +38,7 @@ export class Engine {
   readonly containerStore: ContainerStore;
   readonly runtime: Runtime;
   readonly containers: ContainerService;
+  readonly volumes: VolumeStore;
   readonly startedAt = new Date();
   daemonId = "";
 
@@ -57,6 +60,9 @@ export class Engine {
       log,
     });
     const network = isolatedNetwork();
+    this.volumes = new VolumeStore(config.root);
+    const mounts = new VolumeMounts(this.volumes, this.containerStore);
+    this.volumes.usage = (name) => mounts.users(name);
     this.containers = new ContainerService(
       {
         store: this.containerStore,
@@ -67,12 +73,13 @@ export class Engine {
         runtimes: config.runtimes,
         cgroupParent: `/berth-${this.cgroupName()}`,
         networkExists: () => false,
+        resolveMounts: (rec) => mounts.resolve(rec),
       },
       this.runtime,
       startHooks({
         store: this.containerStore,
         network,
-        mounts: basicMounts(),
+        mounts,
         initPath: config.init,
         seccomp: async () => undefined,
         cgroupParent: `/berth-${this.cgroupName()}`,
@@ -109,6 +116,7 @@ export class Engine {
     await this.layers.init();
     await this.imageStore.init();
     this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
+    await this.volumes.init();
     await this.runtime.init();
     await this.containerStore.init();
     for (const rec of this.containerStore.list()) {

@@ -393,9 +393,9 @@ export class Lifecycle {
       await this.runtime.delete(rec.id).catch(() => {});
       await this.hooks.release(rec).catch(() => {});
       await this.d.snapshots.remove(rec.id);
-      await this.hooks.removed(rec, opts.volumes ?? false);
       await rm(this.bundleDir(rec.id), { recursive: true, force: true });
       await this.d.store.delete(rec.id);
+      await this.hooks.removed(rec, opts.volumes ?? false);
       this.d.events.emit("container", "destroy", rec.id, eventAttrs(rec));
       this.notify(rec.id, "next-exit", { StatusCode: rec.state.ExitCode });
       this.notify(rec.id, "removed", { StatusCode: rec.state.ExitCode });

@@ -12,7 +12,7 @@ import { parseSignal } from "./config.js";
 import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
 import type { StartHooks } from "./lifecycle.js";
 import type { ContainerStore } from "./store.js";
-import type { ContainerRecord, MountPoint } from "./types.js";
+import type { ContainerRecord } from "./types.js";
 
 export interface NetworkSetup {
   /** Network namespace: new, the host's, or a path (a sandbox or another container's). */
@@ -31,6 +31,8 @@ export interface NetworkPort {
 
 /** How containers get their mounts (volume/ implements it). */
 export interface MountPort {
+  /** Create time: decides the container's mounts (rec.mounts), creating volumes. */
+  resolve(rec: ContainerRecord): Promise<void>;
   /** Resolves binds, volumes and tmpfs into OCI mounts, recording rec.mounts. */
   setup(rec: ContainerRecord, rootfs: string): Promise<OciMount[]>;
   release(rec: ContainerRecord): Promise<void>;
@@ -264,42 +266,5 @@ export function isolatedNetwork(): NetworkPort {
         },
       };
     },
-  };
-}
-
-/** Bind mounts and tmpfs from HostConfig (named volumes come with the volume module). */
-export function basicMounts(): MountPort {
-  return {
-    async setup(rec) {
-      const out: OciMount[] = [];
-      const points: MountPoint[] = [];
-      for (const b of rec.hostConfig.Binds ?? []) {
-        const [src, dst, mode = ""] = b.split(":");
-        if (!src || !dst) throw invalid(`invalid volume specification: '${b}'`);
-        if (!src.startsWith("/")) throw invalid("named volumes need the volume module");
-        const ro = mode.split(",").includes("ro");
-        out.push({ destination: dst, type: "bind", source: src, options: ["rbind", ro ? "ro" : "rw"] });
-        points.push({
-          Type: "bind",
-          Source: src,
-          Destination: dst,
-          Mode: mode,
-          RW: !ro,
-          Propagation: "rprivate",
-        });
-      }
-      for (const [dst, opts] of Object.entries(rec.hostConfig.Tmpfs ?? {})) {
-        out.push({
-          destination: dst,
-          type: "tmpfs",
-          source: "tmpfs",
-          options: ["nosuid", "nodev", "noexec", ...opts.split(",").filter(Boolean)],
-        });
-      }
-      rec.mounts = points;
-      return out;
-    },
-    async release() {},
-    async removed() {},
   };
 }

@@ -28,6 +28,8 @@ export interface ContainerDeps {
   cgroupParent: string;
   /** True when a network of that name or ID exists (user-defined networks). */
   networkExists: (name: string) => boolean;
+  /** Decides rec.mounts at create time (volumes, binds, tmpfs). */
+  resolveMounts: (rec: ContainerRecord) => Promise<void>;
 }
 
 export function eventAttrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
@@ -98,6 +100,7 @@ export async function createContainer(
   };
   await mkdir(d.store.containerDir(id), { recursive: true, mode: 0o710 });
   try {
+    await d.resolveMounts(rec);
     await d.snapshots.prepare(id, rec.layer);
     await d.store.save(rec);
   } catch (err) {

@@ -1,0 +1,116 @@
+/**
+ * Local named volumes: <root>/volumes/<name>/_data holds the data and
+ * <root>/volumes/<name>/volume.json the metadata (written atomically).
+ * A volume's life is independent of containers; the engine tells the store
+ * which containers use a volume so `rm` can refuse while it is in use.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { conflict, invalid, notFound } from "../util/errors.js";
+import { readJson, writeJsonAtomic } from "../util/fs.js";
+
+export interface Volume {
+  Name: string;
+  Driver: "local";
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Scope: "local";
+  Options: Record<string, string> | null;
+  /** berth: made for one container (image VOLUME or `-v /path`), removed by `rm -v`. */
+  anonymous?: boolean;
+}
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+export class VolumeStore {
+  private readonly dir: string;
+  private readonly volumes = new Map<string, Volume>();
+  /** Volume name -> IDs of containers using it (set by the engine). */
+  usage: (name: string) => string[] = () => [];
+
+  constructor(root: string) {
+    this.dir = join(root, "volumes");
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(this.dir)) {
+      const v = await readJson<Volume>(join(this.dir, name, "volume.json"));
+      if (v) this.volumes.set(v.Name, v);
+      else await rm(join(this.dir, name), { recursive: true, force: true }); // creation never finished
+    }
+  }
+
+  async create(o: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }, anonymous = false): Promise<Volume> {
+    const name = o.Name || randomBytes(32).toString("hex");
+    if (!NAME.test(name)) {
+      throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+    }
+    if (o.Driver && o.Driver !== "local") throw notFound(`create ${name}: error looking up volume plugin ${o.Driver}: plugin "${o.Driver}" not found`);
+    const existing = this.volumes.get(name);
+    if (existing) return existing;
+    const opts = o.DriverOpts && Object.keys(o.DriverOpts).length ? o.DriverOpts : null;
+    if (opts && opts.type && !opts.device) throw invalid(`create ${name}: missing required option: "device"`);
+    const v: Volume = {
+      Name: name,
+      Driver: "local",
+      Mountpoint: join(this.dir, name, "_data"),
+      CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      Labels: o.Labels ?? {},
+      Scope: "local",
+      Options: opts,
+      ...(anonymous ? { anonymous: true } : {}),
+    };
+    await mkdir(v.Mountpoint, { recursive: true, mode: 0o755 });
+    await writeJsonAtomic(join(this.dir, name, "volume.json"), v);
+    this.volumes.set(name, v);
+    return v;
+  }
+
+  get(name: string): Volume {
+    const v = this.volumes.get(name);
+    if (!v) throw notFound(`get ${name}: no such volume`);
+    return v;
+  }
+
+  has(name: string): boolean {
+    return this.volumes.has(name);
+  }
+
+  list(): Volume[] {
+    return [...this.volumes.values()];
+  }
+
+  async remove(name: string, force = false): Promise<void> {
+    const v = this.volumes.get(name);
+    if (!v) {
+      if (force) return;
+      throw notFound(`get ${name}: no such volume`);
+    }
+    const users = this.usage(name);
+    if (users.length) throw conflict(`remove ${name}: volume is in use - [${users.join(", ")}]`);
+    this.volumes.delete(name);
+    await rm(join(this.dir, name), { recursive: true, force: true });
+  }
+
+  /** Bytes used by a volume's data (for `system df`). */
+  async size(name: string): Promise<number> {
+    const walk = async (p: string): Promise<number> => {
+      const st = await stat(p).catch(() => undefined);
+      if (!st) return 0;
+      if (!st.isDirectory()) return st.size;
+      let total = 0;
+      for (const c of await readdir(p)) total += await walk(join(p, c));
+      return total;
+    };
+    return walk(this.get(name).Mountpoint);
+  }
+}
+
+/** The API's JSON for a volume (berth-only fields dropped). */
+export function volumeJson(v: Volume) {
+  const { anonymous: _anon, ...rest } = v;
+  return rest;
+}
