@@ -22,10 +22,17 @@ export function volumeRoutes(r: Router, volumes: VolumeStore, events: EventBus):
     });
   };
 
-  r.get("/volumes", (ctx) => sendJson(ctx, 200, { Volumes: filtered(ctx.query.get("filters")).map(volumeJson), Warnings: null }));
+  r.get("/volumes", (ctx) =>
+    sendJson(ctx, 200, { Volumes: filtered(ctx.query.get("filters")).map(volumeJson), Warnings: null }),
+  );
 
   r.post("/volumes/create", async (ctx) => {
-    const body = await jsonBody<{ Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }>(ctx, true);
+    const body = await jsonBody<{
+      Name?: string;
+      Driver?: string;
+      DriverOpts?: Record<string, string>;
+      Labels?: Record<string, string>;
+    }>(ctx, true);
     const existed = body.Name ? volumes.has(body.Name) : false;
     const v = await volumes.create(body);
     if (!existed) events.emit("volume", "create", v.Name, { driver: "local" });

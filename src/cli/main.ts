@@ -5,11 +5,15 @@
  * docker's statuses (1 for a failed command, 125/126/127 and the container's
  * own status for run).
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./client.js";
 import { registerBuild } from "./commands/build.js";
 import { makeCtx } from "./commands/common.js";
 import { register as registerContainers } from "./commands/containers.js";
+import { register as registerFilesystem } from "./commands/filesystem.js";
+import { register as registerMonitor } from "./commands/monitor.js";
 import { register as registerImages } from "./commands/images.js";
 import { register as registerInspect } from "./commands/inspect.js";
 import { register as registerIo } from "./commands/io.js";
@@ -55,6 +59,8 @@ export function buildProgram(): Command {
   registerRun(program, ctx);
   registerContainers(program, ctx);
   registerIo(program, ctx);
+  registerFilesystem(program, ctx);
+  registerMonitor(program, ctx);
   registerVolumes(program, ctx);
   registerNetworks(program, ctx);
   registerRegistry(program, ctx);
@@ -101,8 +107,11 @@ async function main(): Promise<void> {
 }
 
 // Run only as the entry point (tests import buildProgram).
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  void main();
-} else if (process.argv[1]?.endsWith("/berth") || process.argv[1]?.endsWith("cli/main.js")) {
-  void main();
+function isEntry(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
 }
+if (isEntry()) void main();

@@ -97,7 +97,7 @@ export function diffTar(upper: string, _lowers: string[] = []): Readable {
       if (isWhiteout(st)) {
         const wh = posix.join(posix.dirname(rel), `.wh.${posix.basename(rel)}`);
         await new Promise<void>((resolve, reject) =>
-          pack.entry({ name: wh, type: "file", size: 0, mode: 0o600, mtime: st.mtime }, (err) =>
+          pack.entry({ name: wh, type: "file", size: 0, mode: 0o600, mtime: st.mtime }, "", (err) =>
             err ? reject(err) : resolve(),
           ),
         );
@@ -108,6 +108,7 @@ export function diffTar(upper: string, _lowers: string[] = []): Readable {
         await new Promise<void>((resolve, reject) =>
           pack.entry(
             { name: `${rel}/.wh..wh..opq`, type: "file", size: 0, mode: 0o600, mtime: st.mtime },
+            "",
             (err) => (err ? reject(err) : resolve()),
           ),
         );

@@ -43,12 +43,25 @@ export class VolumeStore {
     }
   }
 
-  async create(o: { Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }, anonymous = false): Promise<Volume> {
+  async create(
+    o: {
+      Name?: string;
+      Driver?: string;
+      DriverOpts?: Record<string, string>;
+      Labels?: Record<string, string>;
+    },
+    anonymous = false,
+  ): Promise<Volume> {
     const name = o.Name || randomBytes(32).toString("hex");
     if (!NAME.test(name)) {
-      throw invalid(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+      throw invalid(
+        `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+      );
     }
-    if (o.Driver && o.Driver !== "local") throw notFound(`create ${name}: error looking up volume plugin ${o.Driver}: plugin "${o.Driver}" not found`);
+    if (o.Driver && o.Driver !== "local")
+      throw notFound(
+        `create ${name}: error looking up volume plugin ${o.Driver}: plugin "${o.Driver}" not found`,
+      );
     const existing = this.volumes.get(name);
     if (existing) return existing;
     const opts = o.DriverOpts && Object.keys(o.DriverOpts).length ? o.DriverOpts : null;

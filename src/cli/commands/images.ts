@@ -1,7 +1,7 @@
 /** images/image ls, history, tag, rmi, image prune, search. */
 import type { Command } from "commander";
 import { CliError } from "../client.js";
-import { ellipsis, humanSizeWithPrecision, shortId, timeAgo } from "../format/units.js";
+import { ellipsis, humanSize, humanSizeWithPrecision, shortId, timeAgo } from "../format/units.js";
 import { collect, type Ctx, confirm, filtersJson, forEachName, int, out, printLines, printList } from "./common.js";
 import { addTypedInspect } from "./inspect.js";
 import { pruneReport } from "./system.js";
@@ -47,7 +47,7 @@ function imageRows(images: J[], o: J): J[] {
     CreatedAt: goTime(img.Created * 1000),
     Size: humanSizeWithPrecision(img.Size ?? 0, 3),
     Containers: img.Containers === -1 ? "N/A" : String(img.Containers ?? "N/A"),
-    VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size ?? 0, 3),
+    VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0),
     SharedSize: img.SharedSize === -1 ? "N/A" : humanSizeWithPrecision(img.SharedSize ?? 0, 3),
     UniqueSize: img.SharedSize === -1 ? "N/A" : humanSizeWithPrecision((img.Size ?? 0) - (img.SharedSize ?? 0), 3),
   });

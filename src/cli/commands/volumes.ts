@@ -9,7 +9,7 @@ type J = Record<string, any>;
 
 async function ls(ctx: Ctx, o: J): Promise<void> {
   const r = await ctx.client().get<J>("/volumes", { filters: filtersJson(o.filter) });
-  const vols: J[] = r?.Volumes ?? [];
+  const vols: J[] = [...(r?.Volumes ?? [])].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   if (o.quiet) return printLines(vols.map((v) => v.Name));
   const rows = vols.map((v) => {
     const labels: Record<string, string> = v.Labels ?? {};

@@ -84,7 +84,6 @@ export function containerContext(c: J, trunc: boolean, now = Date.now()): J {
     ID: trunc ? shortId(c.Id) : c.Id,
     Names: names.join(","),
     Image: image,
-    ImageID: trunc ? shortId(c.ImageID ?? "") : (c.ImageID ?? ""),
     Command: JSON.stringify(trunc ? ellipsis(c.Command ?? "", 20) : (c.Command ?? "")),
     CreatedAt: goTime((c.Created ?? 0) * 1000),
     RunningFor: timeAgo(c.Created ?? 0, now),
@@ -104,6 +103,7 @@ export function containerContext(c: J, trunc: boolean, now = Date.now()): J {
       })
       .join(","),
     LocalVolumes: String((c.Mounts ?? []).filter((m: J) => m.Driver === "local").length),
+    Platform: c.ImageManifestDescriptor?.platform ?? null,
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {})
       .sort()
       .join(","),

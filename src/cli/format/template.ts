@@ -284,6 +284,10 @@ function goFloat(v: number): string {
   return String(v);
 }
 
+function isContext(v: unknown): boolean {
+  return !!v && typeof v === "object" && CONTEXT in v;
+}
+
 function sortKeys(v: unknown): unknown {
   if (!v || typeof v !== "object" || Array.isArray(v) || !(CONTEXT in v)) return v;
   const o = v as Record<string, unknown>;
@@ -298,7 +302,11 @@ function cmp(a: unknown, b: unknown, name: string): number {
 }
 
 const FUNCS: Record<string, Fn> = {
-  json: (v) => JSON.stringify(sortKeys(v === undefined ? null : v)) ?? "null",
+  json: (v) => {
+    const s = JSON.stringify(sortKeys(v === undefined ? null : v)) ?? "null";
+    // A context marshals itself with Go's json.Marshal, which escapes HTML characters.
+    return isContext(v) ? s.replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026") : s;
+  },
   join: (a, sep) => (Array.isArray(a) ? a.map(goString).join(String(sep)) : goString(a)),
   split: (s, sep) => String(s).split(String(sep)),
   lower: (s) => String(s).toLowerCase(),
@@ -323,7 +331,8 @@ const FUNCS: Record<string, Fn> = {
         cur = (cur as Record<string, unknown>)[String(k)];
       } else throw new TemplateError(`error calling index: can't index item of type ${typeof cur}`);
     }
-    return cur === undefined ? null : cur;
+    // docker's maps are typed (map[string]string): a missing key is the zero value.
+    return cur === undefined ? "" : cur;
   },
   print: (...a) => a.map((x, i) => (i > 0 && typeof x !== "string" && typeof a[i - 1] !== "string" ? " " : "") + goString(x)).join(""),
   println: (...a) => `${a.map(goString).join(" ")}\n`,
@@ -335,6 +344,9 @@ const FUNCS: Record<string, Fn> = {
   gt: (a, b) => cmp(a, b, "gt") > 0,
   ge: (a, b) => cmp(a, b, "ge") >= 0,
   not: (a) => !truth(a),
+  // and/or are evaluated lazily in evalCmd; these are never called.
+  and: (...a) => a[a.length - 1],
+  or: (...a) => a[a.length - 1],
 };
 
 // In a table header, docker's formatting functions return the header unchanged.

@@ -353,12 +353,16 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
     GlobalIPv6PrefixLen: 0,
     DNSNames: null,
   };
+  // As docker: one explicit network without endpoint options sends no endpoint at all.
+  const explicit = !!(o.network || o.net);
+  if (!explicit && aliases.length) throw new CliError("network-scoped aliases are only supported for user-defined networks");
+  const endpoints = explicit && !endpoint.IPAMConfig && !endpoint.Aliases ? {} : { [networkMode]: endpoint };
   const pull = str(o, "pull") || "missing";
   if (!["always", "missing", "never"].includes(pull)) throw new CliError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   return {
     name: o.name as string | undefined,
     platform: o.platform as string | undefined,
     pull,
-    body: { ...config, HostConfig: host, NetworkingConfig: { EndpointsConfig: { [networkMode]: endpoint } } },
+    body: { ...config, HostConfig: host, NetworkingConfig: { EndpointsConfig: endpoints } },
   };
 }

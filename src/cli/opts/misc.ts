@@ -16,7 +16,7 @@ export function parseEnv(v: string, env = process.env): string {
   return val === undefined ? v : `${v}=${val}`;
 }
 
-/** docker's parseKeyValueFile: comments and blank lines skipped; bare names pass through when set. */
+/** docker's parseKeyValueFile: comments and blank lines skipped; bare names pass through when set in our environment (env files) or are dropped (label files). */
 export function readKvFile(file: string, fromEnv: boolean, env = process.env): string[] {
   let text: string;
   try {
@@ -33,7 +33,6 @@ export function readKvFile(file: string, fromEnv: boolean, env = process.env): s
     if (/\s/.test(name)) throw new CliError(`variable '${name}' contains whitespaces (line ${i + 1})`);
     if (eq >= 0) out.push(line);
     else if (fromEnv && env[line.trim()] !== undefined) out.push(`${line.trim()}=${env[line.trim()]}`);
-    else if (!fromEnv) out.push(line);
   });
   return out;
 }

@@ -40,33 +40,73 @@ export class VolumeMounts implements MountPort {
       const parts = b.split(":");
       if (parts.length < 2 || parts.length > 3) throw invalid(`invalid volume specification: '${b}'`);
       const [src, dst, mode = ""] = parts as [string, string, string?];
-      if (!dst.startsWith("/")) throw invalid(`invalid volume specification: '${b}': invalid mount config for type "volume": invalid mount path: '${dst}' mount path must be absolute`);
+      if (!dst.startsWith("/"))
+        throw invalid(
+          `invalid volume specification: '${b}': invalid mount config for type "volume": invalid mount path: '${dst}' mount path must be absolute`,
+        );
       const ro = mode.split(",").includes("ro");
       if (src.startsWith("/")) {
         // -v creates a missing host directory, as Docker does.
-        await mkdir(src, { recursive: true });
+        if (!(await lstat(src).catch(() => undefined))) await mkdir(src, { recursive: true });
         add({ Type: "bind", Source: src, Destination: dst, Mode: mode, RW: !ro, Propagation: "rprivate" });
       } else {
         const v = await this.volumes.create({ Name: src });
-        add({ Type: "volume", Name: v.Name, Source: v.Mountpoint, Destination: dst, Driver: "local", Mode: mode || "z", RW: !ro, Propagation: "" });
+        add({
+          Type: "volume",
+          Name: v.Name,
+          Source: v.Mountpoint,
+          Destination: dst,
+          Driver: "local",
+          Mode: mode || "z",
+          RW: !ro,
+          Propagation: "",
+        });
       }
     }
     for (const m of h.Mounts ?? []) {
       const dst = m.Target;
-      if (!dst?.startsWith("/")) throw invalid(`invalid mount config for type "${m.Type}": invalid mount path: '${dst}' mount path must be absolute`);
+      if (!dst?.startsWith("/"))
+        throw invalid(
+          `invalid mount config for type "${m.Type}": invalid mount path: '${dst}' mount path must be absolute`,
+        );
       if (m.Type === "bind") {
         if (!m.Source || !(await lstat(m.Source).catch(() => undefined))) {
           throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
         }
-        add({ Type: "bind", Source: m.Source, Destination: dst, Mode: "", RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation || "rprivate" });
+        add({
+          Type: "bind",
+          Source: m.Source,
+          Destination: dst,
+          Mode: "",
+          RW: !m.ReadOnly,
+          Propagation: m.BindOptions?.Propagation || "rprivate",
+        });
       } else if (m.Type === "volume") {
         const v = await this.volumes.create({ Name: m.Source, Labels: m.VolumeOptions?.Labels }, !m.Source);
-        add({ Type: "volume", Name: v.Name, Source: v.Mountpoint, Destination: dst, Driver: "local", Mode: "z", RW: !m.ReadOnly, Propagation: "", ...(m.Source ? {} : { anonymous: true }) });
+        add({
+          Type: "volume",
+          Name: v.Name,
+          Source: v.Mountpoint,
+          Destination: dst,
+          Driver: "local",
+          Mode: "z",
+          RW: !m.ReadOnly,
+          Propagation: "",
+          ...(m.Source ? {} : { anonymous: true }),
+        });
       } else if (m.Type === "tmpfs") {
         const o: string[] = [];
         if (m.TmpfsOptions?.SizeBytes) o.push(`size=${m.TmpfsOptions.SizeBytes}`);
         if (m.TmpfsOptions?.Mode) o.push(`mode=${m.TmpfsOptions.Mode.toString(8)}`);
-        add({ Type: "tmpfs", Source: "", Destination: dst, Mode: "", RW: !m.ReadOnly, Propagation: "", tmpfsOptions: o.join(",") });
+        add({
+          Type: "tmpfs",
+          Source: "",
+          Destination: dst,
+          Mode: "",
+          RW: !m.ReadOnly,
+          Propagation: "",
+          tmpfsOptions: o.join(","),
+        });
       } else {
         throw invalid(`mount type unknown: "${m.Type}"`);
       }
@@ -83,7 +123,17 @@ export class VolumeMounts implements MountPort {
     for (const dst of Object.keys(rec.config.Volumes ?? {})) {
       if (seen.has(dst) || Object.hasOwn(h.Tmpfs ?? {}, dst)) continue;
       const v = await this.volumes.create({}, true);
-      add({ Type: "volume", Name: v.Name, Source: v.Mountpoint, Destination: dst, Driver: "local", Mode: "", RW: true, Propagation: "", anonymous: true });
+      add({
+        Type: "volume",
+        Name: v.Name,
+        Source: v.Mountpoint,
+        Destination: dst,
+        Driver: "local",
+        Mode: "",
+        RW: true,
+        Propagation: "",
+        anonymous: true,
+      });
     }
     rec.mounts = out;
   }
@@ -92,7 +142,12 @@ export class VolumeMounts implements MountPort {
     const out: OciMount[] = [];
     for (const m of rec.mounts) {
       if (m.Type === "tmpfs") {
-        out.push({ destination: m.Destination, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", ...parseTmpfsOptions(m.tmpfsOptions ?? ""), ...(m.RW ? [] : ["ro"])] });
+        out.push({
+          destination: m.Destination,
+          type: "tmpfs",
+          source: "tmpfs",
+          options: ["nosuid", "nodev", ...parseTmpfsOptions(m.tmpfsOptions ?? ""), ...(m.RW ? [] : ["ro"])],
+        });
         continue;
       }
       if (m.Type === "volume" && m.Name) {
@@ -103,10 +158,20 @@ export class VolumeMounts implements MountPort {
         }
       }
       const propagation = m.Propagation && m.Propagation !== "" ? m.Propagation : "rprivate";
-      out.push({ destination: m.Destination, type: "bind", source: m.Source, options: ["rbind", propagation, m.RW ? "rw" : "ro"] });
+      out.push({
+        destination: m.Destination,
+        type: "bind",
+        source: m.Source,
+        options: ["rbind", propagation, m.RW ? "rw" : "ro"],
+      });
     }
     for (const [dst, opts] of Object.entries(rec.hostConfig.Tmpfs ?? {})) {
-      out.push({ destination: dst, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", ...parseTmpfsOptions(opts)] });
+      out.push({
+        destination: dst,
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "nodev", "noexec", ...parseTmpfsOptions(opts)],
+      });
     }
     return out;
   }
