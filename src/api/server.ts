@@ -12,6 +12,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { API_VERSION, type Engine } from "../engine/engine.js";
 import { archiveRoutes } from "./archive.js";
+import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
 import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
@@ -28,6 +29,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   containerRoutes(r, engine.containers);
   archiveRoutes(r, engine.containers);
   volumeRoutes(r, engine.volumes, engine.events);
+  buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
   for (const install of extra) install(r, engine);
   return r;
 }

@@ -9,6 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { Builder } from "../build/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
 import { Runtime } from "../runtime/runtime.js";
@@ -39,6 +40,7 @@ export class Engine {
   readonly runtime: Runtime;
   readonly containers: ContainerService;
   readonly volumes: VolumeStore;
+  readonly builder: Builder;
   readonly startedAt = new Date();
   daemonId = "";
 
@@ -88,6 +90,13 @@ export class Engine {
       (rec) => network.settings(rec),
       log,
     );
+    this.builder = new Builder({
+      images: this.images,
+      containers: this.containers,
+      snapshots: this.snapshots,
+      tmpDir: join(config.root, "tmp"),
+      cachePath: this.buildCachePath,
+    });
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
     this.images.gcRoots = async () => ({
       layers: this.containerStore
@@ -101,6 +110,10 @@ export class Engine {
   /** A cgroup directory name per daemon root, so two daemons never share one. */
   private cgroupName(): string {
     return createHash("sha256").update(this.config.root).digest("hex").slice(0, 8);
+  }
+
+  get buildCachePath(): string {
+    return join(this.config.root, "builder", "cache.json");
   }
 
   get tmpDir(): string {

@@ -1,0 +1,57 @@
+/** POST /build (the classic builder's protocol) and POST /build/prune. */
+import { rm } from "node:fs/promises";
+import type { Builder } from "../build/builder.js";
+import type { ImageService } from "../engine/images.js";
+import { parseReference, withDefaultTag } from "../image/reference.js";
+import { invalid } from "../util/errors.js";
+import { boolParam, JsonStream, type Router, sendJson } from "./router.js";
+
+function jsonParam<T>(q: URLSearchParams, name: string, dflt: T): T {
+  const v = q.get(name);
+  if (!v) return dflt;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    throw invalid(`invalid ${name} parameter: ${v}`);
+  }
+}
+
+export function buildRoutes(r: Router, builder: Builder, images: ImageService, cachePath: string): void {
+  r.post("/build", async (ctx) => {
+    const q = ctx.query;
+    const tags = q.getAll("t").map((t) => withDefaultTag(parseReference(t)));
+    const buildArgs = Object.fromEntries(
+      Object.entries(jsonParam<Record<string, string | null>>(q, "buildargs", {})).filter(
+        (e): e is [string, string] => e[1] !== null,
+      ),
+    );
+    const stream = new JsonStream(ctx);
+    const quiet = boolParam(q, "q");
+    try {
+      await builder.build(
+        ctx.req,
+        {
+          dockerfile: q.get("dockerfile") || "Dockerfile",
+          tags,
+          buildArgs,
+          target: q.get("target") || undefined,
+          noCache: boolParam(q, "nocache"),
+          labels: jsonParam(q, "labels", {}),
+          quiet,
+        },
+        (msg) => {
+          if (!quiet || "aux" in msg) stream.write(msg);
+        },
+      );
+    } catch (err) {
+      stream.error(err as Error);
+    }
+    stream.end();
+  });
+
+  r.post("/build/prune", async (ctx) => {
+    await rm(cachePath, { force: true });
+    const pruned = await images.prune({ all: false });
+    sendJson(ctx, 200, { CachesDeleted: null, SpaceReclaimed: pruned.SpaceReclaimed });
+  });
+}
