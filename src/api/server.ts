@@ -16,6 +16,7 @@ import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
 import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
+import { networkRoutes } from "./networks.js";
 import { Router } from "./router.js";
 import { systemRoutes } from "./system.js";
 import { volumeRoutes } from "./volumes.js";
@@ -29,6 +30,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   containerRoutes(r, engine.containers);
   archiveRoutes(r, engine.containers);
   volumeRoutes(r, engine.volumes, engine.events);
+  networkRoutes(r, engine.networkPort, engine.containers, engine.events);
   buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
   for (const install of extra) install(r, engine);
   return r;

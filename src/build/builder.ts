@@ -235,7 +235,8 @@ export class Builder {
   ): Promise<void> {
     const env = this.env(st);
     const x = (s: string) => expand(s, (k) => env.get(k), "\\");
-    const c = st.config.config ?? (st.config.config = {});
+    st.config.config ??= {};
+    const c = st.config.config;
     const meta1 = (summary: string, fn: (cfg: NonNullable<ImageConfig["config"]>) => void) =>
       this.commitMeta(st, summary, fn, o.noCache, out);
     switch (ins.cmd) {
@@ -401,7 +402,8 @@ export class Builder {
   ): Promise<void> {
     const key = this.cacheKey(st, summary);
     if (!silent && (await this.cached(st, key, noCache, out))) return;
-    const cfg = st.config.config ?? (st.config.config = {});
+    st.config.config ??= {};
+    const cfg = st.config.config;
     fn(cfg);
     st.config.created = new Date().toISOString();
     st.config.history = [

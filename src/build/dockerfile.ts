@@ -57,7 +57,7 @@ const KNOWN = new Set([
 
 export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfile {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
-  let escape = "\\";
+  let esc = "\\";
   // Parser directives: only at the very top, before any instruction or other comment.
   for (const l of lines) {
     const m = /^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$/.exec(l);
@@ -65,7 +65,7 @@ export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfi
     if (m[1]!.toLowerCase() === "escape") {
       if (m[2] !== "\\" && m[2] !== "`")
         throw new DockerfileError(`invalid ESCAPE '${m[2]}'. Must be \` or \\`);
-      escape = m[2]!;
+      esc = m[2]!;
     }
   }
   const instrs: Instruction[] = [];
@@ -75,7 +75,7 @@ export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfi
     const start = i + 1;
     let text = "";
     // Continuations: a trailing escape joins the next line; comment lines inside are dropped.
-    while (line.trimEnd().endsWith(escape) && i + 1 < lines.length) {
+    while (line.trimEnd().endsWith(esc) && i + 1 < lines.length) {
       text += line.trimEnd().slice(0, -1);
       i++;
       line = lines[i]!;
@@ -135,7 +135,7 @@ export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfi
     } else stages[stages.length - 1]!.instructions.push(ins);
   }
   if (stages.length === 0) throw new DockerfileError(`${filename}: file with no instructions`);
-  return { metaArgs, stages, escape };
+  return { metaArgs, stages, escape: esc };
 }
 
 /** JSON array form, or undefined for shell form (invalid JSON falls back to shell form, as Docker does). */
@@ -151,12 +151,12 @@ export function jsonForm(args: string): string[] | undefined {
 }
 
 /** Docker's shell-word variable expansion. */
-export function expand(word: string, lookup: (name: string) => string | undefined, escape = "\\"): string {
+export function expand(word: string, lookup: (name: string) => string | undefined, esc = "\\"): string {
   let out = "";
   let quote: string | null = null;
   for (let i = 0; i < word.length; i++) {
     const ch = word[i]!;
-    if (ch === escape && i + 1 < word.length && quote !== "'") {
+    if (ch === esc && i + 1 < word.length && quote !== "'") {
       const next = word[i + 1]!;
       out += next === "$" ? "$" : ch + next;
       i++;
@@ -174,10 +174,10 @@ export function expand(word: string, lookup: (name: string) => string | undefine
       const v = lookup(braced[1]!);
       const op = braced[2];
       const arg = braced[3] ?? "";
-      if (op === ":-") out += v ? v : expand(arg, lookup, escape);
-      else if (op === "-") out += v !== undefined ? v : expand(arg, lookup, escape);
-      else if (op === ":+") out += v ? expand(arg, lookup, escape) : "";
-      else if (op === "+") out += v !== undefined ? expand(arg, lookup, escape) : "";
+      if (op === ":-") out += v ? v : expand(arg, lookup, esc);
+      else if (op === "-") out += v !== undefined ? v : expand(arg, lookup, esc);
+      else if (op === ":+") out += v ? expand(arg, lookup, esc) : "";
+      else if (op === "+") out += v !== undefined ? expand(arg, lookup, esc) : "";
       else out += v ?? "";
       i += braced[0].length;
       continue;

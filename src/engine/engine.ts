@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { Builder } from "../build/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
+import { NetworkManager } from "../network/manager.js";
 import { Runtime } from "../runtime/runtime.js";
 import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
@@ -20,7 +21,8 @@ import { VolumeStore } from "../volume/store.js";
 import type { DaemonConfig } from "./config.js";
 import { ContainerService } from "./containers/index.js";
 import { VolumeMounts } from "./containers/mounts.js";
-import { isolatedNetwork, startHooks } from "./containers/prepare.js";
+import { BridgeNetworks } from "./containers/network.js";
+import { startHooks } from "./containers/prepare.js";
 import { ContainerStore } from "./containers/store.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
@@ -41,6 +43,8 @@ export class Engine {
   readonly containers: ContainerService;
   readonly volumes: VolumeStore;
   readonly builder: Builder;
+  readonly networks: NetworkManager;
+  readonly networkPort: BridgeNetworks;
   readonly startedAt = new Date();
   daemonId = "";
 
@@ -61,7 +65,9 @@ export class Engine {
       stateDir: join(config.execRoot, "runtime"),
       log,
     });
-    const network = isolatedNetwork();
+    this.networks = new NetworkManager(config.root, config.networkPrefix, config.bridge, config.subnetPool);
+    const network = new BridgeNetworks(this.networks, this.containerStore);
+    this.networkPort = network;
     this.volumes = new VolumeStore(config.root);
     const mounts = new VolumeMounts(this.volumes, this.containerStore);
     this.volumes.usage = (name) => mounts.users(name);
@@ -74,7 +80,7 @@ export class Engine {
         defaultRuntime: config.defaultRuntime,
         runtimes: config.runtimes,
         cgroupParent: `/berth-${this.cgroupName()}`,
-        networkExists: () => false,
+        networkExists: (n) => this.networks.find(n) !== undefined,
         resolveMounts: (rec) => mounts.resolve(rec),
       },
       this.runtime,
@@ -90,6 +96,7 @@ export class Engine {
       (rec) => network.settings(rec),
       log,
     );
+    this.containers.network = network;
     this.builder = new Builder({
       images: this.images,
       containers: this.containers,
@@ -132,10 +139,17 @@ export class Engine {
     await this.volumes.init();
     await this.runtime.init();
     await this.containerStore.init();
+    await this.networks.init();
     for (const rec of this.containerStore.list()) {
       this.runtime.adopt(rec.id, this.containers.life.bundleDir(rec.id));
+      if (rec.state.Status === "running" || rec.state.Status === "paused") this.networkPort.adopt(rec);
     }
     await this.containers.init();
+    const running = this.containerStore
+      .list()
+      .filter((r) => r.state.Status === "running" || r.state.Status === "paused")
+      .map((r) => r.id);
+    await this.networks.reconcile(new Set(running));
   }
 
   containerCounts(): { total: number; running: number; paused: number; stopped: number } {
@@ -144,6 +158,7 @@ export class Engine {
 
   async shutdown(): Promise<void> {
     await this.containers.shutdown();
+    await this.networks.shutdown();
     this.runtime.close();
   }
 }

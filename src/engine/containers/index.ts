@@ -198,6 +198,50 @@ export class ContainerService {
     return { Warnings: [] as string[] };
   }
 
+  /** `docker network connect`: joins now if running, else at the next start. */
+  async connectNetwork(
+    ref: string,
+    network: string,
+    cfg: { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } },
+  ) {
+    const rec = this.d.store.resolve(ref);
+    if (rec.networking[network])
+      throw conflict(`endpoint with name ${rec.name} already exists in network ${network}`);
+    rec.networking[network] = { Aliases: cfg.Aliases ?? null, IPAMConfig: cfg.IPAMConfig ?? null };
+    if (rec.state.Status === "running" && this.network) {
+      const ep = await this.network.manager.reserve(rec.id, network, {
+        name: rec.name,
+        aliases: cfg.Aliases ?? [],
+        ip: cfg.IPAMConfig?.IPv4Address,
+      });
+      await this.network.manager.wire(rec.id, rec.state.Pid, ep);
+      rec.networking[network] = {
+        ...rec.networking[network],
+        IPAddress: ep.ip,
+        IPPrefixLen: ep.prefixLen,
+        Gateway: ep.gateway,
+        MacAddress: ep.mac,
+        EndpointID: ep.endpointId,
+        NetworkID: ep.network,
+      };
+    }
+    await this.d.store.save(rec);
+  }
+
+  async disconnectNetwork(ref: string, network: string) {
+    const rec = this.d.store.resolve(ref);
+    if (!rec.networking[network] && (rec.hostConfig.NetworkMode ?? "") !== network) {
+      throw conflict(`container ${rec.id} is not connected to network ${network}`);
+    }
+    if (rec.state.Status === "running" && this.network)
+      await this.network.manager.disconnect(rec.id, rec.state.Pid, network);
+    delete rec.networking[network];
+    await this.d.store.save(rec);
+  }
+
+  /** Set by the engine: the network port (for connect/disconnect). */
+  network?: import("./network.js").BridgeNetworks;
+
   counts() {
     const c = { total: 0, running: 0, paused: 0, stopped: 0 };
     for (const r of this.d.store.list()) {

@@ -17,6 +17,8 @@ import type { ContainerRecord } from "./types.js";
 export interface StartHooks {
   /** Prepares mounts/network and returns the OCI spec for the container's root at `rootfs`. */
   prepare(rec: ContainerRecord, rootfs: string): Promise<object>;
+  /** After the runtime created the container (its namespaces exist), before it starts. */
+  created(rec: ContainerRecord, pid: number): Promise<void>;
   /** Undoes prepare (network, volume mounts); must be idempotent. */
   release(rec: ContainerRecord): Promise<void>;
   /** On rm: anonymous volumes with -v, etc. */
@@ -107,7 +109,7 @@ export class Lifecycle {
     try {
       const rootfs = await this.d.snapshots.mount(rec.id);
       const spec = await this.hooks.prepare(rec, rootfs);
-      await this.runtime.create({
+      const { pid } = await this.runtime.create({
         id: rec.id,
         bundleDir: this.bundleDir(rec.id),
         spec,
@@ -116,6 +118,7 @@ export class Lifecycle {
         openStdin: rec.config.OpenStdin ?? false,
         stdinOnce: rec.config.StdinOnce ?? false,
       });
+      await this.hooks.created(rec, pid);
     } catch (err) {
       await this.failStart(rec, err as Error);
       throw err;

@@ -25,6 +25,8 @@ export interface NetworkSetup {
 /** How containers get networks (network/ implements it; a minimal one serves none/host). */
 export interface NetworkPort {
   setup(rec: ContainerRecord): Promise<NetworkSetup>;
+  /** After `runc create`: the namespace of `pid` exists; plug it in. */
+  created?(rec: ContainerRecord, pid: number): Promise<void>;
   teardown(rec: ContainerRecord): Promise<void>;
   settings(rec: ContainerRecord): Record<string, unknown>;
 }
@@ -100,9 +102,13 @@ export function startHooks(p: PrepareDeps): StartHooks {
       const paths = containerPaths(p.store.containerDir(rec.id));
       const net = await p.network.setup(rec);
       const utsHost = h.UTSMode === "host" || h.NetworkMode === "host";
+      // --network container:X shares X's network identity: its hostname too, as in Docker.
+      const joined = h.NetworkMode?.startsWith("container:")
+        ? p.store.resolve(h.NetworkMode.slice(10))
+        : undefined;
       const hostname = utsHost
         ? (await import("node:os")).hostname()
-        : (rec.config.Hostname ?? rec.id.slice(0, 12));
+        : (joined?.config.Hostname ?? rec.config.Hostname ?? rec.id.slice(0, 12));
       const selfNames = [
         hostname,
         ...(rec.config.Domainname ? [`${hostname}.${rec.config.Domainname}`] : []),
@@ -206,65 +212,15 @@ export function startHooks(p: PrepareDeps): StartHooks {
         annotations: { "io.berth.stop-signal": String(parseSignal(rec.config.StopSignal, 15)) },
       });
     },
+    async created(rec, pid) {
+      await p.network.created?.(rec, pid);
+    },
     async release(rec) {
       await p.network.teardown(rec);
       await p.mounts.release(rec);
     },
     async removed(rec, removeVolumes) {
       await p.mounts.removed(rec, removeVolumes);
-    },
-  };
-}
-
-/** Networking until the network module is wired: none, host, and an isolated namespace. */
-export function isolatedNetwork(): NetworkPort {
-  return {
-    async setup(rec) {
-      const mode = rec.hostConfig.NetworkMode ?? "default";
-      if (mode === "host") return { netns: { mode: "host" }, hostsEntries: [] };
-      if (mode.startsWith("container:")) {
-        throw invalid("container: network mode needs the network module");
-      }
-      return { netns: { mode: "private" }, hostsEntries: [{ names: [] }] };
-    },
-    async teardown() {},
-    settings(rec) {
-      return {
-        Bridge: "",
-        SandboxID: "",
-        HairpinMode: false,
-        LinkLocalIPv6Address: "",
-        LinkLocalIPv6PrefixLen: 0,
-        Ports: {},
-        SandboxKey: "",
-        SecondaryIPAddresses: null,
-        SecondaryIPv6Addresses: null,
-        EndpointID: "",
-        Gateway: "",
-        GlobalIPv6Address: "",
-        GlobalIPv6PrefixLen: 0,
-        IPAddress: "",
-        IPPrefixLen: 0,
-        IPv6Gateway: "",
-        MacAddress: "",
-        Networks: {
-          [rec.hostConfig.NetworkMode === "default" ? "bridge" : (rec.hostConfig.NetworkMode ?? "bridge")]: {
-            IPAMConfig: null,
-            Links: null,
-            Aliases: null,
-            NetworkID: "",
-            EndpointID: "",
-            Gateway: "",
-            IPAddress: "",
-            IPPrefixLen: 0,
-            IPv6Gateway: "",
-            GlobalIPv6Address: "",
-            GlobalIPv6PrefixLen: 0,
-            MacAddress: "",
-            DriverOpts: null,
-          },
-        },
-      };
     },
   };
 }

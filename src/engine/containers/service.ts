@@ -80,7 +80,13 @@ export async function createContainer(
     args,
     config,
     hostConfig: normalizeHostConfig(host, runtime),
-    networking: req.NetworkingConfig?.EndpointsConfig ?? {},
+    // The CLI keys the default network's settings as "default": that is the "bridge" network.
+    networking: Object.fromEntries(
+      Object.entries(req.NetworkingConfig?.EndpointsConfig ?? {}).map(([k, v]) => [
+        k === "default" ? "bridge" : k,
+        v,
+      ]),
+    ),
     state: {
       Status: "created",
       Pid: 0,

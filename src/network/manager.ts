@@ -1,0 +1,351 @@
+/**
+ * Networks for containers, with iproute2 and nftables (no CNI: fewer moving
+ * parts, exact clean-up, and no plugin state to reconcile).
+ *
+ * A network is a Linux bridge with a subnet; a container joins it through
+ * a veth pair whose inner end is moved into the container's network
+ * namespace right after `runc create` (the namespace is the container's
+ * own: it disappears, with the veth, when the container's last process
+ * exits). Published ports and NAT are nftables rules in berth's own table.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { conflict, invalid, notFound } from "../util/errors.js";
+import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { NetworkDns } from "./dns.js";
+import { ipInNetns, run } from "./exec.js";
+import { Firewall } from "./firewall.js";
+import { allocate, contains, intToIp, overlaps, parseCidr } from "./ipam.js";
+
+export interface NetworkDef {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Created: string;
+  bridge: string;
+  subnet: string;
+  gateway: string;
+  ipRange?: string;
+  Internal: boolean;
+  Labels: Record<string, string>;
+  Options: Record<string, string>;
+}
+
+export interface Endpoint {
+  network: string;
+  endpointId: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  ifname: string;
+  aliases: string[];
+  name: string;
+}
+
+interface State {
+  networks: NetworkDef[];
+  /** network id -> ip -> container id */
+  ipam: Record<string, Record<string, string>>;
+}
+
+export class NetworkManager {
+  private state: State = { networks: [], ipam: {} };
+  private readonly path: string;
+  private readonly fw: Firewall;
+  private readonly dns = new Map<string, NetworkDns>();
+  /** container id -> endpoints (in memory; rebuilt from container records by the engine). */
+  readonly endpoints = new Map<string, Endpoint[]>();
+
+  constructor(
+    root: string,
+    private readonly prefix: string,
+    private readonly defaultBridge: string,
+    private readonly pool: string[],
+  ) {
+    this.path = join(root, "network", "networks.json");
+    this.fw = new Firewall(prefix);
+  }
+
+  async init(): Promise<void> {
+    this.state = (await readJson<State>(this.path)) ?? { networks: [], ipam: {} };
+    await this.fw.init();
+    if (!this.find("bridge")) {
+      await this.create({ Name: "bridge", bridge: this.defaultBridge, builtin: true });
+    }
+  }
+
+  private async save(): Promise<void> {
+    await writeJsonAtomic(this.path, this.state);
+  }
+
+  find(ref: string): NetworkDef | undefined {
+    return (
+      this.state.networks.find((n) => n.Name === ref || n.Id === ref) ??
+      (ref.length >= 3 ? this.state.networks.find((n) => n.Id.startsWith(ref)) : undefined)
+    );
+  }
+
+  get(ref: string): NetworkDef {
+    const n = this.find(ref);
+    if (!n) throw notFound(`network ${ref} not found`);
+    return n;
+  }
+
+  list(): NetworkDef[] {
+    return this.state.networks;
+  }
+
+  private async hostRoutes(): Promise<string[]> {
+    const out = await run("ip", ["-j", "route"]).catch(() => "[]");
+    return (JSON.parse(out) as { dst: string }[])
+      .map((r) => r.dst)
+      .filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d));
+  }
+
+  async create(o: {
+    Name: string;
+    Subnet?: string;
+    Gateway?: string;
+    IPRange?: string;
+    Internal?: boolean;
+    Labels?: Record<string, string>;
+    Options?: Record<string, string>;
+    bridge?: string;
+    builtin?: boolean;
+  }): Promise<NetworkDef> {
+    if (this.find(o.Name)?.Name === o.Name) throw conflict(`network with name ${o.Name} already exists`);
+    if (!o.builtin && ["bridge", "host", "none"].includes(o.Name)) {
+      throw forbidden(`${o.Name} is a pre-defined network and cannot be created`);
+    }
+    const used = this.state.networks.map((n) => n.subnet);
+    let subnet = o.Subnet;
+    if (subnet) {
+      parseCidr(subnet);
+      if (used.some((u) => overlaps(u, subnet!)))
+        throw forbidden(`Pool overlaps with other one on this address space`);
+    } else {
+      const routes = await this.hostRoutes();
+      subnet = this.pickSubnet([...used, ...routes]);
+    }
+    const c = parseCidr(subnet);
+    const gateway = o.Gateway ?? intToIp(c.base + 1);
+    if (!contains(subnet, gateway)) throw invalid(`gateway ${gateway} is not in subnet ${subnet}`);
+    const id = createHash("sha256")
+      .update(`${o.Name}${randomBytes(16).toString("hex")}`)
+      .digest("hex");
+    const def: NetworkDef = {
+      Id: id,
+      Name: o.Name,
+      Driver: "bridge",
+      Created: new Date().toISOString(),
+      bridge: o.bridge ?? `${this.prefix}${id.slice(0, 6)}`,
+      subnet: `${intToIp(c.base)}/${c.prefix}`,
+      gateway,
+      ...(o.IPRange ? { ipRange: o.IPRange } : {}),
+      Internal: o.Internal ?? false,
+      Labels: o.Labels ?? {},
+      Options: o.Options ?? {},
+    };
+    this.state.networks.push(def);
+    this.state.ipam[id] = {};
+    await this.save();
+    return def;
+  }
+
+  /** Subnets are carved as /16s... from the pool, avoiding what is routed already; user networks get /24s inside. */
+  private pickSubnet(used: string[]): string {
+    for (const p of this.pool) {
+      const c = parseCidr(p);
+      const step = 256;
+      for (let n = c.base; n < c.base + c.size; n += step) {
+        const cand = `${intToIp(n)}/24`;
+        if (!used.some((u) => overlaps(u, cand))) return cand;
+      }
+    }
+    throw invalid(
+      "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
+    );
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.get(ref);
+    if (n.Name === "bridge") throw forbidden(`bridge is a pre-defined network and cannot be removed`);
+    const users = [...this.endpoints].filter(([, eps]) => eps.some((e) => e.network === n.Id));
+    if (users.length) {
+      throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+    }
+    await this.teardownBridge(n);
+    this.state.networks = this.state.networks.filter((x) => x.Id !== n.Id);
+    delete this.state.ipam[n.Id];
+    await this.save();
+  }
+
+  private async ensureBridge(n: NetworkDef): Promise<void> {
+    const exists = await run("ip", ["link", "show", n.bridge]).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) {
+      const prefix = n.subnet.split("/")[1];
+      await run("ip", ["link", "add", n.bridge, "type", "bridge"]);
+      await run("ip", ["addr", "add", `${n.gateway}/${prefix}`, "dev", n.bridge]);
+      await run("ip", ["link", "set", n.bridge, "up"]);
+      await run("sysctl", ["-q", "-w", `net.ipv4.conf.${n.bridge}.route_localnet=1`]);
+      await this.fw.addNetwork(n.bridge, n.subnet, n.Internal);
+    }
+    if (n.Name !== "bridge" && !this.dns.has(n.Id)) {
+      const dns = new NetworkDns(n.gateway, (name) => this.resolve(n.Id, name));
+      await dns.start().then(
+        () => this.dns.set(n.Id, dns),
+        () => {},
+      );
+    }
+  }
+
+  private async teardownBridge(n: NetworkDef): Promise<void> {
+    this.dns.get(n.Id)?.stop();
+    this.dns.delete(n.Id);
+    await this.fw.removeNetwork(n.bridge);
+    await run("ip", ["link", "del", n.bridge]).catch(() => {});
+  }
+
+  private resolve(netId: string, name: string): string[] {
+    const out: string[] = [];
+    for (const [cid, eps] of this.endpoints) {
+      for (const e of eps) {
+        if (e.network !== netId) continue;
+        if (e.name === name || e.aliases.includes(name) || cid.startsWith(name)) out.push(e.ip);
+      }
+    }
+    return out;
+  }
+
+  /** Reserves an address on a network for a container (before its namespace exists). */
+  async reserve(
+    cid: string,
+    ref: string,
+    o: { name: string; aliases?: string[]; ip?: string; mac?: string },
+  ): Promise<Endpoint> {
+    const n = this.get(ref);
+    const eps = this.endpoints.get(cid) ?? [];
+    if (eps.some((e) => e.network === n.Id))
+      throw forbidden(`endpoint with name ${o.name} already exists in network ${n.Name}`);
+    const ipam = this.state.ipam[n.Id] ?? (this.state.ipam[n.Id] = {});
+    if (o.ip && (!contains(n.subnet, o.ip) || (ipam[o.ip] && ipam[o.ip] !== cid))) {
+      throw invalid(`Address already in use or not in the network's subnet: ${o.ip}`);
+    }
+    const ip = o.ip ?? allocate(n.subnet, new Set([n.gateway, ...Object.keys(ipam)]), n.ipRange);
+    ipam[ip] = cid;
+    await this.save();
+    const ep: Endpoint = {
+      network: n.Id,
+      endpointId: createHash("sha256").update(`${cid}${n.Id}${ip}`).digest("hex"),
+      ip,
+      prefixLen: Number(n.subnet.split("/")[1]),
+      gateway: n.gateway,
+      mac: o.mac ?? macFor(ip),
+      ifname: `eth${eps.length}`,
+      aliases: o.aliases ?? [],
+      name: o.name,
+    };
+    this.endpoints.set(cid, [...eps, ep]);
+    return ep;
+  }
+
+  /** Plugs a reserved endpoint into the network namespace of `pid` (a veth pair on the bridge). */
+  async wire(cid: string, pid: number, ep: Endpoint): Promise<void> {
+    const n = this.get(ep.network);
+    await this.ensureBridge(n);
+    const host = `${this.prefix}${createHash("sha256")
+      .update(cid + n.Id)
+      .digest("hex")
+      .slice(0, 6)}`;
+    await run("ip", ["link", "del", host]).catch(() => {});
+    await run("ip", ["link", "add", host, "type", "veth", "peer", "name", ep.ifname, "netns", String(pid)]);
+    await run("ip", ["link", "set", host, "master", n.bridge, "up"]);
+    const cmds = [
+      "link set lo up",
+      `link set ${ep.ifname} address ${ep.mac}`,
+      `addr add ${ep.ip}/${ep.prefixLen} dev ${ep.ifname}`,
+      `link set ${ep.ifname} up`,
+    ];
+    if (ep.ifname === "eth0" && !n.Internal) cmds.push(`route add default via ${n.gateway}`);
+    await ipInNetns(pid, cmds);
+  }
+
+  /** Re-registers the endpoints of a container that kept running while berthd was down. */
+  adopt(cid: string, eps: Endpoint[]): void {
+    this.endpoints.set(cid, eps);
+    for (const e of eps) {
+      const ipam = this.state.ipam[e.network] ?? (this.state.ipam[e.network] = {});
+      ipam[e.ip] = cid;
+      const n = this.find(e.network);
+      if (n) void this.ensureBridge(n).catch(() => {});
+    }
+  }
+
+  async disconnect(cid: string, pid: number | undefined, ref: string): Promise<void> {
+    const n = this.get(ref);
+    const eps = this.endpoints.get(cid) ?? [];
+    const ep = eps.find((e) => e.network === n.Id);
+    if (!ep) throw forbidden(`container ${cid} is not connected to network ${n.Name}`);
+    if (pid) await ipInNetns(pid, [`link del ${ep.ifname}`]).catch(() => {});
+    this.release(cid, ep);
+    this.endpoints.set(
+      cid,
+      eps.filter((e) => e !== ep),
+    );
+    await this.save();
+  }
+
+  private release(cid: string, ep: Endpoint): void {
+    const ipam = this.state.ipam[ep.network];
+    if (ipam && ipam[ep.ip] === cid) delete ipam[ep.ip];
+  }
+
+  /** A container is gone (or stopped): its addresses, port rules and endpoints go too. */
+  async detachAll(cid: string): Promise<void> {
+    for (const ep of this.endpoints.get(cid) ?? []) this.release(cid, ep);
+    this.endpoints.delete(cid);
+    await this.fw.unpublish(cid);
+    await this.save();
+  }
+
+  async publish(cid: string, rules: Parameters<Firewall["publish"]>[1]): Promise<void> {
+    await this.fw.publish(cid, rules);
+  }
+
+  /** After a crash: rules and addresses of containers that no longer run. */
+  async reconcile(running: Set<string>): Promise<void> {
+    for (const cid of await this.fw.containersWithRules())
+      if (!running.has(cid)) await this.fw.unpublish(cid);
+    for (const ipam of Object.values(this.state.ipam)) {
+      for (const [ip, cid] of Object.entries(ipam)) if (!running.has(cid)) delete ipam[ip];
+    }
+    await this.save();
+  }
+
+  /** At shutdown: DNS servers stop; bridges stay while containers use them. */
+  async shutdown(): Promise<void> {
+    for (const d of this.dns.values()) d.stop();
+    this.dns.clear();
+  }
+
+  /** Removes berth's host state when nothing runs (tests, uninstall). */
+  async destroyHostState(): Promise<void> {
+    for (const n of this.state.networks) await run("ip", ["link", "del", n.bridge]).catch(() => {});
+    await this.fw.destroy();
+  }
+}
+
+function macFor(ip: string): string {
+  return `02:42:${ip
+    .split(".")
+    .map((x) => Number(x).toString(16).padStart(2, "0"))
+    .join(":")}`;
+}
+
+function forbidden(msg: string) {
+  return conflict(msg);
+}
