@@ -231,7 +231,8 @@ export class NetworkManager {
     const eps = this.endpoints.get(cid) ?? [];
     if (eps.some((e) => e.network === n.Id))
       throw forbidden(`endpoint with name ${o.name} already exists in network ${n.Name}`);
-    const ipam = this.state.ipam[n.Id] ?? (this.state.ipam[n.Id] = {});
+    this.state.ipam[n.Id] ??= {};
+    const ipam = this.state.ipam[n.Id]!;
     if (o.ip && (!contains(n.subnet, o.ip) || (ipam[o.ip] && ipam[o.ip] !== cid))) {
       throw invalid(`Address already in use or not in the network's subnet: ${o.ip}`);
     }
@@ -278,7 +279,8 @@ export class NetworkManager {
   adopt(cid: string, eps: Endpoint[]): void {
     this.endpoints.set(cid, eps);
     for (const e of eps) {
-      const ipam = this.state.ipam[e.network] ?? (this.state.ipam[e.network] = {});
+      this.state.ipam[e.network] ??= {};
+      const ipam = this.state.ipam[e.network]!;
       ipam[e.ip] = cid;
       const n = this.find(e.network);
       if (n) void this.ensureBridge(n).catch(() => {});
