@@ -16,6 +16,8 @@ export function statusOf(err: unknown): number {
         return 304;
       case "Unavailable":
         return 503;
+      case "Unauthorized":
+        return 401;
     }
   }
   return 500;

@@ -14,6 +14,7 @@ import { API_VERSION, type Engine } from "../engine/engine.js";
 import { archiveRoutes } from "./archive.js";
 import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
+import { distributionRoutes } from "./distribution.js";
 import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
 import { networkRoutes } from "./networks.js";
@@ -31,6 +32,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   archiveRoutes(r, engine.containers);
   volumeRoutes(r, engine.volumes, engine.events);
   networkRoutes(r, engine.networkPort, engine.containers, engine.events);
+  distributionRoutes(r, engine);
   buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
   for (const install of extra) install(r, engine);
   return r;

@@ -22,7 +22,7 @@ export function parseDetachKeys(spec: string): Buffer {
   for (const k of spec.split(",")) {
     const key = k.trim();
     if (key.length === 1) out.push(key.charCodeAt(0));
-    else if (/^ctrl-[a-z@\[\\\]^_]$/i.test(key)) {
+    else if (/^ctrl-[a-z@[\\\]^_]$/i.test(key)) {
       const c = key[5];
       out.push(c === "@" ? 0 : /[a-z]/i.test(c) ? c.toLowerCase().charCodeAt(0) - 96 : c.charCodeAt(0) - 64);
     } else throw new CliError(`Unknown character: '${key}'`);

@@ -66,7 +66,11 @@ function runHelper(helper: string, action: string, input: string): Promise<strin
     p.stdout.on("data", (c) => (out += c));
     p.stderr.on("data", (c) => (out += c));
     p.on("error", (e) => reject(new CliError(`error getting credentials - err: ${e.message}`)));
-    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new CliError(out.trim() || `docker-credential-${helper} ${action} failed`))));
+    p.on("close", (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new CliError(out.trim() || `docker-credential-${helper} ${action} failed`)),
+    );
     p.stdin.end(input);
   });
 }
@@ -102,12 +106,25 @@ export function encodeAuth(a: AuthConfig): string {
   return Buffer.from(JSON.stringify(a)).toString("base64url");
 }
 
-export async function storeAuth(server: string, username: string, password: string, token?: string): Promise<string> {
+export async function storeAuth(
+  server: string,
+  username: string,
+  password: string,
+  token?: string,
+): Promise<string> {
   const path = configPath();
   const cfg = await loadConfig(path);
   const helper = helperFor(cfg, server);
   if (helper) {
-    await runHelper(helper, "store", JSON.stringify({ ServerURL: server, Username: token ? "<token>" : username, Secret: token ?? password }));
+    await runHelper(
+      helper,
+      "store",
+      JSON.stringify({
+        ServerURL: server,
+        Username: token ? "<token>" : username,
+        Secret: token ?? password,
+      }),
+    );
     cfg.auths ??= {};
     cfg.auths[server] = {};
   } else {

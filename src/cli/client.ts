@@ -6,10 +6,10 @@
 import { readFileSync } from "node:fs";
 import http, { type IncomingMessage, type RequestOptions } from "node:http";
 import https from "node:https";
+import type { Socket } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Socket } from "node:net";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 
 export const API_VERSION = "1.41";
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -105,14 +105,16 @@ export class Client {
   private options(method: string, path: string, init: RequestInit): RequestOptions {
     const headers: Record<string, string> = { "User-Agent": "berth-cli/0.1", ...init.headers };
     const b = init.body;
-    if (b !== undefined && !(b instanceof Readable) && !Buffer.isBuffer(b) && typeof b !== "string") {
+    if (b !== undefined && !isStream(b) && !Buffer.isBuffer(b) && typeof b !== "string") {
       headers["Content-Type"] ??= "application/json";
     }
     return { ...this.base, method, path: this.path(path, init.query), headers };
   }
 
   private cannotConnect(e: NodeJS.ErrnoException): CliError {
-    if (["ENOENT", "ECONNREFUSED", "EACCES", "ENOTFOUND", "ECONNRESET", "EHOSTUNREACH"].includes(e.code ?? "")) {
+    if (
+      ["ENOENT", "ECONNREFUSED", "EACCES", "ENOTFOUND", "ECONNRESET", "EHOSTUNREACH"].includes(e.code ?? "")
+    ) {
       return new CliError(`Cannot connect to the berth daemon at ${this.host}: is berthd running?`);
     }
     return new CliError(`error during connect: ${e.message}`);
@@ -121,7 +123,7 @@ export class Client {
   private send(method: string, path: string, init: RequestInit): http.ClientRequest {
     const req = (this.secure ? https : http).request(this.options(method, path, init));
     const b = init.body;
-    if (b instanceof Readable) b.pipe(req);
+    if (isStream(b)) b.pipe(req);
     else if (b === undefined) req.end();
     else req.end(Buffer.isBuffer(b) || typeof b === "string" ? b : JSON.stringify(b));
     return req;
@@ -178,6 +180,11 @@ export class Client {
   }
 }
 
+/** Node streams and streamx ones (tar-stream's pack) alike: anything that pipes. */
+function isStream(b: unknown): b is { pipe(d: NodeJS.WritableStream): unknown } {
+  return !!b && typeof (b as { pipe?: unknown }).pipe === "function";
+}
+
 export async function readBody(res: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
@@ -195,22 +202,4 @@ async function errorOf(res: IncomingMessage): Promise<DaemonError> {
   }
   if (!msg) msg = `${res.statusCode} ${res.statusMessage ?? ""}`.trim();
   return new DaemonError(msg, res.statusCode ?? 500);
-}
-
-/** Splits a newline-delimited JSON message stream into objects. */
-export async function* jsonMessages<T = Record<string, unknown>>(res: Readable): AsyncGenerator<T> {
-  let buf = "";
-  for await (const chunk of res) {
-    buf += (chunk as Buffer).toString("utf8");
-    let i = buf.indexOf("\n");
-    while (i >= 0) {
-      const line = buf.slice(0, i).trim();
-      buf = buf.slice(i + 1);
-      if (line) yield JSON.parse(line) as T;
-      i = buf.indexOf("\n");
-    }
-  }
-  // Some servers concatenate objects without newlines: decode what's left greedily.
-  const rest = buf.trim();
-  if (rest) for (const part of rest.split(/(?<=\})\s*(?=\{)/)) yield JSON.parse(part) as T;
 }

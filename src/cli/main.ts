@@ -13,10 +13,10 @@ import { registerBuild } from "./commands/build.js";
 import { makeCtx } from "./commands/common.js";
 import { register as registerContainers } from "./commands/containers.js";
 import { register as registerFilesystem } from "./commands/filesystem.js";
-import { register as registerMonitor } from "./commands/monitor.js";
 import { register as registerImages } from "./commands/images.js";
 import { register as registerInspect } from "./commands/inspect.js";
 import { register as registerIo } from "./commands/io.js";
+import { register as registerMonitor } from "./commands/monitor.js";
 import { register as registerNetworks } from "./commands/networks.js";
 import { register as registerRegistry } from "./commands/registry.js";
 import { register as registerRun } from "./commands/run.js";
@@ -90,8 +90,14 @@ async function main(): Promise<void> {
     await exit(typeof process.exitCode === "number" ? process.exitCode : 0);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") await exit(0);
-      await exit(e.exitCode === 0 ? 0 : 125 === e.exitCode ? 125 : 1);
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      )
+        await exit(0);
+      // As docker: a usage error (unknown flag, missing argument) exits 125.
+      await exit(e.exitCode === 0 ? 0 : 125);
     }
     if (e instanceof CliError) {
       if (e.message) process.stderr.write(`${e.message}\n`);

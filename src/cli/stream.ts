@@ -63,7 +63,12 @@ export function muxFrame(stream: number, payload: Buffer | string): Buffer {
  * honouring backpressure; resolves at the end of the input. A SYSTEMERR frame
  * is an error from the daemon and rejects.
  */
-export async function copyStdStreams(src: Readable, tty: boolean, stdout: Writable, stderr: Writable): Promise<void> {
+export async function copyStdStreams(
+  src: Readable,
+  tty: boolean,
+  stdout: Writable,
+  stderr: Writable,
+): Promise<void> {
   let sysErr = "";
   const write = async (w: Writable, b: Buffer) => {
     if (!w.write(b)) await new Promise<void>((r) => w.once("drain", r));
@@ -85,7 +90,9 @@ export async function copyStdStreams(src: Readable, tty: boolean, stdout: Writab
 }
 
 /** Splits a stream of concatenated JSON values (newline-separated or not). */
-export async function* jsonValues<T = Record<string, unknown>>(src: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+export async function* jsonValues<T = Record<string, unknown>>(
+  src: AsyncIterable<Buffer | string>,
+): AsyncGenerator<T> {
   let buf = "";
   let depth = 0;
   let inStr = false;
@@ -157,7 +164,9 @@ export function progressString(p: JSONProgress, width: number, now = Date.now())
   if (!p.hidecounts) {
     if (!p.units) {
       numbers =
-        current > total ? humanSize(current).padStart(8) : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
+        current > total
+          ? humanSize(current).padStart(8)
+          : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
     } else numbers = current > total ? `${current} ${p.units}` : `${current}/${total} ${p.units}`;
   }
   let left = "";

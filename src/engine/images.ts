@@ -168,7 +168,9 @@ export class ImageService {
       refs.some((r) => r === canonical(withDefaultTag(parseReference(name)))) || !isIdLike(name, rec.id);
     const users = this.usage.containersUsing(rec.id);
 
-    if (byName && refs.length > 1) {
+    // Digest references (name@sha256:..) don't keep an image alive once its last tag goes.
+    const tagRefs = refs.filter((r) => !r.includes("@"));
+    if (byName && tagRefs.length > 1) {
       // Only untag this name.
       const ref = withDefaultTag(parseReference(name));
       await this.store.removeRef(ref);
@@ -176,7 +178,7 @@ export class ImageService {
       this.events.emit("image", "untag", rec.id, { name: familiar(ref) });
       return out;
     }
-    if (!byName && refs.length > 1 && !opts.force) {
+    if (!byName && tagRefs.length > 1 && !opts.force) {
       throw conflict(
         `conflict: unable to delete ${rec.id.slice(7, 19)} (must be forced) - image is referenced in multiple repositories`,
       );

@@ -8,7 +8,8 @@ export type ErrorKind =
   | "InvalidParameter"
   | "Forbidden"
   | "NotModified"
-  | "Unavailable";
+  | "Unavailable"
+  | "Unauthorized";
 
 export class BerthError extends Error {
   constructor(

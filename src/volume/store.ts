@@ -65,7 +65,7 @@ export class VolumeStore {
     const existing = this.volumes.get(name);
     if (existing) return existing;
     const opts = o.DriverOpts && Object.keys(o.DriverOpts).length ? o.DriverOpts : null;
-    if (opts && opts.type && !opts.device) throw invalid(`create ${name}: missing required option: "device"`);
+    if (opts?.type && !opts.device) throw invalid(`create ${name}: missing required option: "device"`);
     const v: Volume = {
       Name: name,
       Driver: "local",

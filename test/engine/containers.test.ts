@@ -14,7 +14,10 @@ function leftovers(d: TestDaemon): { mounts: string[]; conmons: string[]; runc: 
   const mounts = readFileSync("/proc/mounts", "utf8")
     .split("\n")
     .filter((l) => l.includes(d.dir));
-  const conmons = execSync("pgrep -a conmon || true").toString().split("\n").filter((l) => l.includes(d.dir));
+  const conmons = execSync("pgrep -a conmon || true")
+    .toString()
+    .split("\n")
+    .filter((l) => l.includes(d.dir));
   const runc = execSync(`ls ${d.execRoot}/runtime/runc 2>/dev/null || true`).toString().trim();
   return { mounts, conmons, runc };
 }
@@ -34,7 +37,16 @@ describe("containers survive the daemon", () => {
   });
 
   it("keeps running across a SIGKILL of berthd and is re-adopted", async () => {
-    const ticker = d.ok(["run", "-d", "--name", "ticker", "bb", "sh", "-c", "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done"]);
+    const ticker = d.ok([
+      "run",
+      "-d",
+      "--name",
+      "ticker",
+      "bb",
+      "sh",
+      "-c",
+      "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done",
+    ]);
     d.ok(["run", "-d", "--name", "s1", "bb", "sleep", "300"]);
     d.ok(["run", "-d", "--name", "s2", "bb", "sleep", "300"]);
     await new Promise((r) => setTimeout(r, 500));
@@ -46,12 +58,15 @@ describe("containers survive the daemon", () => {
     await new Promise((r) => setTimeout(r, 300));
     const lines = d.ok(["logs", ticker]).split("\n").map(Number);
     assert.ok(lines.length >= 15, `only ${lines.length} lines logged`);
-    lines.forEach((n, i) => assert.equal(n, i, `log gap at line ${i}`));
+    for (const [i, n] of lines.entries()) assert.equal(n, i, `log gap at line ${i}`);
     const t0 = Date.now();
     d.ok(["stop", "-t", "1", "s1", "s2", "ticker"]);
     assert.ok(Date.now() - t0 < 8000);
     assert.equal(d.ok(["ps", "-q"]), "");
-    assert.match(d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "s1"]), /^exited (137|143)$/);
+    assert.match(
+      d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "s1"]),
+      /^exited (137|143)$/,
+    );
     d.ok(["rm", "s1", "s2", "ticker"]);
   });
 

@@ -6,19 +6,27 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import tar from "tar-stream";
 import { applyLayer } from "../../src/layer/apply.js";
 import { MNT_DETACH, mount, umount } from "../../src/sys/libc.js";
 
-type Entry = { name: string; type?: "file" | "directory" | "symlink" | "link"; linkname?: string; body?: string };
+type Entry = {
+  name: string;
+  type?: "file" | "directory" | "symlink" | "link";
+  linkname?: string;
+  body?: string;
+};
 
 function makeTar(entries: Entry[]): Readable {
   const pack = tar.pack();
   for (const e of entries) {
     const type = e.type ?? "file";
-    pack.entry({ name: e.name, type, linkname: e.linkname, mode: type === "directory" ? 0o755 : 0o644 }, e.body ?? "");
+    pack.entry(
+      { name: e.name, type, linkname: e.linkname, mode: type === "directory" ? 0o755 : 0o644 },
+      e.body ?? "",
+    );
   }
   pack.finalize();
   return pack as unknown as Readable;
@@ -49,7 +57,10 @@ describe("layer apply: hostile tars", () => {
 
   it("rejects ../ that climbs out", async () => {
     await assert.rejects(applyLayer(makeTar([{ name: "../outside/evil", body: "x" }]), fresh()), /escapes/);
-    await assert.rejects(applyLayer(makeTar([{ name: "a/../../outside/evil", body: "x" }]), fresh()), /escapes/);
+    await assert.rejects(
+      applyLayer(makeTar([{ name: "a/../../outside/evil", body: "x" }]), fresh()),
+      /escapes/,
+    );
     outsideUntouched();
   });
 
@@ -63,7 +74,13 @@ describe("layer apply: hostile tars", () => {
   it("never writes through a symlink", async () => {
     const t = fresh();
     await assert.rejects(
-      applyLayer(makeTar([{ name: "link", type: "symlink", linkname: outside }, { name: "link/pwned", body: "x" }]), t),
+      applyLayer(
+        makeTar([
+          { name: "link", type: "symlink", linkname: outside },
+          { name: "link/pwned", body: "x" },
+        ]),
+        t,
+      ),
       /through symlink/,
     );
     outsideUntouched();
@@ -89,7 +106,10 @@ describe("layer apply: hostile tars", () => {
   it("refuses whiteouts aimed outside or through symlinks", async () => {
     await assert.rejects(applyLayer(makeTar([{ name: "../outside/.wh.victim" }]), fresh()), /escapes/);
     await assert.rejects(
-      applyLayer(makeTar([{ name: "l", type: "symlink", linkname: outside }, { name: "l/.wh.victim" }]), fresh()),
+      applyLayer(
+        makeTar([{ name: "l", type: "symlink", linkname: outside }, { name: "l/.wh.victim" }]),
+        fresh(),
+      ),
       /through symlink/,
     );
     outsideUntouched();
@@ -108,7 +128,10 @@ describe("layer apply: hostile tars", () => {
       lower,
     );
     const upper = fresh();
-    await applyLayer(makeTar([{ name: "etc/.wh.gone" }, { name: "opq/.wh..wh..opq" }, { name: "opq/new", body: "n" }]), upper);
+    await applyLayer(
+      makeTar([{ name: "etc/.wh.gone" }, { name: "opq/.wh..wh..opq" }, { name: "opq/new", body: "n" }]),
+      upper,
+    );
     const merged = fresh();
     mount("overlay", merged, "overlay", 1 /* MS_RDONLY */, `lowerdir=${upper}:${lower}`);
     try {

@@ -11,20 +11,24 @@ import ignoreMod, { type Ignore } from "@balena/dockerignore";
 import type { Command } from "commander";
 import tar from "tar-stream";
 import { CliError, readBody } from "../client.js";
+import type { J } from "../json.js";
 import { ramInBytes } from "../opts/units.js";
-import { jsonValues, type JSONMessage } from "../stream.js";
-import { collect, type Ctx, out } from "./common.js";
-
-type J = Record<string, any>;
+import { type JSONMessage, jsonValues } from "../stream.js";
+import { type Ctx, collect, out } from "./common.js";
 
 // A CommonJS module whose typings declare an ES default export: take whichever is callable.
-const ignore = ((ignoreMod as unknown as { default?: unknown }).default ?? ignoreMod) as (o?: { ignorecase?: boolean }) => Ignore;
+const ignore = ((ignoreMod as unknown as { default?: unknown }).default ?? ignoreMod) as (o?: {
+  ignorecase?: boolean;
+}) => Ignore;
 
 /** Lists the context's files (relative paths, sorted) that .dockerignore keeps. */
 export async function contextFiles(dir: string, dockerfile: string): Promise<string[]> {
   let patterns: string[] = [];
   try {
-    patterns = (await readFile(join(dir, ".dockerignore"), "utf8")).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    patterns = (await readFile(join(dir, ".dockerignore"), "utf8"))
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
   } catch {
     // no .dockerignore
   }
@@ -58,7 +62,8 @@ export function tarContext(dir: string, files: string[], extra?: { name: string;
         const st = await lstat(full);
         const common = { name: f, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
         if (st.isDirectory()) pack.entry({ ...common, type: "directory" });
-        else if (st.isSymbolicLink()) pack.entry({ ...common, type: "symlink", linkname: await readlink(full) });
+        else if (st.isSymbolicLink())
+          pack.entry({ ...common, type: "symlink", linkname: await readlink(full) });
         else if (st.isFile()) {
           await new Promise<void>((res, rej) => {
             const entry = pack.entry({ ...common, size: st.size }, (e) => (e ? rej(e) : res()));
@@ -76,7 +81,12 @@ export function tarContext(dir: string, files: string[], extra?: { name: string;
 }
 
 function isTar(b: Buffer): boolean {
-  return (b.length > 262 && b.subarray(257, 262).toString() === "ustar") || (b[0] === 0x1f && b[1] === 0x8b) || (b[0] === 0x42 && b[1] === 0x5a) || (b[0] === 0xfd && b[1] === 0x37);
+  return (
+    (b.length > 262 && b.subarray(257, 262).toString() === "ustar") ||
+    (b[0] === 0x1f && b[1] === 0x8b) ||
+    (b[0] === 0x42 && b[1] === 0x5a) ||
+    (b[0] === 0xfd && b[1] === 0x37)
+  );
 }
 
 function buildArgs(list: string[]): Record<string, string | null> {
@@ -96,7 +106,8 @@ async function build(ctx: Ctx, context: string, o: J): Promise<void> {
     const data = await readBody(process.stdin);
     if (isTar(data)) body = Readable.from([data]);
     else {
-      if (o.file) throw new CliError("ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles");
+      if (o.file)
+        throw new CliError("ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles");
       body = tarContext("/", [], { name: "Dockerfile", data });
       dockerfile = "Dockerfile";
     }
@@ -106,16 +117,28 @@ async function build(ctx: Ctx, context: string, o: J): Promise<void> {
     if (!st?.isDirectory()) throw new CliError(`unable to prepare context: path "${context}" not found`);
     let extra: { name: string; data: Buffer } | undefined;
     if (dockerfile === "-") {
-      extra = { name: `.dockerfile.${Math.random().toString(16).slice(2, 14)}`, data: await readBody(process.stdin) };
+      extra = {
+        name: `.dockerfile.${Math.random().toString(16).slice(2, 14)}`,
+        data: await readBody(process.stdin),
+      };
       dockerfile = extra.name;
     } else {
-      const df = resolve(dockerfile ? (dockerfile.startsWith("/") ? dockerfile : resolve(process.cwd(), dockerfile)) : join(dir, "Dockerfile"));
+      const df = resolve(
+        dockerfile
+          ? dockerfile.startsWith("/")
+            ? dockerfile
+            : resolve(process.cwd(), dockerfile)
+          : join(dir, "Dockerfile"),
+      );
       const rel = relative(dir, df);
       if (rel.startsWith("..") || rel.startsWith(sep)) {
         extra = { name: `.dockerfile.${Math.random().toString(16).slice(2, 14)}`, data: await readFile(df) };
         dockerfile = extra.name;
       } else {
-        if (!(await lstat(df).catch(() => undefined))) throw new CliError(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${df}: no such file or directory`);
+        if (!(await lstat(df).catch(() => undefined)))
+          throw new CliError(
+            `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${df}: no such file or directory`,
+          );
         dockerfile = rel.split(sep).join("/");
       }
     }
@@ -128,14 +151,22 @@ async function build(ctx: Ctx, context: string, o: J): Promise<void> {
       buildargs: o.buildArg.length ? JSON.stringify(buildArgs(o.buildArg)) : undefined,
       target: o.target,
       nocache: o.cache === false ? true : undefined,
-      labels: o.label.length ? JSON.stringify(Object.fromEntries(o.label.map((l: string) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])))) : undefined,
+      labels: o.label.length
+        ? JSON.stringify(
+            Object.fromEntries(
+              o.label.map((l: string) =>
+                l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""],
+              ),
+            ),
+          )
+        : undefined,
       q: o.quiet ? true : undefined,
       pull: o.pull ? true : undefined,
       networkmode: o.network,
       extrahosts: o.addHost.length ? o.addHost.join(",") : undefined,
       shmsize: o.shmSize ? ramInBytes(o.shmSize) : undefined,
       platform: o.platform,
-      rm: o.rm === false ? false : true,
+      rm: o.rm !== false,
       forcerm: o.forceRm ? true : undefined,
       cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
       memory: o.memory ? ramInBytes(o.memory) : undefined,
@@ -147,7 +178,8 @@ async function build(ctx: Ctx, context: string, o: J): Promise<void> {
   let stepStart = 0;
   let step = "";
   const endStep = () => {
-    if (step && !o.quiet) process.stderr.write(`${step} took ${((Date.now() - stepStart) / 1000).toFixed(2)}s\n`);
+    if (step && !o.quiet)
+      process.stderr.write(`${step} took ${((Date.now() - stepStart) / 1000).toFixed(2)}s\n`);
   };
   for await (const m of jsonValues<JSONMessage & { aux?: J }>(res)) {
     if (m.error || m.errorDetail) {
@@ -189,7 +221,12 @@ export function registerBuild(program: Command, ctx: Ctx): void {
       .option("--platform <string>", "Set platform if server is multi-platform capable")
       .option("--pull", "Always attempt to pull a newer version of the image")
       .option("-q, --quiet", "Suppress the build output and print image ID on success")
-      .option("--rm [bool]", "Remove intermediate containers after a successful build", (v) => v !== "false", true)
+      .option(
+        "--rm [bool]",
+        "Remove intermediate containers after a successful build",
+        (v) => v !== "false",
+        true,
+      )
       .option("--shm-size <bytes>", "Size of /dev/shm")
       .option("-t, --tag <list>", "Name and optionally a tag in the name:tag format", collect, [])
       .option("--target <string>", "Set the target build stage to build.")
@@ -202,6 +239,8 @@ export function registerBuild(program: Command, ctx: Ctx): void {
     .option("-f, --force", "Do not prompt for confirmation")
     .action(async (o) => {
       const r = await ctx.client().post<J>("/build/prune", { all: o.all ? true : undefined });
-      out(`Total reclaimed space: ${(await import("../format/units.js")).humanSize(r?.SpaceReclaimed ?? 0)}\n`);
+      out(
+        `Total reclaimed space: ${(await import("../format/units.js")).humanSize(r?.SpaceReclaimed ?? 0)}\n`,
+      );
     });
 }

@@ -2,8 +2,8 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { CliError, Client, DaemonError } from "../client.js";
-import { context, formatList, type FormatOptions } from "../format/table.js";
-import { execute, parseTemplate, TemplateError } from "../format/template.js";
+import { context, type FormatOptions, formatList } from "../format/table.js";
+import { execute, parseTemplate, type TemplateError } from "../format/template.js";
 
 export interface Ctx {
   client(): Client;
@@ -57,7 +57,12 @@ export function filtersJson(list: string[] | undefined): string | undefined {
 
 /** Renders a list per docker's formatter and prints it. */
 export function printList(items: object[], opts: FormatOptions): void {
-  out(formatList(items.map((i) => context(i)), opts));
+  out(
+    formatList(
+      items.map((i) => context(i)),
+      opts,
+    ),
+  );
 }
 
 /** docker's "quiet" list: one value per line. */
@@ -139,6 +144,7 @@ export async function inspectNames(
 /** Parses an int flag value (commander passes strings). */
 export function int(v: string | undefined, def: number): number {
   if (v === undefined) return def;
-  if (!/^-?\d+$/.test(String(v).trim())) throw new CliError(`invalid argument "${v}": strconv.ParseInt: parsing "${v}": invalid syntax`);
+  if (!/^-?\d+$/.test(String(v).trim()))
+    throw new CliError(`invalid argument "${v}": strconv.ParseInt: parsing "${v}": invalid syntax`);
   return Number(v);
 }

@@ -1,11 +1,21 @@
 /** ps and the lifecycle commands: stop, kill, restart, pause, unpause, rm, wait, rename, prune. */
 import type { Command } from "commander";
 import { CONTAINER_HEADERS, containerContext } from "../format/containers.js";
-import { collect, type Ctx, confirm, filtersJson, forEachName, int, out, printLines, printList } from "./common.js";
+import type { J } from "../json.js";
+import {
+  type Ctx,
+  collect,
+  confirm,
+  filtersJson,
+  forEachName,
+  int,
+  out,
+  printLines,
+  printList,
+} from "./common.js";
 import { addTypedInspect } from "./inspect.js";
 import { pruneReport } from "./system.js";
 
-type J = Record<string, any>;
 const enc = encodeURIComponent;
 
 async function ps(ctx: Ctx, o: J): Promise<void> {
@@ -28,7 +38,12 @@ async function ps(ctx: Ctx, o: J): Promise<void> {
   printList(rows, { format: o.format, defaultTable: def, headers: CONTAINER_HEADERS });
 }
 
-function simple(ctx: Ctx, names: string[], path: string, query: (n: string) => J = () => ({})): Promise<void> {
+function simple(
+  ctx: Ctx,
+  names: string[],
+  path: string,
+  query: (n: string) => J = () => ({}),
+): Promise<void> {
   return forEachName(names, async (n) => {
     await ctx.client().post(`/containers/${enc(n)}/${path}`, query(n));
     out(`${n}\n`);
@@ -38,7 +53,11 @@ function simple(ctx: Ctx, names: string[], path: string, query: (n: string) => J
 async function rm(ctx: Ctx, names: string[], o: J): Promise<void> {
   await forEachName(names, async (n) => {
     await ctx.client().json("DELETE", `/containers/${enc(n)}`, {
-      query: { force: o.force ? true : undefined, v: o.volumes ? true : undefined, link: o.link ? true : undefined },
+      query: {
+        force: o.force ? true : undefined,
+        v: o.volumes ? true : undefined,
+        link: o.link ? true : undefined,
+      },
     });
     out(`${n}\n`);
   });
@@ -52,13 +71,19 @@ async function wait(ctx: Ctx, names: string[]): Promise<void> {
 }
 
 async function prune(ctx: Ctx, o: J): Promise<void> {
-  if (!o.force && !(await confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"))) return;
+  if (
+    !o.force &&
+    !(await confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue?"))
+  )
+    return;
   const r = await ctx.client().post<J>("/containers/prune", { filters: filtersJson(o.filter) });
   pruneReport("Deleted Containers", r?.ContainersDeleted ?? [], r?.SpaceReclaimed);
 }
 
 export function register(program: Command, ctx: Ctx): void {
-  const container = program.commands.find((c) => c.name() === "container") ?? program.command("container").description("Manage containers");
+  const container =
+    program.commands.find((c) => c.name() === "container") ??
+    program.command("container").description("Manage containers");
   addTypedInspect(container, ctx, "container");
   for (const c of [program.command("ps"), container.command("ls").alias("list").alias("ps")]) {
     c.description("List containers")
@@ -77,14 +102,24 @@ export function register(program: Command, ctx: Ctx): void {
       .argument("<container...>")
       .option("-s, --signal <string>", "Signal to send to the container")
       .option("-t, --time <int>", "Seconds to wait before killing the container")
-      .action((n, o) => simple(ctx, n, "stop", () => ({ t: o.time === undefined ? undefined : int(o.time, 10), signal: o.signal })));
+      .action((n, o) =>
+        simple(ctx, n, "stop", () => ({
+          t: o.time === undefined ? undefined : int(o.time, 10),
+          signal: o.signal,
+        })),
+      );
   }
   for (const c of [program.command("restart"), container.command("restart")]) {
     c.description("Restart one or more containers")
       .argument("<container...>")
       .option("-s, --signal <string>", "Signal to send to the container")
       .option("-t, --time <int>", "Seconds to wait before killing the container")
-      .action((n, o) => simple(ctx, n, "restart", () => ({ t: o.time === undefined ? undefined : int(o.time, 10), signal: o.signal })));
+      .action((n, o) =>
+        simple(ctx, n, "restart", () => ({
+          t: o.time === undefined ? undefined : int(o.time, 10),
+          signal: o.signal,
+        })),
+      );
   }
   for (const c of [program.command("kill"), container.command("kill")]) {
     c.description("Kill one or more running containers")

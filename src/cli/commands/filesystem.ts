@@ -6,10 +6,9 @@ import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import tar from "tar-stream";
 import { CliError, DaemonError } from "../client.js";
-import { collect, type Ctx, out } from "./common.js";
-import { tarContext } from "./build.js";
+import type { J } from "../json.js";
+import { type Ctx, collect, out } from "./common.js";
 
-type J = Record<string, any>;
 const enc = encodeURIComponent;
 
 function splitCp(arg: string): { container?: string; path: string } {
@@ -50,7 +49,10 @@ async function extract(src: NodeJS.ReadableStream, dest: string, renameRoot?: st
         await chmod(target, h.mode ?? 0o644);
       } else stream.resume();
       if (h.mtime && h.type !== "symlink") await utimes(target, h.mtime, h.mtime).catch(() => undefined);
-    })().then(() => next(), (e) => next(e));
+    })().then(
+      () => next(),
+      (e) => next(e),
+    );
   });
   await pipeline(src, ex);
 }
@@ -62,12 +64,21 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: J): Promise<void>
   if (src.container && dst.container) throw new CliError("copying between containers is not supported");
   if (!src.container && !dst.container) throw new CliError("must specify at least one container source");
   if (src.container) {
-    let res;
+    let res: Awaited<ReturnType<typeof c.request>>;
     try {
-      res = await c.request("GET", `/containers/${enc(src.container)}/archive`, { query: { path: src.path } });
+      res = await c.request("GET", `/containers/${enc(src.container)}/archive`, {
+        query: { path: src.path },
+      });
     } catch (e) {
-      if (e instanceof DaemonError && e.statusCode === 404 && /not found|no such file/i.test(e.daemonMessage) && !/container/i.test(e.daemonMessage))
-        throw new CliError(`Error response from daemon: Could not find the file ${src.path} in container ${src.container}`);
+      if (
+        e instanceof DaemonError &&
+        e.statusCode === 404 &&
+        /not found|no such file/i.test(e.daemonMessage) &&
+        !/container/i.test(e.daemonMessage)
+      )
+        throw new CliError(
+          `Error response from daemon: Could not find the file ${src.path} in container ${src.container}`,
+        );
       throw e;
     }
     if (dst.path === "-") {
@@ -100,9 +111,13 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: J): Promise<void>
     // Does the destination exist as a directory in the container?
     let dstIsDir = false;
     try {
-      const r = await c.request("HEAD", `/containers/${enc(dst.container as string)}/archive`, { query: { path: dst.path } });
+      const r = await c.request("HEAD", `/containers/${enc(dst.container as string)}/archive`, {
+        query: { path: dst.path },
+      });
       r.resume();
-      const stat = JSON.parse(Buffer.from(String(r.headers["x-docker-container-path-stat"] ?? ""), "base64").toString() || "{}");
+      const stat = JSON.parse(
+        Buffer.from(String(r.headers["x-docker-container-path-stat"] ?? ""), "base64").toString() || "{}",
+      );
       dstIsDir = ((stat.mode ?? 0) & 0x80000000) !== 0;
     } catch (e) {
       if (!(e instanceof DaemonError && e.statusCode === 404)) throw e;
@@ -114,11 +129,7 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: J): Promise<void>
       rootName = basename(dst.path);
     }
     const files = st.isDirectory() ? await listTree(full) : [];
-    const pack = tar.pack();
-    const inner = st.isDirectory() ? tarContext(full, files) : undefined;
-    void inner;
     body = await renamedTar(full, st.isDirectory(), files, rootName === "." ? "" : rootName);
-    void pack;
   }
   await c.json("PUT", `/containers/${enc(dst.container as string)}/archive`, {
     query: { path, noOverwriteDirNonDir: true, copyUIDGID: o.archive ? true : undefined },
@@ -131,7 +142,9 @@ async function listTree(dir: string): Promise<string[]> {
   const { readdir } = await import("node:fs/promises");
   const out: string[] = [];
   const walk = async (rel: string) => {
-    for (const e of (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
       const p = rel ? `${rel}/${e.name}` : e.name;
       out.push(p);
       if (e.isDirectory()) await walk(p);
@@ -142,7 +155,12 @@ async function listTree(dir: string): Promise<string[]> {
 }
 
 /** A tar of `full` whose top entry is named `root` (contents at the top when root is ""). */
-async function renamedTar(full: string, isDir: boolean, files: string[], root: string): Promise<NodeJS.ReadableStream> {
+async function renamedTar(
+  full: string,
+  isDir: boolean,
+  files: string[],
+  root: string,
+): Promise<NodeJS.ReadableStream> {
   const { Readable } = await import("node:stream");
   const pack = tar.pack();
   const { readlink, readFile } = await import("node:fs/promises");
@@ -168,7 +186,8 @@ async function renamedTar(full: string, isDir: boolean, files: string[], root: s
 }
 
 async function exportCmd(ctx: Ctx, name: string, o: J): Promise<void> {
-  if (!o.output && process.stdout.isTTY) throw new CliError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  if (!o.output && process.stdout.isTTY)
+    throw new CliError("cowardly refusing to save to a terminal. Use the -o flag or redirect");
   const res = await ctx.client().request("GET", `/containers/${enc(name)}/export`);
   if (o.output) {
     const tmp = `${o.output}.berth-tmp-${process.pid}`;
@@ -192,15 +211,19 @@ async function commit(ctx: Ctx, name: string, ref: string | undefined, o: J): Pr
     if (colon > slash) [repo, tag] = [ref.slice(0, colon), ref.slice(colon + 1)];
     else repo = ref;
   }
-  const r = await ctx.client().post<J>("/commit", {
-    container: name,
-    repo,
-    tag,
-    comment: o.message,
-    author: o.author,
-    pause: o.pause === false ? false : true,
-    changes: o.change.length ? o.change : undefined,
-  }, {});
+  const r = await ctx.client().post<J>(
+    "/commit",
+    {
+      container: name,
+      repo,
+      tag,
+      comment: o.message,
+      author: o.author,
+      pause: o.pause !== false,
+      changes: o.change.length ? o.change : undefined,
+    },
+    {},
+  );
   out(`${r.Id}\n`);
 }
 

@@ -2,11 +2,20 @@
 import type { Command } from "commander";
 import { CliError } from "../client.js";
 import { ellipsis, humanSize, humanSizeWithPrecision, shortId, timeAgo } from "../format/units.js";
-import { collect, type Ctx, confirm, filtersJson, forEachName, int, out, printLines, printList } from "./common.js";
+import type { J } from "../json.js";
+import {
+  type Ctx,
+  collect,
+  confirm,
+  filtersJson,
+  forEachName,
+  int,
+  out,
+  printLines,
+  printList,
+} from "./common.js";
 import { addTypedInspect } from "./inspect.js";
 import { pruneReport } from "./system.js";
-
-type J = Record<string, any>;
 
 /** Docker's familiar name: docker.io/library/x → x, docker.io/u/x → u/x. */
 export function familiarName(name: string): string {
@@ -31,7 +40,12 @@ export function goTime(ms: number): string {
   const sign = off >= 0 ? "+" : "-";
   const hh = String(Math.trunc(Math.abs(off) / 60)).padStart(2, "0");
   const mm = String(Math.abs(off) % 60).padStart(2, "0");
-  const zone = off === 0 ? "UTC" : (Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(d).find((p) => p.type === "timeZoneName")?.value ?? `${sign}${hh}`);
+  const zone =
+    off === 0
+      ? "UTC"
+      : (Intl.DateTimeFormat("en-US", { timeZoneName: "short" })
+          .formatToParts(d)
+          .find((p) => p.type === "timeZoneName")?.value ?? `${sign}${hh}`);
   return `${local} ${sign}${hh}${mm} ${zone}`;
 }
 
@@ -49,7 +63,8 @@ function imageRows(images: J[], o: J): J[] {
     Containers: img.Containers === -1 ? "N/A" : String(img.Containers ?? "N/A"),
     VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0),
     SharedSize: img.SharedSize === -1 ? "N/A" : humanSizeWithPrecision(img.SharedSize ?? 0, 3),
-    UniqueSize: img.SharedSize === -1 ? "N/A" : humanSizeWithPrecision((img.Size ?? 0) - (img.SharedSize ?? 0), 3),
+    UniqueSize:
+      img.SharedSize === -1 ? "N/A" : humanSizeWithPrecision((img.Size ?? 0) - (img.SharedSize ?? 0), 3),
   });
   for (const img of images) {
     const tags = new Map<string, string[]>();
@@ -86,7 +101,11 @@ function imageRows(images: J[], o: J): J[] {
 async function listImages(ctx: Ctx, repo: string | undefined, o: J): Promise<void> {
   const filters = o.filter ?? [];
   if (repo) filters.push(`reference=${repo}`);
-  const images = await ctx.client().get<J[]>("/images/json", { all: o.all ? true : undefined, filters: filtersJson(filters), digests: o.digests ? true : undefined });
+  const images = await ctx.client().get<J[]>("/images/json", {
+    all: o.all ? true : undefined,
+    filters: filtersJson(filters),
+    digests: o.digests ? true : undefined,
+  });
   const rows = imageRows(images ?? [], o);
   if (o.quiet) {
     printLines(rows.map((r) => r.ID));
@@ -119,7 +138,8 @@ async function history(ctx: Ctx, name: string, o: J): Promise<void> {
   const trunc = o.trunc !== false;
   const rows = (h ?? []).map((l) => ({
     ID: l.Id && l.Id !== "<missing>" ? (trunc ? shortId(l.Id) : l.Id) : "<missing>",
-    CreatedSince: o.human === false ? new Date(l.Created * 1000).toISOString().replace(".000Z", "Z") : timeAgo(l.Created),
+    CreatedSince:
+      o.human === false ? new Date(l.Created * 1000).toISOString().replace(".000Z", "Z") : timeAgo(l.Created),
     CreatedAt: new Date(l.Created * 1000).toISOString().replace(".000Z", "Z"),
     CreatedBy: trunc ? ellipsis((l.CreatedBy ?? "").replace(/\t/g, " "), 45) : (l.CreatedBy ?? ""),
     Size: o.human === false ? String(l.Size) : humanSizeWithPrecision(l.Size ?? 0, 3),
@@ -132,19 +152,30 @@ async function history(ctx: Ctx, name: string, o: J): Promise<void> {
   printList(rows, {
     format: o.format,
     defaultTable: "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
-    headers: { ID: "IMAGE", CreatedSince: "CREATED", CreatedAt: "CREATED AT", CreatedBy: "CREATED BY", Size: "SIZE", Comment: "COMMENT" },
+    headers: {
+      ID: "IMAGE",
+      CreatedSince: "CREATED",
+      CreatedAt: "CREATED AT",
+      CreatedBy: "CREATED BY",
+      Size: "SIZE",
+      Comment: "COMMENT",
+    },
   });
 }
 
 async function tag(ctx: Ctx, source: string, target: string): Promise<void> {
   const r = splitRef(target);
   if (r.digest) throw new CliError("refusing to create a tag with a digest reference");
-  await ctx.client().json("POST", `/images/${source}/tag`, { query: { repo: r.repo, tag: r.tag ?? "latest" } });
+  await ctx
+    .client()
+    .json("POST", `/images/${source}/tag`, { query: { repo: r.repo, tag: r.tag ?? "latest" } });
 }
 
 async function rmi(ctx: Ctx, names: string[], o: J): Promise<void> {
   await forEachName(names, async (n) => {
-    const res = await ctx.client().json<J[]>("DELETE", `/images/${n}`, { query: { force: o.force ? true : undefined, noprune: o.prune === false ? true : undefined } });
+    const res = await ctx.client().json<J[]>("DELETE", `/images/${n}`, {
+      query: { force: o.force ? true : undefined, noprune: o.prune === false ? true : undefined },
+    });
     for (const d of res ?? []) {
       if (d.Untagged) out(`Untagged: ${d.Untagged}\n`);
       if (d.Deleted) out(`Deleted: ${d.Deleted}\n`);
@@ -162,12 +193,16 @@ async function prune(ctx: Ctx, o: J): Promise<void> {
   const f = JSON.parse(filtersJson(o.filter) ?? "{}");
   f.dangling = { [o.all ? "false" : "true"]: true };
   const r = await ctx.client().post<J>("/images/prune", { filters: JSON.stringify(f) });
-  const lines = (r?.ImagesDeleted ?? []).map((d: J) => (d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`));
+  const lines = (r?.ImagesDeleted ?? []).map((d: J) =>
+    d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`,
+  );
   pruneReport("Deleted Images", lines, r?.SpaceReclaimed);
 }
 
 async function search(ctx: Ctx, term: string, o: J): Promise<void> {
-  const res = await ctx.client().get<J[]>("/images/search", { term, limit: o.limit, filters: filtersJson(o.filter) });
+  const res = await ctx
+    .client()
+    .get<J[]>("/images/search", { term, limit: o.limit, filters: filtersJson(o.filter) });
   const trunc = o.trunc !== false;
   const rows = (res ?? []).map((r) => ({
     Name: r.name,
@@ -179,7 +214,13 @@ async function search(ctx: Ctx, term: string, o: J): Promise<void> {
   printList(rows, {
     format: o.format,
     defaultTable: "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}",
-    headers: { Name: "NAME", Description: "DESCRIPTION", StarCount: "STARS", IsOfficial: "OFFICIAL", IsAutomated: "AUTOMATED" },
+    headers: {
+      Name: "NAME",
+      Description: "DESCRIPTION",
+      StarCount: "STARS",
+      IsOfficial: "OFFICIAL",
+      IsAutomated: "AUTOMATED",
+    },
   });
 }
 
@@ -197,14 +238,21 @@ function lsFlags(c: Command): Command {
 export function register(program: Command, ctx: Ctx): void {
   const image = program.command("image").description("Manage images");
   for (const c of [program.command("images"), image.command("ls").alias("list")]) {
-    lsFlags(c.description("List images").argument("[repository]")).action((repo, o) => listImages(ctx, repo, o));
+    lsFlags(c.description("List images").argument("[repository]")).action((repo, o) =>
+      listImages(ctx, repo, o),
+    );
   }
   addTypedInspect(image, ctx, "image");
   for (const c of [program.command("history"), image.command("history")]) {
     c.description("Show the history of an image")
       .argument("<image>")
       .option("--format <string>", "Format output using a custom template")
-      .option("-H, --human [bool]", "Print sizes and dates in human readable format", (v) => v !== "false", true)
+      .option(
+        "-H, --human [bool]",
+        "Print sizes and dates in human readable format",
+        (v) => v !== "false",
+        true,
+      )
       .option("--no-trunc", "Don't truncate output")
       .option("-q, --quiet", "Only show image IDs")
       .action((n, o) => history(ctx, n, o));

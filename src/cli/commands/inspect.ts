@@ -1,6 +1,7 @@
 /** `inspect` (any object) and the typed inspect subcommands. */
 import type { Command } from "commander";
 import { CliError, DaemonError } from "../client.js";
+import type { J } from "../json.js";
 import { type Ctx, inspectNames } from "./common.js";
 
 type Getter = (ctx: Ctx, name: string, size?: boolean) => Promise<unknown>;
@@ -8,25 +9,31 @@ type Getter = (ctx: Ctx, name: string, size?: boolean) => Promise<unknown>;
 const enc = encodeURIComponent;
 
 export const getters: Record<string, Getter> = {
-  container: (ctx, n, size) => ctx.client().get(`/containers/${enc(n)}/json`, { size: size ? true : undefined }),
+  container: (ctx, n, size) =>
+    ctx.client().get(`/containers/${enc(n)}/json`, { size: size ? true : undefined }),
   image: (ctx, n) => ctx.client().get(`/images/${n.split("/").map(enc).join("/")}/json`),
   network: (ctx, n) => ctx.client().get(`/networks/${enc(n)}`),
   volume: (ctx, n) => ctx.client().get(`/volumes/${enc(n)}`),
 };
 
-async function inspectAny(ctx: Ctx, names: string[], o: Record<string, any>): Promise<void> {
+async function inspectAny(ctx: Ctx, names: string[], o: J): Promise<void> {
   const types = o.type ? [o.type] : ["container", "image", "network", "volume"];
   for (const t of types) if (!getters[t]) throw new CliError(`"${t}" is not a valid value for --type`);
-  await inspectNames(names, o.format, async (n) => {
-    for (const t of types) {
-      try {
-        return await getters[t](ctx, n, o.size);
-      } catch (e) {
-        if (!(e instanceof DaemonError && (e.statusCode === 404 || e.statusCode === 400))) throw e;
+  await inspectNames(
+    names,
+    o.format,
+    async (n) => {
+      for (const t of types) {
+        try {
+          return await getters[t](ctx, n, o.size);
+        } catch (e) {
+          if (!(e instanceof DaemonError && (e.statusCode === 404 || e.statusCode === 400))) throw e;
+        }
       }
-    }
-    throw new DaemonError(`No such object: ${n}`, 404);
-  }, o.type ?? "object");
+      throw new DaemonError(`No such object: ${n}`, 404);
+    },
+    o.type ?? "object",
+  );
 }
 
 /** Adds `<group> inspect` for one type (container inspect, image inspect, ...). */
@@ -37,7 +44,9 @@ export function addTypedInspect(group: Command, ctx: Ctx, type: string): void {
     .argument(`<${type}...>`)
     .option("-f, --format <string>", "Format output using a custom template")
     .option("-s, --size", "Display total file sizes")
-    .action((names: string[], o) => inspectNames(names, o.format, (n) => getters[type](ctx, n, o.size), type));
+    .action((names: string[], o) =>
+      inspectNames(names, o.format, (n) => getters[type](ctx, n, o.size), type),
+    );
 }
 
 export function register(program: Command, ctx: Ctx): void {

@@ -2,12 +2,12 @@
 import type { Command } from "commander";
 import { pumpStreams, resize } from "../attach.js";
 import { CliError } from "../client.js";
+import type { J } from "../json.js";
 import { getTimestamp } from "../opts/units.js";
 import { copyStdStreams } from "../stream.js";
-import { collect, type Ctx, forEachName, out } from "./common.js";
+import { type Ctx, collect, forEachName, out } from "./common.js";
 import { proxySignals, startErrorStatus } from "./run.js";
 
-type J = Record<string, any>;
 const enc = encodeURIComponent;
 
 async function start(ctx: Ctx, names: string[], o: J): Promise<void> {
@@ -27,7 +27,10 @@ async function start(ctx: Ctx, names: string[], o: J): Promise<void> {
       await c.post(`${path}/start`);
     } catch (e) {
       sock.destroy();
-      throw new CliError((e as Error).message, startErrorStatus((e as Error).message) === 125 ? 1 : startErrorStatus((e as Error).message));
+      throw new CliError(
+        (e as Error).message,
+        startErrorStatus((e as Error).message) === 125 ? 1 : startErrorStatus((e as Error).message),
+      );
     }
     if (tty && process.stdout.isTTY) await resize(c, path);
     const stop = tty ? undefined : proxySignals(ctx, info.Id);
@@ -92,7 +95,12 @@ async function exec(ctx: Ctx, name: string, cmd: string[], o: J): Promise<void> 
   }
   const sock = await c.hijack("POST", `/exec/${id}/start`, { body: { Detach: false, Tty: !!o.tty } });
   if (o.tty && process.stdout.isTTY) await resize(c, `/exec/${id}`);
-  const detached = await pumpStreams(c, sock, { stdin: body.AttachStdin, tty: !!o.tty, detachKeys: o.detachKeys, resizePath: `/exec/${id}` });
+  const detached = await pumpStreams(c, sock, {
+    stdin: body.AttachStdin,
+    tty: !!o.tty,
+    detachKeys: o.detachKeys,
+    resizePath: `/exec/${id}`,
+  });
   if (detached) return;
   const info = await c.get<J>(`/exec/${id}/json`);
   process.exitCode = info?.ExitCode ?? 0;
@@ -117,7 +125,9 @@ async function logs(ctx: Ctx, name: string, o: J): Promise<void> {
 }
 
 export function register(program: Command, ctx: Ctx): void {
-  const container = program.commands.find((c) => c.name() === "container") ?? program.command("container").description("Manage containers");
+  const container =
+    program.commands.find((c) => c.name() === "container") ??
+    program.command("container").description("Manage containers");
   for (const c of [program.command("start"), container.command("start")]) {
     c.description("Start one or more stopped containers")
       .argument("<container...>")

@@ -3,15 +3,17 @@ import type { Command } from "commander";
 import { CliError } from "../client.js";
 import { tabwrite } from "../format/table.js";
 import { bytesSize, humanSizeWithPrecision, shortId } from "../format/units.js";
+import type { J } from "../json.js";
 import { parseCpus, parseRestart } from "../opts/misc.js";
 import { memSwapBytes, ramInBytes } from "../opts/units.js";
 import { type Ctx, forEachName, int, out, printList } from "./common.js";
 
-type J = Record<string, any>;
 const enc = encodeURIComponent;
 
 async function top(ctx: Ctx, name: string, psArgs: string[]): Promise<void> {
-  const r = await ctx.client().get<J>(`/containers/${enc(name)}/top`, { ps_args: psArgs.length ? psArgs.join(" ") : undefined });
+  const r = await ctx
+    .client()
+    .get<J>(`/containers/${enc(name)}/top`, { ps_args: psArgs.length ? psArgs.join(" ") : undefined });
   const lines = [(r.Titles ?? []).join("\t"), ...(r.Processes ?? []).map((p: string[]) => p.join("\t"))];
   out(tabwrite(`${lines.join("\n")}\n`, 20, 3));
 }
@@ -73,7 +75,9 @@ async function stats(ctx: Ctx, names: string[], o: J): Promise<void> {
   const c = ctx.client();
   const ids = names.length
     ? names
-    : ((await c.get<J[]>("/containers/json", { all: o.all ? true : undefined })) ?? []).map((x) => x.Id as string);
+    : ((await c.get<J[]>("/containers/json", { all: o.all ? true : undefined })) ?? []).map(
+        (x) => x.Id as string,
+      );
   const once = async () => {
     const rows: J[] = [];
     await forEachName(ids, async (n) => {
@@ -84,7 +88,8 @@ async function stats(ctx: Ctx, names: string[], o: J): Promise<void> {
   };
   const fmt = {
     format: o.format,
-    defaultTable: "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
+    defaultTable:
+      "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}",
     headers: STATS_HEADERS,
   };
   if (o.stream === false) {
@@ -110,7 +115,9 @@ async function port(ctx: Ctx, name: string, spec: string | undefined): Promise<v
     for (const b of bs) out(`${fmt(b)}\n`);
     return;
   }
-  const keys = Object.keys(ports).sort((a, b) => Number.parseInt(a) - Number.parseInt(b) || (a < b ? -1 : 1));
+  const keys = Object.keys(ports).sort(
+    (a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10) || (a < b ? -1 : 1),
+  );
   for (const k of keys) for (const b of ports[k] ?? []) out(`${k} -> ${fmt(b)}\n`);
 }
 
@@ -133,7 +140,8 @@ async function update(ctx: Ctx, names: string[], o: J): Promise<void> {
   set("NanoCpus", o.cpus === undefined ? undefined : parseCpus(o.cpus));
   set("PidsLimit", o.pidsLimit === undefined ? undefined : int(o.pidsLimit, 0));
   set("RestartPolicy", o.restart === undefined ? undefined : parseRestart(o.restart));
-  if (!Object.keys(body).length) throw new CliError("you must provide one or more flags when using this command");
+  if (!Object.keys(body).length)
+    throw new CliError("you must provide one or more flags when using this command");
   await forEachName(names, async (n) => {
     const r = await ctx.client().post<J>(`/containers/${enc(n)}/update`, undefined, body);
     for (const w of r?.Warnings ?? []) process.stderr.write(`${w}\n`);

@@ -1,17 +1,27 @@
 /** network create|ls|inspect|rm|connect|disconnect|prune. */
 import type { Command } from "commander";
 import { CliError } from "../client.js";
-import { goTime } from "./images.js";
+import type { J } from "../json.js";
 import { kvMap } from "../opts/misc.js";
-import { collect, type Ctx, confirm, filtersJson, forEachName, out, printLines, printList } from "./common.js";
+import {
+  type Ctx,
+  collect,
+  confirm,
+  filtersJson,
+  forEachName,
+  out,
+  printLines,
+  printList,
+} from "./common.js";
+import { goTime } from "./images.js";
 import { addTypedInspect } from "./inspect.js";
 
-type J = Record<string, any>;
 const enc = encodeURIComponent;
 
 async function create(ctx: Ctx, name: string, o: J): Promise<void> {
   const subnets: string[] = o.subnet;
-  if ((o.gateway.length || o.ipRange.length) && !subnets.length) throw new CliError("every ip-range or gateway must have a corresponding subnet");
+  if ((o.gateway.length || o.ipRange.length) && !subnets.length)
+    throw new CliError("every ip-range or gateway must have a corresponding subnet");
   const config = subnets.map((s, i) => ({
     Subnet: s,
     ...(o.ipRange[i] ? { IPRange: o.ipRange[i] } : {}),
@@ -49,7 +59,10 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       IPv6: String(!!n.EnableIPv6),
       Internal: String(!!n.Internal),
       CreatedAt: goTime(Date.parse(n.Created)),
-      Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(","),
+      Labels: Object.keys(labels)
+        .sort()
+        .map((k) => `${k}=${labels[k]}`)
+        .join(","),
       Label: (k: string) => labels[k] ?? "",
     };
   });
@@ -57,7 +70,17 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
   printList(rows, {
     format: o.format,
     defaultTable: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
-    headers: { ID: "NETWORK ID", Name: "NAME", Driver: "DRIVER", Scope: "SCOPE", IPv6: "IPV6", Internal: "INTERNAL", CreatedAt: "CREATED", Labels: "LABELS", Label: "LABEL" },
+    headers: {
+      ID: "NETWORK ID",
+      Name: "NAME",
+      Driver: "DRIVER",
+      Scope: "SCOPE",
+      IPv6: "IPV6",
+      Internal: "INTERNAL",
+      CreatedAt: "CREATED",
+      Labels: "LABELS",
+      Label: "LABEL",
+    },
   });
 }
 
@@ -142,7 +165,9 @@ export function register(program: Command, ctx: Ctx): void {
     .argument("<container>")
     .option("-f, --force", "Force the container to disconnect from a network")
     .action(async (net, c, o) => {
-      await ctx.client().post(`/networks/${enc(net)}/disconnect`, undefined, { Container: c, Force: !!o.force });
+      await ctx
+        .client()
+        .post(`/networks/${enc(net)}/disconnect`, undefined, { Container: c, Force: !!o.force });
     });
   network
     .command("prune")
@@ -150,7 +175,13 @@ export function register(program: Command, ctx: Ctx): void {
     .option("-f, --force", "Do not prompt for confirmation")
     .option("--filter <filter>", "Provide filter values", collect, [])
     .action(async (o) => {
-      if (!o.force && !(await confirm("WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?"))) return;
+      if (
+        !o.force &&
+        !(await confirm(
+          "WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?",
+        ))
+      )
+        return;
       const r = await ctx.client().post<J>("/networks/prune", { filters: filtersJson(o.filter) });
       const ids: string[] = r?.NetworksDeleted ?? [];
       if (ids.length) out(`Deleted Networks:\n${ids.join("\n")}\n`);

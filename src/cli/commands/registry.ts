@@ -9,7 +9,13 @@ interface RegistryServer {
   close(): Promise<void> | void;
 }
 
-type Start = (o: { addr: string; root?: string; htpasswd?: string; tlsCert?: string; tlsKey?: string }) => Promise<RegistryServer>;
+type Start = (o: {
+  addr: string;
+  root?: string;
+  htpasswd?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}) => Promise<RegistryServer>;
 
 async function serve(o: Record<string, string | undefined>): Promise<void> {
   // Imported when used: the registry is its own module and the rest of the CLI must not need it.
@@ -20,9 +26,16 @@ async function serve(o: Record<string, string | undefined>): Promise<void> {
   } catch (e) {
     throw new CliError(`registry server unavailable: ${(e as Error).message}`);
   }
-  if (typeof mod.startRegistryServer !== "function") throw new CliError("registry server unavailable: no startRegistryServer export");
+  if (typeof mod.startRegistryServer !== "function")
+    throw new CliError("registry server unavailable: no startRegistryServer export");
   if (!!o.tlsCert !== !!o.tlsKey) throw new CliError("--tls-cert and --tls-key go together");
-  const srv = await mod.startRegistryServer({ addr: o.addr ?? "127.0.0.1:5000", root: o.root, htpasswd: o.htpasswd, tlsCert: o.tlsCert, tlsKey: o.tlsKey });
+  const srv = await mod.startRegistryServer({
+    addr: o.addr ?? "127.0.0.1:5000",
+    root: o.root,
+    htpasswd: o.htpasswd,
+    tlsCert: o.tlsCert,
+    tlsKey: o.tlsKey,
+  });
   process.stdout.write(`registry listening on ${srv.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = async () => {

@@ -3,15 +3,17 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { pumpStreams, resize } from "../attach.js";
 import { CliError, DaemonError } from "../client.js";
+import type { J } from "../json.js";
 import { addCreateFlags, buildCreateRequest, type CreateRequest } from "../opts/create.js";
 import { type Ctx, err, out } from "./common.js";
 import { pullImage } from "./transfer.js";
 
-type J = Record<string, any>;
-
 /** docker's runStartContainerErr: 127 for a missing command, 126 for one that can't run, else 125. */
 export function startErrorStatus(message: string): number {
-  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127;
+  if (
+    /executable file not found|no such file or directory|system cannot find the file specified/.test(message)
+  )
+    return 127;
   if (/permission denied|is a directory/.test(message)) return 126;
   return 125;
 }
@@ -27,8 +29,14 @@ export async function createContainer(ctx: Ctx, req: CreateRequest, quiet: boole
   try {
     res = await create();
   } catch (e) {
-    if (!(e instanceof DaemonError && e.statusCode === 404 && /no such image/i.test(e.daemonMessage)) || req.pull !== "missing") throw e;
-    err(`Unable to find image '${image.includes(":") || image.includes("@") ? image : `${image}:latest`}' locally\n`);
+    if (
+      !(e instanceof DaemonError && e.statusCode === 404 && /no such image/i.test(e.daemonMessage)) ||
+      req.pull !== "missing"
+    )
+      throw e;
+    err(
+      `Unable to find image '${image.includes(":") || image.includes("@") ? image : `${image}:latest`}' locally\n`,
+    );
     await doPull();
     res = await create();
   }
@@ -84,7 +92,13 @@ async function run(ctx: Ctx, image: string, args: string[], o: J): Promise<void>
   const attachAny = body.AttachStdin || body.AttachStdout || body.AttachStderr;
   const sock = attachAny
     ? await c.hijack("POST", `${path}/attach`, {
-        query: { stream: true, stdin: body.AttachStdin, stdout: body.AttachStdout, stderr: body.AttachStderr, detachKeys: o.detachKeys },
+        query: {
+          stream: true,
+          stdin: body.AttachStdin,
+          stdout: body.AttachStdout,
+          stderr: body.AttachStderr,
+          detachKeys: o.detachKeys,
+        },
       })
     : undefined;
   // Ask for the exit status before starting, so a fast exit is not missed.
@@ -101,7 +115,12 @@ async function run(ctx: Ctx, image: string, args: string[], o: J): Promise<void>
   const stopProxy = o.tty || o.sigProxy === false ? undefined : proxySignals(ctx, id);
   try {
     if (sock) {
-      const detached = await pumpStreams(c, sock, { stdin: !!body.AttachStdin, tty: !!o.tty, detachKeys: o.detachKeys, resizePath: path });
+      const detached = await pumpStreams(c, sock, {
+        stdin: !!body.AttachStdin,
+        tty: !!o.tty,
+        detachKeys: o.detachKeys,
+        resizePath: path,
+      });
       if (detached) {
         process.exitCode = 0;
         return;
@@ -119,7 +138,11 @@ async function run(ctx: Ctx, image: string, args: string[], o: J): Promise<void>
 export function proxySignals(ctx: Ctx, id: string): () => void {
   const sigs: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
   const handlers = sigs.map((s) => {
-    const h = () => void ctx.client().post(`/containers/${id}/kill`, { signal: s }).catch(() => undefined);
+    const h = () =>
+      void ctx
+        .client()
+        .post(`/containers/${id}/kill`, { signal: s })
+        .catch(() => undefined);
     process.on(s, h);
     return [s, h] as const;
   });
@@ -129,9 +152,16 @@ export function proxySignals(ctx: Ctx, id: string): () => void {
 }
 
 export function register(program: Command, ctx: Ctx): void {
-  const container = program.commands.find((c) => c.name() === "container") ?? program.command("container").description("Manage containers");
+  const container =
+    program.commands.find((c) => c.name() === "container") ??
+    program.command("container").description("Manage containers");
   for (const c of [program.command("run"), container.command("run")]) {
-    addCreateFlags(c.description("Create and run a new container from an image").argument("<image>").argument("[command...]"))
+    addCreateFlags(
+      c
+        .description("Create and run a new container from an image")
+        .argument("<image>")
+        .argument("[command...]"),
+    )
       .option("-d, --detach", "Run container in background and print container ID")
       .option("--sig-proxy [bool]", "Proxy received signals to the process", (v) => v !== "false", true)
       .option("--detach-keys <string>", "Override the key sequence for detaching a container")

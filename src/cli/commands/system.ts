@@ -1,15 +1,15 @@
 /** version, info, system df/prune, events. */
 import type { Command } from "commander";
-import { API_VERSION, CliError, jsonMessages } from "../client.js";
+import { API_VERSION, CliError } from "../client.js";
 import { context } from "../format/table.js";
 import { execute, parseTemplate } from "../format/template.js";
 import { humanSize, humanSizeWithPrecision } from "../format/units.js";
+import type { J } from "../json.js";
 import { getTimestamp } from "../opts/units.js";
-import { collect, confirm, type Ctx, err, filtersJson, out, printList } from "./common.js";
+import { jsonValues } from "../stream.js";
+import { type Ctx, collect, confirm, err, filtersJson, out, printList } from "./common.js";
 
 export const CLI_VERSION = "0.1.0";
-
-type J = Record<string, any>;
 
 function clientInfo(host: string): J {
   return {
@@ -65,7 +65,12 @@ async function version(ctx: Ctx, o: J): Promise<void> {
         s += ` ${c.Name}:\n`;
         s += row("Version", c.Version, "  ", 18);
         if (c.Name === "Engine") {
-          s += row("API version", `${server.ApiVersion} (minimum version ${server.MinAPIVersion ?? ""})`, "  ", 18);
+          s += row(
+            "API version",
+            `${server.ApiVersion} (minimum version ${server.MinAPIVersion ?? ""})`,
+            "  ",
+            18,
+          );
           s += row("Go version", server.GoVersion, "  ", 18);
           s += row("Git commit", server.GitCommit, "  ", 18);
           s += row("Built", server.BuildTime, "  ", 18);
@@ -90,24 +95,54 @@ async function info(ctx: Ctx, o: J): Promise<void> {
   const l: string[] = [];
   l.push("Client:", ` Version:    ${CLI_VERSION}`, " Context:    default", " Debug Mode: false", "");
   l.push("Server:");
-  l.push(` Containers: ${i.Containers}`, `  Running: ${i.ContainersRunning}`, `  Paused: ${i.ContainersPaused}`, `  Stopped: ${i.ContainersStopped}`);
+  l.push(
+    ` Containers: ${i.Containers}`,
+    `  Running: ${i.ContainersRunning}`,
+    `  Paused: ${i.ContainersPaused}`,
+    `  Stopped: ${i.ContainersStopped}`,
+  );
   l.push(` Images: ${i.Images}`, ` Server Version: ${i.ServerVersion}`, ` Storage Driver: ${i.Driver}`);
   for (const [k, v] of (i.DriverStatus ?? []) as [string, string][]) l.push(`  ${k}: ${v}`);
-  l.push(` Logging Driver: ${i.LoggingDriver}`, ` Cgroup Driver: ${i.CgroupDriver}`, ` Cgroup Version: ${i.CgroupVersion}`);
+  l.push(
+    ` Logging Driver: ${i.LoggingDriver}`,
+    ` Cgroup Driver: ${i.CgroupDriver}`,
+    ` Cgroup Version: ${i.CgroupVersion}`,
+  );
   const plugins = i.Plugins ?? {};
-  l.push(" Plugins:", `  Volume: ${(plugins.Volume ?? []).join(" ")}`, `  Network: ${(plugins.Network ?? []).join(" ")}`, `  Log: ${(plugins.Log ?? []).join(" ")}`);
+  l.push(
+    " Plugins:",
+    `  Volume: ${(plugins.Volume ?? []).join(" ")}`,
+    `  Network: ${(plugins.Network ?? []).join(" ")}`,
+    `  Log: ${(plugins.Log ?? []).join(" ")}`,
+  );
   l.push(` Swarm: ${i.Swarm?.LocalNodeState || "inactive"}`);
   l.push(` Runtimes: ${Object.keys(i.Runtimes ?? {}).join(" ")}`, ` Default Runtime: ${i.DefaultRuntime}`);
   l.push(` Init Binary: ${i.InitBinary ?? ""}`);
   if (i.SecurityOptions?.length) {
     l.push(" Security Options:");
-    for (const so of i.SecurityOptions as string[]) for (const part of so.split(",")) l.push(`  ${part.replace(/^name=/, "")}`);
+    for (const so of i.SecurityOptions as string[])
+      for (const part of so.split(",")) l.push(`  ${part.replace(/^name=/, "")}`);
   }
-  l.push(` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`, ` OSType: ${i.OSType}`);
-  l.push(` Architecture: ${i.Architecture}`, ` CPUs: ${i.NCPU}`, ` Total Memory: ${humanSize(i.MemTotal ?? 0).replace(/B$/, "iB")}`);
-  l.push(` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`, ` Debug Mode: ${!!i.Debug}`);
+  l.push(
+    ` Kernel Version: ${i.KernelVersion}`,
+    ` Operating System: ${i.OperatingSystem}`,
+    ` OSType: ${i.OSType}`,
+  );
+  l.push(
+    ` Architecture: ${i.Architecture}`,
+    ` CPUs: ${i.NCPU}`,
+    ` Total Memory: ${humanSize(i.MemTotal ?? 0).replace(/B$/, "iB")}`,
+  );
+  l.push(
+    ` Name: ${i.Name}`,
+    ` ID: ${i.ID}`,
+    ` Docker Root Dir: ${i.DockerRootDir}`,
+    ` Debug Mode: ${!!i.Debug}`,
+  );
   l.push(` Experimental: ${!!i.ExperimentalBuild}`);
-  const reg = i.RegistryConfig?.IndexConfigs ? Object.values(i.RegistryConfig.IndexConfigs as J).filter((c: J) => !c.Secure) : [];
+  const reg = i.RegistryConfig?.IndexConfigs
+    ? Object.values(i.RegistryConfig.IndexConfigs as J).filter((c: J) => !c.Secure)
+    : [];
   if (reg.length || i.RegistryConfig?.InsecureRegistryCIDRs?.length) {
     l.push(" Insecure Registries:");
     for (const c of reg) l.push(`  ${(c as J).Name}`);
@@ -127,23 +162,55 @@ async function df(ctx: Ctx, o: J): Promise<void> {
   const pct = (r: number, t: number) => (t > 0 ? ` (${Math.trunc((r * 100) / t)}%)` : "");
   const imgSize = d.LayersSize ?? images.reduce((a, i) => a + (i.Size ?? 0), 0);
   const activeImgs = images.filter((i) => (i.Containers ?? 0) > 0);
-  const usedImg = activeImgs.reduce((a, i) => a + (i.Size ?? 0) - (i.SharedSize > 0 ? i.SharedSize : 0), 0);
+  const usedImg = activeImgs.reduce((a, i) => a + (i.Size ?? 0) - Math.max(i.SharedSize, 0), 0);
   const cSize = containers.reduce((a, c) => a + (c.SizeRw ?? 0), 0);
   const cReclaim = containers.filter((c) => c.State !== "running").reduce((a, c) => a + (c.SizeRw ?? 0), 0);
   const vSize = volumes.reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0);
-  const vReclaim = volumes.filter((v) => !(v.UsageData?.RefCount > 0)).reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0);
+  const vReclaim = volumes
+    .filter((v) => !(v.UsageData?.RefCount > 0))
+    .reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0);
   const bSize = cache.reduce((a, b) => a + (b.Size ?? 0), 0);
   const bReclaim = cache.filter((b) => !b.InUse).reduce((a, b) => a + (b.Size ?? 0), 0);
   const rows = [
-    { Type: "Images", TotalCount: images.length, Active: activeImgs.length, Size: humanSize(imgSize), Reclaimable: `${humanSize(imgSize - usedImg)}${pct(imgSize - usedImg, imgSize)}` },
-    { Type: "Containers", TotalCount: containers.length, Active: containers.filter((c) => c.State === "running").length, Size: humanSize(cSize), Reclaimable: `${humanSize(cReclaim)}${pct(cReclaim, cSize)}` },
-    { Type: "Local Volumes", TotalCount: volumes.length, Active: volumes.filter((v) => v.UsageData?.RefCount > 0).length, Size: humanSize(vSize), Reclaimable: `${humanSize(vReclaim)}${pct(vReclaim, vSize)}` },
-    { Type: "Build Cache", TotalCount: cache.length, Active: cache.filter((b) => b.InUse).length, Size: humanSize(bSize), Reclaimable: humanSize(bReclaim) },
+    {
+      Type: "Images",
+      TotalCount: images.length,
+      Active: activeImgs.length,
+      Size: humanSize(imgSize),
+      Reclaimable: `${humanSize(imgSize - usedImg)}${pct(imgSize - usedImg, imgSize)}`,
+    },
+    {
+      Type: "Containers",
+      TotalCount: containers.length,
+      Active: containers.filter((c) => c.State === "running").length,
+      Size: humanSize(cSize),
+      Reclaimable: `${humanSize(cReclaim)}${pct(cReclaim, cSize)}`,
+    },
+    {
+      Type: "Local Volumes",
+      TotalCount: volumes.length,
+      Active: volumes.filter((v) => v.UsageData?.RefCount > 0).length,
+      Size: humanSize(vSize),
+      Reclaimable: `${humanSize(vReclaim)}${pct(vReclaim, vSize)}`,
+    },
+    {
+      Type: "Build Cache",
+      TotalCount: cache.length,
+      Active: cache.filter((b) => b.InUse).length,
+      Size: humanSize(bSize),
+      Reclaimable: humanSize(bReclaim),
+    },
   ];
   printList(rows, {
     format: o.format,
     defaultTable: "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-    headers: { Type: "TYPE", TotalCount: "TOTAL", Active: "ACTIVE", Size: "SIZE", Reclaimable: "RECLAIMABLE" },
+    headers: {
+      Type: "TYPE",
+      TotalCount: "TOTAL",
+      Active: "ACTIVE",
+      Size: "SIZE",
+      Reclaimable: "RECLAIMABLE",
+    },
   });
 }
 
@@ -155,9 +222,12 @@ export function pruneReport(title: string, ids: string[], space: number | undefi
 
 async function systemPrune(ctx: Ctx, o: J): Promise<void> {
   if (!o.force) {
-    let warn = "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n";
+    let warn =
+      "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n";
     if (o.volumes) warn += "  - all anonymous volumes not used by at least one container\n";
-    warn += o.all ? "  - all images without at least one container associated to them\n" : "  - all dangling images\n";
+    warn += o.all
+      ? "  - all images without at least one container associated to them\n"
+      : "  - all dangling images\n";
     warn += "  - unused build cache\n\n";
     if (!(await confirm(`${warn}Are you sure you want to continue?`))) throw new CliError("", 1);
   }
@@ -177,7 +247,9 @@ async function systemPrune(ctx: Ctx, o: J): Promise<void> {
   const f = JSON.parse(filters ?? "{}");
   f.dangling = { [o.all ? "false" : "true"]: true };
   const ir = await c.post<J>("/images/prune", { filters: JSON.stringify(f) });
-  const imgs = (ir?.ImagesDeleted ?? []).map((d: J) => (d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`));
+  const imgs = (ir?.ImagesDeleted ?? []).map((d: J) =>
+    d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`,
+  );
   pruneReport("Deleted Images", imgs, 0, false);
   space += ir?.SpaceReclaimed ?? 0;
   try {
@@ -197,7 +269,10 @@ function eventTime(e: J): string {
   const off = -d.getTimezoneOffset();
   const local = new Date(ms + off * 60000).toISOString().slice(0, 19);
   const frac = String(nanos % 1_000_000_000n).padStart(9, "0");
-  const zone = off === 0 ? "Z" : `${off > 0 ? "+" : "-"}${String(Math.trunc(Math.abs(off) / 60)).padStart(2, "0")}:${String(Math.abs(off) % 60).padStart(2, "0")}`;
+  const zone =
+    off === 0
+      ? "Z"
+      : `${off > 0 ? "+" : "-"}${String(Math.trunc(Math.abs(off) / 60)).padStart(2, "0")}:${String(Math.abs(off) % 60).padStart(2, "0")}`;
   return `${local}.${frac}${zone}`;
 }
 
@@ -208,8 +283,11 @@ async function events(ctx: Ctx, o: J): Promise<void> {
     filters: filtersJson(o.filter),
   };
   const res = await ctx.client().request("GET", "/events", { query });
-  const tmpl = o.format && o.format !== "json" ? parseTemplate(o.format.replace(/\\t/g, "\t").replace(/\\n/g, "\n")) : undefined;
-  for await (const e of jsonMessages<J>(res)) {
+  const tmpl =
+    o.format && o.format !== "json"
+      ? parseTemplate(o.format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"))
+      : undefined;
+  for await (const e of jsonValues<J>(res)) {
     if (o.format === "json" || o.format === "{{json .}}") {
       out(`${JSON.stringify(e)}\n`);
     } else if (tmpl) {
@@ -249,7 +327,10 @@ export function register(program: Command, ctx: Ctx): void {
     .option("--volumes", "Prune anonymous volumes")
     .option("--filter <filter>", "Provide filter values", collect, [])
     .action((o) => systemPrune(ctx, o));
-  system.command("info").option("-f, --format <string>").action((o) => info(ctx, o));
+  system
+    .command("info")
+    .option("-f, --format <string>")
+    .action((o) => info(ctx, o));
   for (const p of [program, system]) {
     p.command("events")
       .description("Get real time events from the server")

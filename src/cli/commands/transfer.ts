@@ -5,11 +5,10 @@ import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import { encodeAuth, eraseAuth, getAuth, INDEX_SERVER, registryOf, storeAuth } from "../auth.js";
 import { CliError, readBody } from "../client.js";
+import type { J } from "../json.js";
 import { displayJSONMessages } from "../stream.js";
-import { collect, type Ctx, err, out } from "./common.js";
+import { type Ctx, collect, err, out } from "./common.js";
 import { splitRef } from "./images.js";
-
-type J = Record<string, any>;
 
 /** docker.io/library/busybox:latest for "busybox". */
 export function fullRef(ref: string): string {
@@ -22,11 +21,19 @@ export function fullRef(ref: string): string {
 }
 
 /** Pulls an image, showing docker's progress on `stream`; returns when done. */
-export async function pullImage(ctx: Ctx, ref: string, opts: { platform?: string; all?: boolean; quiet?: boolean; toStderr?: boolean }): Promise<void> {
+export async function pullImage(
+  ctx: Ctx,
+  ref: string,
+  opts: { platform?: string; all?: boolean; quiet?: boolean; toStderr?: boolean },
+): Promise<void> {
   const r = splitRef(ref);
   const auth = await getAuth(registryOf(r.repo));
   const res = await ctx.client().request("POST", "/images/create", {
-    query: { fromImage: r.repo, tag: opts.all ? undefined : (r.digest ?? r.tag ?? "latest"), platform: opts.platform },
+    query: {
+      fromImage: r.repo,
+      tag: opts.all ? undefined : (r.digest ?? r.tag ?? "latest"),
+      platform: opts.platform,
+    },
     headers: { "X-Registry-Auth": encodeAuth(auth) },
   });
   const sink = opts.toStderr ? process.stderr : process.stdout;
@@ -39,7 +46,8 @@ export async function pullImage(ctx: Ctx, ref: string, opts: { platform?: string
 
 async function pull(ctx: Ctx, ref: string, o: J): Promise<void> {
   if (o.allTags && splitRef(ref).tag) throw new CliError("tag can't be used with --all-tags/-a");
-  if (!o.quiet && !o.allTags && !splitRef(ref).tag && !splitRef(ref).digest) out("Using default tag: latest\n");
+  if (!o.quiet && !o.allTags && !splitRef(ref).tag && !splitRef(ref).digest)
+    out("Using default tag: latest\n");
   try {
     await pullImage(ctx, ref, { platform: o.platform, all: o.allTags, quiet: o.quiet });
   } catch (e) {
@@ -53,12 +61,19 @@ async function push(ctx: Ctx, ref: string, o: J): Promise<void> {
   const r = splitRef(ref);
   const auth = await getAuth(registryOf(r.repo));
   const res = await ctx.client().request("POST", `/images/${r.repo}/push`, {
-    query: { tag: o.allTags ? undefined : (r.tag ?? (r.digest ? undefined : "latest")), platform: o.platform },
+    query: {
+      tag: o.allTags ? undefined : (r.tag ?? (r.digest ? undefined : "latest")),
+      platform: o.platform,
+    },
     headers: { "X-Registry-Auth": encodeAuth(auth) },
   });
   if (!o.quiet && !o.allTags && !r.tag && !r.digest) out("Using default tag: latest\n");
   try {
-    await displayJSONMessages(res, o.quiet ? new (await import("node:stream")).PassThrough().resume() : process.stdout, !!process.stdout.isTTY);
+    await displayJSONMessages(
+      res,
+      o.quiet ? new (await import("node:stream")).PassThrough().resume() : process.stdout,
+      !!process.stdout.isTTY,
+    );
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -69,7 +84,12 @@ async function importImage(ctx: Ctx, source: string, repository: string | undefi
   const isUrl = /^(https?:\/\/)/.test(source);
   const ref = repository ? splitRef(repository) : undefined;
   const body = isUrl ? undefined : source === "-" ? process.stdin : createReadStream(source);
-  if (body && source !== "-") await new Promise<void>((res, rej) => (body as ReturnType<typeof createReadStream>).once("open", () => res()).once("error", (e) => rej(new CliError(`open ${source}: no such file or directory`)))); 
+  if (body && source !== "-")
+    await new Promise<void>((res, rej) =>
+      (body as ReturnType<typeof createReadStream>)
+        .once("open", () => res())
+        .once("error", (_e) => rej(new CliError(`open ${source}: no such file or directory`))),
+    );
   const res = await ctx.client().request("POST", "/images/create", {
     query: {
       fromSrc: isUrl ? source : "-",
@@ -93,7 +113,17 @@ async function load(ctx: Ctx, o: J): Promise<void> {
   let body: NodeJS.ReadableStream;
   if (o.input) {
     const s = createReadStream(o.input);
-    await new Promise<void>((res, rej) => s.once("open", () => res()).once("error", (e) => rej(new CliError(`open ${o.input}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : e.message}`))));
+    await new Promise<void>((res, rej) =>
+      s
+        .once("open", () => res())
+        .once("error", (e) =>
+          rej(
+            new CliError(
+              `open ${o.input}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : e.message}`,
+            ),
+          ),
+        ),
+    );
     body = s;
   } else {
     if (process.stdin.isTTY) throw new CliError("requested load from stdin, but stdin is empty");
@@ -131,9 +161,13 @@ async function save(ctx: Ctx, names: string[], o: J): Promise<void> {
 
 function readLine(prompt: string, hidden: boolean): Promise<string> {
   return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: !!process.stdin.isTTY });
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: !!process.stdin.isTTY,
+    });
     if (hidden && process.stdin.isTTY) {
-      const w = (rl as unknown as { _writeToOutput: (s: string) => void });
+      const w = rl as unknown as { _writeToOutput: (s: string) => void };
       w._writeToOutput = (s: string) => {
         if (s.includes(prompt)) process.stdout.write(prompt);
       };
@@ -158,17 +192,22 @@ async function login(ctx: Ctx, server: string | undefined, o: J): Promise<void> 
   }
   if (o.password) err("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
   if (!username) {
-    if (!process.stdin.isTTY) throw new CliError("Error: Cannot perform an interactive login from a non TTY device");
+    if (!process.stdin.isTTY)
+      throw new CliError("Error: Cannot perform an interactive login from a non TTY device");
     username = (await readLine("Username: ", false)).trim();
   }
   if (!password) {
-    if (!process.stdin.isTTY) throw new CliError("Error: Cannot perform an interactive login from a non TTY device");
+    if (!process.stdin.isTTY)
+      throw new CliError("Error: Cannot perform an interactive login from a non TTY device");
     password = await readLine("Password: ", true);
   }
   if (!username || !password) throw new CliError("Error: Non-null Username and Password Required");
   const r = await ctx.client().post<J>("/auth", undefined, { username, password, serveraddress: address });
   const path = await storeAuth(address, username, password, r?.IdentityToken || undefined);
-  if (path) err(`WARNING! Your credentials are stored unencrypted in '${path}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`);
+  if (path)
+    err(
+      `WARNING! Your credentials are stored unencrypted in '${path}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n`,
+    );
   out(`${r?.Status || "Login Succeeded"}\n`);
 }
 

@@ -1,11 +1,19 @@
 /** volume create|ls|inspect|rm|prune. */
 import type { Command } from "commander";
+import type { J } from "../json.js";
 import { kvMap } from "../opts/misc.js";
-import { collect, type Ctx, confirm, filtersJson, forEachName, out, printLines, printList } from "./common.js";
+import {
+  type Ctx,
+  collect,
+  confirm,
+  filtersJson,
+  forEachName,
+  out,
+  printLines,
+  printList,
+} from "./common.js";
 import { addTypedInspect } from "./inspect.js";
 import { pruneReport } from "./system.js";
-
-type J = Record<string, any>;
 
 async function ls(ctx: Ctx, o: J): Promise<void> {
   const r = await ctx.client().get<J>("/volumes", { filters: filtersJson(o.filter) });
@@ -18,7 +26,10 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Driver: v.Driver,
       Scope: v.Scope ?? "local",
       Mountpoint: v.Mountpoint,
-      Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(","),
+      Labels: Object.keys(labels)
+        .sort()
+        .map((k) => `${k}=${labels[k]}`)
+        .join(","),
       Label: (k: string) => labels[k] ?? "",
       Links: v.UsageData ? String(v.UsageData.RefCount) : "N/A",
       Size: v.UsageData ? String(v.UsageData.Size) : "N/A",
@@ -27,7 +38,16 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
   printList(rows, {
     format: o.format,
     defaultTable: "table {{.Driver}}\t{{.Name}}",
-    headers: { Name: "VOLUME NAME", Driver: "DRIVER", Scope: "SCOPE", Mountpoint: "MOUNTPOINT", Labels: "LABELS", Label: "LABEL", Links: "LINKS", Size: "SIZE" },
+    headers: {
+      Name: "VOLUME NAME",
+      Driver: "DRIVER",
+      Scope: "SCOPE",
+      Mountpoint: "MOUNTPOINT",
+      Labels: "LABELS",
+      Label: "LABEL",
+      Links: "LINKS",
+      Size: "SIZE",
+    },
   });
 }
 
@@ -67,7 +87,9 @@ export function register(program: Command, ctx: Ctx): void {
     .option("-f, --force", "Force the removal of one or more volumes")
     .action((names: string[], o) =>
       forEachName(names, async (n) => {
-        await ctx.client().json("DELETE", `/volumes/${encodeURIComponent(n)}`, { query: { force: o.force ? true : undefined } });
+        await ctx.client().json("DELETE", `/volumes/${encodeURIComponent(n)}`, {
+          query: { force: o.force ? true : undefined },
+        });
         out(`${n}\n`);
       }),
     );
@@ -78,7 +100,13 @@ export function register(program: Command, ctx: Ctx): void {
     .option("-f, --force", "Do not prompt for confirmation")
     .option("--filter <filter>", "Provide filter values", collect, [])
     .action(async (o) => {
-      if (!o.force && !(await confirm("WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?"))) return;
+      if (
+        !o.force &&
+        !(await confirm(
+          "WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?",
+        ))
+      )
+        return;
       const f = o.filter as string[];
       if (o.all) f.push("all=true");
       const r = await ctx.client().post<J>("/volumes/prune", { filters: filtersJson(f) });

@@ -1,8 +1,7 @@
 /** docker's container list context: the fields `ps --format` sees. */
 import { goTime } from "../commands/images.js";
+import type { J } from "../json.js";
 import { ellipsis, humanSizeWithPrecision, shortId, timeAgo } from "./units.js";
-
-type J = Record<string, any>;
 
 interface Port {
   IP?: string;

@@ -4,7 +4,7 @@ import { formatG } from "./units.js";
 
 export function sprintf(fmt: string, args: unknown[]): string {
   let ai = 0;
-  return fmt.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (m, flags: string, w, p, verb: string) => {
+  return fmt.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (_m, flags: string, w, p, verb: string) => {
     if (verb === "%") return "%";
     if (ai >= args.length) return `%!${verb}(MISSING)`;
     const a = args[ai++];
@@ -29,7 +29,9 @@ export function sprintf(fmt: string, args: unknown[]): string {
       case "x":
       case "X": {
         const h =
-          typeof a === "number" ? a.toString(16) : Buffer.from(typeof a === "string" ? a : goString(a)).toString("hex");
+          typeof a === "number"
+            ? a.toString(16)
+            : Buffer.from(typeof a === "string" ? a : goString(a)).toString("hex");
         s = verb === "X" ? h.toUpperCase() : h;
         break;
       }
@@ -44,7 +46,12 @@ export function sprintf(fmt: string, args: unknown[]): string {
         s = typeof a === "number" ? goExp(a.toExponential(prec ?? 6)) : `%!e(${goString(a)})`;
         break;
       case "g":
-        s = typeof a === "number" ? (prec === undefined ? goString(a) : formatG(a, prec)) : `%!g(${goString(a)})`;
+        s =
+          typeof a === "number"
+            ? prec === undefined
+              ? goString(a)
+              : formatG(a, prec)
+            : `%!g(${goString(a)})`;
         break;
       default:
         return `%!${verb}(${goString(a)})`;

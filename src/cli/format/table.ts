@@ -33,7 +33,9 @@ export function tabwrite(text: string, minwidth = 10, padding = 3): string {
     for (let i = from; i < to; i++) {
       const cells = lines[i];
       out[i] = cells
-        .map((c, j) => (j < widths.length && j < cells.length - 1 ? c + " ".repeat(widths[j] - widthOf(c)) : c))
+        .map((c, j) =>
+          j < widths.length && j < cells.length - 1 ? c + " ".repeat(widths[j] - widthOf(c)) : c,
+        )
         .join("");
     }
   };

@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { CliError } from "../client.js";
-import { parseMount, parseTmpfs, parseVolume, type Mount } from "./mounts.js";
 import {
   collect,
   intArg,
@@ -22,7 +21,8 @@ import {
   parseWeightDevice,
   readKvFile,
 } from "./misc.js";
-import { parseExpose, parsePortSpec, type PortMappings } from "./ports.js";
+import { type Mount, parseMount, parseTmpfs, parseVolume } from "./mounts.js";
+import { type PortMappings, parseExpose, parsePortSpec } from "./ports.js";
 import { memSwapBytes, parseDuration, ramInBytes } from "./units.js";
 
 type Opts = Record<string, unknown>;
@@ -108,7 +108,10 @@ const VALUES: [string, string][] = [
   ["--health-interval <duration>", "Time between running the check (ms|s|m|h)"],
   ["--health-timeout <duration>", "Maximum time to allow one check to run (ms|s|m|h)"],
   ["--health-retries <int>", "Consecutive failures needed to report unhealthy"],
-  ["--health-start-period <duration>", "Start period for the container to initialize before starting health-retries countdown"],
+  [
+    "--health-start-period <duration>",
+    "Start period for the container to initialize before starting health-retries countdown",
+  ],
   ["--log-driver <string>", "Logging driver for the container"],
   ["--platform <string>", "Set platform if server is multi-platform capable"],
   ["--pull <string>", 'Pull image before creating ("always", "missing", "never")'],
@@ -153,7 +156,9 @@ const orNull = <T>(a: T[]): T[] | null => (a.length ? a : null);
 
 function securityOpts(values: string[]): string[] {
   return values.map((v) => {
-    const [k, val] = v.includes("=") ? [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)] : v.split(":", 2);
+    const [k, val] = v.includes("=")
+      ? [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]
+      : v.split(":", 2);
     if (k === "seccomp" && val && val !== "unconfined" && val !== "builtin") {
       let text: string;
       try {
@@ -169,7 +174,13 @@ function securityOpts(values: string[]): string[] {
 
 function healthcheck(o: Opts): Record<string, unknown> | undefined {
   if (o.healthcheck === false) {
-    if (o.healthCmd !== undefined || o.healthInterval || o.healthTimeout || o.healthRetries || o.healthStartPeriod) {
+    if (
+      o.healthCmd !== undefined ||
+      o.healthInterval ||
+      o.healthTimeout ||
+      o.healthRetries ||
+      o.healthStartPeriod
+    ) {
       throw new CliError("--no-healthcheck conflicts with --health-* options");
     }
     return { Test: ["NONE"] };
@@ -196,20 +207,29 @@ function healthcheck(o: Opts): Record<string, unknown> | undefined {
 /** Builds the create request for `image` and its command `args` from parsed flags. */
 export function buildCreateRequest(o: Opts, image: string, args: string[], detach = false): CreateRequest {
   const attach = list(o, "attach").map((s) => s.toLowerCase());
-  for (const a of attach) if (!["stdin", "stdout", "stderr"].includes(a)) throw new CliError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`);
-  if (detach && attach.length) throw new CliError("conflicting options: cannot specify both --attach and --detach");
+  for (const a of attach)
+    if (!["stdin", "stdout", "stderr"].includes(a))
+      throw new CliError(
+        `invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`,
+      );
+  if (detach && attach.length)
+    throw new CliError("conflicting options: cannot specify both --attach and --detach");
   const interactive = !!o.interactive;
   let attachStdin = attach.length ? attach.includes("stdin") : interactive && !detach;
   const attachStdout = attach.length ? attach.includes("stdout") : !detach;
   const attachStderr = attach.length ? attach.includes("stderr") : !detach;
   if (detach) attachStdin = false;
-  if (o.rm && o.restart && o.restart !== "no") throw new CliError("conflicting options: cannot specify both --restart and --rm");
+  if (o.rm && o.restart && o.restart !== "no")
+    throw new CliError("conflicting options: cannot specify both --restart and --rm");
 
   const ports: PortMappings = { exposed: {}, bindings: {} };
   for (const p of list(o, "publish")) parsePortSpec(p, ports);
   for (const e of list(o, "expose")) parseExpose(e, ports.exposed);
 
-  const env = [...list(o, "envFile").flatMap((f) => readKvFile(f, true)), ...list(o, "env").map((e) => parseEnv(e))];
+  const env = [
+    ...list(o, "envFile").flatMap((f) => readKvFile(f, true)),
+    ...list(o, "env").map((e) => parseEnv(e)),
+  ];
   const labels = kvMap([...list(o, "labelFile").flatMap((f) => readKvFile(f, false)), ...list(o, "label")]);
 
   const binds: string[] = [];
@@ -288,11 +308,16 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
   };
   if (list(o, "storageOpt").length) host.StorageOpt = kvMap(list(o, "storageOpt"));
   if (Object.keys(tmpfs).length) host.Tmpfs = tmpfs;
-  Object.assign(host, { UTSMode: str(o, "uts"), UsernsMode: str(o, "userns"), ShmSize: num(o, "shmSize", ramInBytes) });
+  Object.assign(host, {
+    UTSMode: str(o, "uts"),
+    UsernsMode: str(o, "userns"),
+    ShmSize: num(o, "shmSize", ramInBytes),
+  });
   if (list(o, "sysctl").length) host.Sysctls = kvMap(list(o, "sysctl"));
   if (o.runtime) host.Runtime = o.runtime;
   const blkioWeight = num(o, "blkioWeight");
-  if (blkioWeight && (blkioWeight < 10 || blkioWeight > 1000)) throw new CliError("invalid argument: blkio-weight must be between 10 and 1000");
+  if (blkioWeight && (blkioWeight < 10 || blkioWeight > 1000))
+    throw new CliError("invalid argument: blkio-weight must be between 10 and 1000");
   Object.assign(host, {
     Isolation: str(o, "isolation"),
     CpuShares: num(o, "cpuShares"),
@@ -355,10 +380,12 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
   };
   // As docker: one explicit network without endpoint options sends no endpoint at all.
   const explicit = !!(o.network || o.net);
-  if (!explicit && aliases.length) throw new CliError("network-scoped aliases are only supported for user-defined networks");
+  if (!explicit && aliases.length)
+    throw new CliError("network-scoped aliases are only supported for user-defined networks");
   const endpoints = explicit && !endpoint.IPAMConfig && !endpoint.Aliases ? {} : { [networkMode]: endpoint };
   const pull = str(o, "pull") || "missing";
-  if (!["always", "missing", "never"].includes(pull)) throw new CliError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  if (!["always", "missing", "never"].includes(pull))
+    throw new CliError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
   return {
     name: o.name as string | undefined,
     platform: o.platform as string | undefined,

@@ -22,7 +22,9 @@ export function readKvFile(file: string, fromEnv: boolean, env = process.env): s
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new CliError(`open ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`);
+    throw new CliError(
+      `open ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (e as Error).message}`,
+    );
   }
   const out: string[] = [];
   text.split("\n").forEach((raw, i) => {
@@ -54,14 +56,19 @@ export function parseUlimit(v: string): { Name: string; Hard: number; Soft: numb
   if (!m) throw new CliError(`invalid ulimit argument: ${v}`);
   const soft = Number(m[2]);
   const hard = m[3] === undefined ? soft : Number(m[3]);
-  if (soft > hard && hard !== -1) throw new CliError(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  if (soft > hard && hard !== -1)
+    throw new CliError(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
   return { Name: m[1], Hard: hard, Soft: soft };
 }
 
 const PERMS = /^[rwm]{1,3}$/;
 
 /** --device /dev/a[:/dev/b][:rwm]. */
-export function parseDevice(v: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+export function parseDevice(v: string): {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+} {
   const parts = v.split(":");
   let src = parts[0];
   let dst = "";
@@ -85,7 +92,9 @@ export function parseThrottleBps(v: string): { Path: string; Rate: number } {
   try {
     rate = ramInBytes(v.slice(i + 1));
   } catch {
-    throw new CliError(`invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`);
+    throw new CliError(
+      `invalid rate for device: ${v}. The correct format is <device-path>:<number>[<unit>]. Number must be a positive integer. Unit is optional and can be kb, mb, or gb`,
+    );
   }
   return { Path: v.slice(0, i), Rate: rate };
 }
@@ -93,7 +102,10 @@ export function parseThrottleBps(v: string): { Path: string; Rate: number } {
 /** --device-read-iops /dev/sda:1000. */
 export function parseThrottleIops(v: string): { Path: string; Rate: number } {
   const m = /^(\/dev\/.+):(\d+)$/.exec(v);
-  if (!m) throw new CliError(`invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`);
+  if (!m)
+    throw new CliError(
+      `invalid rate for device: ${v}. The correct format is <device-path>:<number>. Number must be a positive integer`,
+    );
   return { Path: m[1], Rate: Number(m[2]) };
 }
 
@@ -110,9 +122,13 @@ export function parseRestart(v: string): { Name: string; MaximumRetryCount: numb
   if (!["no", "always", "unless-stopped", "on-failure", ""].includes(name)) {
     throw new CliError(`invalid restart policy format: ${v}`);
   }
-  if (count !== undefined && name !== "on-failure") throw new CliError(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
+  if (count !== undefined && name !== "on-failure")
+    throw new CliError(
+      `invalid restart policy format: maximum retry count can only be used with 'on-failure'`,
+    );
   const n = count === undefined ? 0 : Number(count);
-  if (!Number.isInteger(n)) throw new CliError(`invalid restart policy format: maximum retry count must be an integer`);
+  if (!Number.isInteger(n))
+    throw new CliError(`invalid restart policy format: maximum retry count must be an integer`);
   return { Name: name || "no", MaximumRetryCount: n };
 }
 
@@ -133,6 +149,7 @@ export function normalizeCap(c: string): string {
 
 /** Parses an integer flag, with docker's message on failure. */
 export function intArg(v: string): number {
-  if (!/^-?\d+$/.test(v.trim())) throw new CliError(`invalid argument "${v}": strconv.ParseInt: parsing "${v}": invalid syntax`);
+  if (!/^-?\d+$/.test(v.trim()))
+    throw new CliError(`invalid argument "${v}": strconv.ParseInt: parsing "${v}": invalid syntax`);
   return Number(v);
 }

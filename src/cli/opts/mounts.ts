@@ -10,7 +10,11 @@ export interface Mount {
   ReadOnly?: boolean;
   Consistency?: string;
   BindOptions?: { Propagation?: string; NonRecursive?: boolean };
-  VolumeOptions?: { NoCopy?: boolean; Labels: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  VolumeOptions?: {
+    NoCopy?: boolean;
+    Labels: Record<string, string>;
+    DriverConfig?: { Name?: string; Options?: Record<string, string> };
+  };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
 }
 
@@ -24,14 +28,26 @@ export interface VolumeSpec {
 /** One -v value: "dst", "src:dst", "src:dst:mode". Relative "./x" sources become absolute. */
 export function parseVolume(spec: string, cwd = process.cwd()): VolumeSpec {
   const parts = spec.split(":");
-  if (parts.length > 3 || parts.some((p) => p === "")) throw new CliError(`invalid spec: ${spec}: empty section between colons`);
+  if (parts.length > 3 || parts.some((p) => p === ""))
+    throw new CliError(`invalid spec: ${spec}: empty section between colons`);
   if (parts.length === 1) {
-    if (!isAbsolute(parts[0])) throw new CliError(`invalid volume specification: '${spec}': invalid mount config for type "volume": invalid mount path: '${parts[0]}' mount path must be absolute`);
+    if (!isAbsolute(parts[0]))
+      throw new CliError(
+        `invalid volume specification: '${spec}': invalid mount config for type "volume": invalid mount path: '${parts[0]}' mount path must be absolute`,
+      );
     return { anonymous: parts[0] };
   }
   const [src, dst, mode] = parts;
-  if (!isAbsolute(dst)) throw new CliError(`invalid volume specification: '${spec}': invalid mount config: invalid mount path: '${dst}' mount path must be absolute`);
-  if (mode !== undefined && !/^(ro|rw|z|Z|nocopy|shared|rshared|slave|rslave|private|rprivate|consistent|cached|delegated)(,(ro|rw|z|Z|nocopy|shared|rshared|slave|rslave|private|rprivate))*$/.test(mode)) {
+  if (!isAbsolute(dst))
+    throw new CliError(
+      `invalid volume specification: '${spec}': invalid mount config: invalid mount path: '${dst}' mount path must be absolute`,
+    );
+  if (
+    mode !== undefined &&
+    !/^(ro|rw|z|Z|nocopy|shared|rshared|slave|rslave|private|rprivate|consistent|cached|delegated)(,(ro|rw|z|Z|nocopy|shared|rshared|slave|rslave|private|rprivate))*$/.test(
+      mode,
+    )
+  ) {
     throw new CliError(`invalid volume specification: '${spec}': invalid mode: ${mode}`);
   }
   const host = !isAbsolute(src) && src.startsWith(".") ? resolve(cwd, src) : src;
@@ -145,9 +161,12 @@ export function parseMount(value: string, cwd = process.cwd()): Mount {
   }
   if (m.Type === "") m.Type = "volume";
   if (!m.Target) throw new CliError("target is required");
-  if (m.VolumeOptions && m.Type !== "volume") throw new CliError(`cannot mix 'volume-*' options with mount type '${m.Type}'`);
-  if (m.BindOptions && m.Type !== "bind") throw new CliError(`cannot mix 'bind-*' options with mount type '${m.Type}'`);
-  if (m.TmpfsOptions && m.Type !== "tmpfs") throw new CliError(`cannot mix 'tmpfs-*' options with mount type '${m.Type}'`);
+  if (m.VolumeOptions && m.Type !== "volume")
+    throw new CliError(`cannot mix 'volume-*' options with mount type '${m.Type}'`);
+  if (m.BindOptions && m.Type !== "bind")
+    throw new CliError(`cannot mix 'bind-*' options with mount type '${m.Type}'`);
+  if (m.TmpfsOptions && m.Type !== "tmpfs")
+    throw new CliError(`cannot mix 'tmpfs-*' options with mount type '${m.Type}'`);
   return m;
 }
 

@@ -48,7 +48,8 @@ export function parsePortSpec(raw: string, into: PortMappings = { exposed: {}, b
   if (hostPort !== "") [hStart, hEnd] = parseRange(hostPort);
   if (hostPort !== "" && cEnd - cStart !== hEnd - hStart) {
     // A single container port may take a host range; any other mismatch is an error.
-    if (cEnd !== cStart) throw new CliError(`invalid ranges specified for container and host Ports: ${cport} and ${hostPort}`);
+    if (cEnd !== cStart)
+      throw new CliError(`invalid ranges specified for container and host Ports: ${cport} and ${hostPort}`);
   }
   for (let i = 0; i <= cEnd - cStart; i++) {
     let hp = hostPort === "" ? "" : String(hStart + i);

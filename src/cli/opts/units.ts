@@ -30,8 +30,8 @@ export function memSwapBytes(s: string): number {
 const DUR_UNITS: Record<string, number> = {
   ns: 1,
   us: 1e3,
-  "µs": 1e3,
-  "μs": 1e3,
+  µs: 1e3,
+  μs: 1e3,
   ms: 1e6,
   s: 1e9,
   m: 60e9,
@@ -55,7 +55,9 @@ export function parseDuration(s: string): number {
     if (!m || m[1] === "" || m[1] === ".") {
       if (m && /^\d/.test(s) === false) throw new CliError(`time: invalid duration "${orig}"`);
       const u = /^\d*(?:\.\d*)?(.*)$/.exec(s)?.[1] ?? "";
-      throw new CliError(u ? `time: unknown unit "${u}" in duration "${orig}"` : `time: missing unit in duration "${orig}"`);
+      throw new CliError(
+        u ? `time: unknown unit "${u}" in duration "${orig}"` : `time: missing unit in duration "${orig}"`,
+      );
     }
     total += Number.parseFloat(m[1]) * DUR_UNITS[m[2]];
     s = s.slice(m[0].length);

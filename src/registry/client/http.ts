@@ -1,0 +1,120 @@
+/**
+ * A registry endpoint (OCI distribution-spec / Docker registry v2) with
+ * Docker's auth flows: anonymous, basic, and bearer tokens obtained from the
+ * realm named in `WWW-Authenticate` (cached per scope). Plain HTTP for
+ * localhost, 127.0.0.0/8 and configured insecure registries.
+ */
+import { Agent, fetch, type RequestInit, type Response } from "undici";
+
+export interface Credentials {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+}
+
+const agent = new Agent({ connect: { timeout: 15_000 } });
+
+export function isInsecure(host: string, insecure: string[]): boolean {
+  const h = host.replace(/:\d+$/, "");
+  return (
+    h === "localhost" ||
+    h.startsWith("127.") ||
+    h === "[::1]" ||
+    insecure.includes(host) ||
+    insecure.includes(h)
+  );
+}
+
+export class RegistryError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Registry {
+  readonly base: string;
+  private tokens = new Map<string, string>();
+
+  constructor(
+    readonly host: string,
+    insecure: string[],
+    private readonly creds: Credentials = {},
+  ) {
+    const apiHost = host === "docker.io" ? "registry-1.docker.io" : host;
+    this.base = `${isInsecure(host, insecure) ? "http" : "https"}://${apiHost}`;
+  }
+
+  private basic(): string | undefined {
+    if (!this.creds.username) return undefined;
+    return `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password ?? ""}`).toString("base64")}`;
+  }
+
+  private async token(challenge: string, scope: string): Promise<string | undefined> {
+    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    if (!params.realm) return undefined;
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set("service", params.service);
+    url.searchParams.set("scope", params.scope ?? scope);
+    const headers: Record<string, string> = {};
+    const b = this.basic();
+    if (b) headers.authorization = b;
+    const res = await fetch(url, { headers, dispatcher: agent });
+    if (!res.ok)
+      throw new RegistryError(
+        `unauthorized: authentication required (token server said ${res.status})`,
+        401,
+        "UNAUTHORIZED",
+      );
+    const j = (await res.json()) as { token?: string; access_token?: string };
+    return j.token ?? j.access_token;
+  }
+
+  /** A request with auth retried once after a 401 challenge. */
+  async request(
+    path: string,
+    init: RequestInit & { scope: string },
+    okStatuses: number[] = [],
+  ): Promise<Response> {
+    const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    const attempt = (auth?: string) =>
+      fetch(url, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), ...(auth ? { authorization: auth } : {}) },
+        dispatcher: agent,
+        redirect: "follow",
+      });
+    let auth = this.tokens.get(init.scope);
+    let res = await attempt(auth ? `Bearer ${auth}` : this.basic());
+    if (res.status === 401) {
+      const challenge = res.headers.get("www-authenticate") ?? "";
+      await res.body?.cancel();
+      if (/^bearer/i.test(challenge)) {
+        auth = await this.token(challenge, init.scope);
+        if (auth) this.tokens.set(init.scope, auth);
+        res = await attempt(auth ? `Bearer ${auth}` : undefined);
+      } else if (/^basic/i.test(challenge) && this.basic()) {
+        res = await attempt(this.basic());
+      }
+    }
+    if (!res.ok && !okStatuses.includes(res.status)) {
+      let msg = `${res.status} ${res.statusText}`;
+      let code: string | undefined;
+      try {
+        const j = (await res.json()) as { errors?: { code: string; message: string }[] };
+        if (j.errors?.[0]) {
+          code = j.errors[0].code;
+          msg = `${j.errors[0].code.toLowerCase().replace(/_/g, " ")}: ${j.errors[0].message}`;
+        }
+      } catch {
+        // no JSON body
+      }
+      throw new RegistryError(msg, res.status, code);
+    }
+    return res;
+  }
+}

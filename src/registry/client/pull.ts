@@ -1,0 +1,186 @@
+/**
+ * Pull: manifest (index -> this platform's manifest), config, then layers
+ * fetched in parallel (3 at a time) into the content store, each verified
+ * against its digest and resumable (a broken fetch continues with a Range
+ * request), then unpacked in order. The compressed blobs and the manifest
+ * are kept so a later push of the unchanged image is byte-identical.
+ */
+import { createHash } from "node:crypto";
+import type { ContentStore } from "../../content/store.js";
+import type { ImageService } from "../../engine/images.js";
+import { ingestLayer } from "../../image/ingest.js";
+import type { Reference } from "../../image/reference.js";
+import { familiar } from "../../image/reference.js";
+import type { ImageRecord } from "../../image/store.js";
+import {
+  type Descriptor,
+  hostPlatform,
+  type ImageConfig,
+  type Index,
+  isIndexType,
+  type Manifest,
+  MediaType,
+} from "../../image/types.js";
+import { chainIDs } from "../../snapshot/layers.js";
+import { invalid, notFound } from "../../util/errors.js";
+import { type Credentials, Registry, RegistryError } from "./http.js";
+
+const ACCEPT = [
+  MediaType.OciIndex,
+  MediaType.DockerManifestList,
+  MediaType.OciManifest,
+  MediaType.DockerManifest,
+].join(", ");
+
+export type Progress = (id: string, status: string, detail?: { current: number; total: number }) => void;
+
+export interface PullResult {
+  rec: ImageRecord;
+  digest: string;
+  fresh: boolean;
+}
+
+async function fetchManifest(reg: Registry, path: string, ref: string) {
+  const res = await reg.request(`/v2/${path}/manifests/${ref}`, {
+    headers: { accept: ACCEPT },
+    scope: `repository:${path}:pull`,
+  });
+  const body = Buffer.from(await res.arrayBuffer());
+  const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
+  if (ref.startsWith("sha256:") && ref !== digest)
+    throw invalid(`manifest digest mismatch: expected ${ref}, got ${digest}`);
+  const doc = JSON.parse(body.toString("utf8")) as Manifest | Index;
+  const mediaType = doc.mediaType ?? res.headers.get("content-type") ?? MediaType.OciManifest;
+  return { body, digest, doc, mediaType };
+}
+
+/** Downloads a blob into the content store (resuming a partial one), verifying its digest. */
+async function fetchBlob(
+  reg: Registry,
+  content: ContentStore,
+  path: string,
+  d: Descriptor,
+  progress?: (n: number) => void,
+) {
+  if (await content.has(d.digest)) return;
+  const w = await content.writer(d.digest);
+  try {
+    const headers: Record<string, string> = {};
+    if (w.offset > 0) headers.range = `bytes=${w.offset}-`;
+    const res = await reg.request(`/v2/${path}/blobs/${d.digest}`, {
+      headers,
+      scope: `repository:${path}:pull`,
+    });
+    if (w.offset > 0 && res.status !== 206) {
+      // The registry ignored Range: start over.
+      await w.abort(true);
+      return fetchBlob(reg, content, path, d, progress);
+    }
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      await w.write(chunk);
+      progress?.(w.offset);
+    }
+    await w.commit({ digest: d.digest, size: d.size });
+  } catch (err) {
+    // Keep what arrived (a retry resumes) unless the data itself was wrong.
+    await w.abort(
+      err instanceof RegistryError ? false : !(err instanceof Error && /mismatch/.test(err.message)),
+    );
+    throw err;
+  }
+}
+
+export async function pull(
+  images: ImageService,
+  ref: Reference,
+  o: { insecure: string[]; creds?: Credentials; platform?: string; progress: Progress },
+): Promise<PullResult> {
+  const reg = new Registry(ref.domain, o.insecure, o.creds);
+  const want = ref.digest ?? ref.tag ?? "latest";
+  let m: Awaited<ReturnType<typeof fetchManifest>>;
+  try {
+    m = await fetchManifest(reg, ref.path, want);
+  } catch (err) {
+    if (
+      err instanceof RegistryError &&
+      (err.status === 404 || err.code === "MANIFEST_UNKNOWN" || err.code === "NAME_UNKNOWN")
+    ) {
+      throw notFound(`manifest for ${familiar(ref)} not found: manifest unknown: manifest unknown`);
+    }
+    throw err;
+  }
+  if (isIndexType(m.mediaType) || "manifests" in m.doc) {
+    const plat = o.platform
+      ? { os: o.platform.split("/")[0], architecture: o.platform.split("/")[1] }
+      : hostPlatform();
+    const pick = (m.doc as Index).manifests.find(
+      (x) => x.platform?.os === plat.os && x.platform?.architecture === plat.architecture,
+    );
+    if (!pick)
+      throw notFound(`no matching manifest for ${plat.os}/${plat.architecture} in the manifest list entries`);
+    m = await fetchManifest(reg, ref.path, pick.digest);
+  }
+  const manifest = m.doc as Manifest;
+  const content = images.content;
+  await fetchBlob(reg, content, ref.path, manifest.config);
+  const config = await content.readJson<ImageConfig>(manifest.config.digest);
+  if (config.rootfs.diff_ids.length !== manifest.layers.length)
+    throw invalid("manifest and config disagree on the number of layers");
+  const existing = images.store.get(manifest.config.digest);
+  const chain = chainIDs(config.rootfs.diff_ids);
+  // Download what is missing, three at a time.
+  const todo = manifest.layers.map((l, i) => ({ l, i }));
+  for (const { l, i } of todo) {
+    const id = l.digest.slice(7, 19);
+    if (await images.layers.get(chain[i]!)) o.progress(id, "Already exists");
+    else o.progress(id, "Pulling fs layer");
+  }
+  const queue = [...todo];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { l, i } = next;
+      if (await images.layers.get(chain[i]!)) continue;
+      const id = l.digest.slice(7, 19);
+      await fetchBlob(reg, content, ref.path, l, (n) =>
+        o.progress(id, "Downloading", { current: n, total: l.size }),
+      );
+      o.progress(id, "Verifying Checksum");
+      o.progress(id, "Download complete");
+    }
+  };
+  try {
+    await Promise.all([worker(), worker(), worker()]);
+    let parent: string | undefined;
+    for (let i = 0; i < manifest.layers.length; i++) {
+      const l = manifest.layers[i]!;
+      const known = await images.layers.get(chain[i]!);
+      if (known) {
+        if (!known.blobs.some((b) => b.digest === l.digest) && (await content.has(l.digest))) {
+          await images.layers.addBlob(known.chainID, {
+            digest: l.digest,
+            size: l.size,
+            mediaType: l.mediaType,
+          });
+        }
+        parent = known.chainID;
+        continue;
+      }
+      const id = l.digest.slice(7, 19);
+      o.progress(id, "Extracting");
+      const meta = await ingestLayer(content, images.layers, parent, await content.readStream(l.digest), {
+        expectDiffID: config.rootfs.diff_ids[i],
+        sourceBlob: { digest: l.digest, size: l.size, mediaType: l.mediaType },
+      });
+      parent = meta.chainID;
+      o.progress(id, "Pull complete");
+    }
+  } catch (err) {
+    await images.gc();
+    throw err;
+  }
+  const mdesc = await content.put(m.body, { digest: m.digest });
+  const rec = await images.create(config, {
+    manifest: { mediaType: m.mediaType, digest: mdesc.digest, size: mdesc.size },
+  });
+  return { rec, digest: m.digest, fresh: !existing };
+}
