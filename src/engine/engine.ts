@@ -158,7 +158,11 @@ export class Engine {
 
   async shutdown(): Promise<void> {
     await this.containers.shutdown();
-    await this.networks.shutdown();
+    const running = this.containerStore
+      .list()
+      .filter((r) => r.state.Status === "running" || r.state.Status === "paused")
+      .map((r) => r.id);
+    await this.networks.shutdown(new Set(running));
     this.runtime.close();
   }
 }

@@ -54,6 +54,8 @@ export class NetworkManager {
   private readonly path: string;
   private readonly fw: Firewall;
   private readonly dns = new Map<string, NetworkDns>();
+  /** Networks whose bridge and rules this daemon has set up. */
+  private readonly ready = new Set<string>();
   /** container id -> endpoints (in memory; rebuilt from container records by the engine). */
   readonly endpoints = new Map<string, Endpoint[]>();
 
@@ -186,13 +188,16 @@ export class NetworkManager {
       () => true,
       () => false,
     );
-    if (!exists) {
+    if (!exists || !this.ready.has(n.Id)) {
+      // A bridge left by an earlier daemon may carry another address: make it ours again.
       const prefix = n.subnet.split("/")[1];
-      await run("ip", ["link", "add", n.bridge, "type", "bridge"]);
+      if (!exists) await run("ip", ["link", "add", n.bridge, "type", "bridge"]);
+      await run("ip", ["addr", "flush", "dev", n.bridge]);
       await run("ip", ["addr", "add", `${n.gateway}/${prefix}`, "dev", n.bridge]);
       await run("ip", ["link", "set", n.bridge, "up"]);
       await run("sysctl", ["-q", "-w", `net.ipv4.conf.${n.bridge}.route_localnet=1`]);
       await this.fw.addNetwork(n.bridge, n.subnet, n.Internal);
+      this.ready.add(n.Id);
     }
     if (n.Name !== "bridge" && !this.dns.has(n.Id)) {
       const dns = new NetworkDns(n.gateway, (name) => this.resolve(n.Id, name));
@@ -328,10 +333,21 @@ export class NetworkManager {
     await this.save();
   }
 
-  /** At shutdown: DNS servers stop; bridges stay while containers use them. */
-  async shutdown(): Promise<void> {
+  /**
+   * At shutdown: DNS servers stop; bridges and rules stay only for networks
+   * that running containers still use (they keep working without berthd).
+   */
+  async shutdown(running: Set<string>): Promise<void> {
     for (const d of this.dns.values()) d.stop();
     this.dns.clear();
+    const inUse = new Set<string>();
+    for (const [cid, eps] of this.endpoints) if (running.has(cid)) for (const e of eps) inUse.add(e.network);
+    for (const n of this.state.networks) {
+      if (inUse.has(n.Id)) continue;
+      await this.fw.removeNetwork(n.bridge);
+      await run("ip", ["link", "del", n.bridge]).catch(() => {});
+    }
+    if (inUse.size === 0) await this.fw.destroy();
   }
 
   /** Removes berth's host state when nothing runs (tests, uninstall). */

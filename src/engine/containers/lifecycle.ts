@@ -227,6 +227,11 @@ export class Lifecycle {
       void this.d.store.save(rec);
       const t = setTimeout(() => {
         this.restartTimers.delete(rec.id);
+        if (rec.manuallyStopped) {
+          rec.state.Status = "exited";
+          void this.d.store.save(rec);
+          return;
+        }
         rec.restartCount++;
         rec.state.Status = "exited";
         this.start(rec.id)
@@ -306,17 +311,24 @@ export class Lifecycle {
 
   async stop(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
     const rec = this.d.store.resolve(ref);
+    // Whatever state it is in, a user stop means no more restarts.
+    rec.manuallyStopped = true;
     const timer = this.restartTimers.get(rec.id);
     if (timer) {
       clearTimeout(timer);
       this.restartTimers.delete(rec.id);
       rec.state.Status = "exited";
-      rec.manuallyStopped = true;
       await this.d.store.save(rec);
       return;
     }
-    if (!this.isRunning(rec)) throw notModified("container already stopped");
-    rec.manuallyStopped = true;
+    // A restart may be in flight: let it finish, then stop what it started.
+    await this.serialize(rec.id, async () => {});
+    rec.manuallyStopped = true; // the start we waited for cleared it
+    if (!this.isRunning(rec)) {
+      if (rec.state.Status === "restarting") rec.state.Status = "exited";
+      await this.d.store.save(rec);
+      throw notModified("container already stopped");
+    }
     await this.d.store.save(rec);
     const sig = parseSignal(signal || rec.config.StopSignal, 15);
     const timeout = timeoutSec ?? rec.config.StopTimeout ?? 10;
