@@ -49,5 +49,9 @@ for name in $(sed -n 's/^PASS //p' "$run_dir/result.txt"); do
   grep -qx "$name" "$LIST" || echo "NEW: $name passes; add it to $LIST" >&2
 done
 echo "acceptance: $summary (logs in $logs, daemon log $run_dir/berthd.log)"
-[ $rc -eq 0 ] || { echo "--- last daemon log lines"; tail -n 30 "$run_dir/berthd.log"; }
+if [ $rc -eq 0 ]; then
+  rm -rf "$run_dir" # logs are kept only when the ratchet fails
+else
+  echo "--- last daemon log lines"; tail -n 30 "$run_dir/berthd.log"
+fi
 exit $rc

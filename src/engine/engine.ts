@@ -163,6 +163,7 @@ export class Engine {
       .filter((r) => r.state.Status === "running" || r.state.Status === "paused")
       .map((r) => r.id);
     await this.networks.shutdown(new Set(running));
+    if (running.length === 0) await removeCgroupParent(`/berth-${this.cgroupName()}`);
     this.runtime.close();
   }
 }
@@ -173,4 +174,13 @@ async function loadDaemonId(path: string): Promise<string> {
   const id = randomUUID();
   await writeFileAtomic(path, id);
   return id;
+}
+
+/** The daemon's parent cgroup in every hierarchy, once no container needs it. */
+async function removeCgroupParent(path: string): Promise<void> {
+  const { readdir, rmdir } = await import("node:fs/promises");
+  const base = "/sys/fs/cgroup";
+  const dirs = [join(base, path)];
+  for (const ctrl of await readdir(base).catch(() => [] as string[])) dirs.push(join(base, ctrl, path));
+  for (const d of dirs) await rmdir(d).catch(() => {});
 }
