@@ -4,6 +4,8 @@
  * expansion Docker applies to ADD COPY ENV EXPOSE FROM LABEL STOPSIGNAL USER
  * VOLUME WORKDIR ($VAR, ${VAR}, ${VAR:-d}, ${VAR:+a}). Errors name the line.
  */
+import { splitWords } from "../image/changes.js";
+
 export class DockerfileError extends Error {}
 
 export interface Instruction {
@@ -195,32 +197,7 @@ export function expand(word: string, lookup: (name: string) => string | undefine
 
 /** Splits `K=V "a b"=c` / `K V` pairs (ENV, LABEL, ARG) after expansion, removing quotes. */
 export function keyValues(args: string, legacy: boolean): [string, string | undefined][] {
-  const words: string[] = [];
-  let cur = "";
-  let quote: string | null = null;
-  let inWord = false;
-  for (let i = 0; i < args.length; i++) {
-    const ch = args[i]!;
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === "\\" && quote === '"' && i + 1 < args.length) cur += args[++i];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-    } else if (ch === "\\" && i + 1 < args.length) {
-      cur += args[++i];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(cur);
-      cur = "";
-      inWord = false;
-    } else {
-      cur += ch;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
+  const words = splitWords(args);
   if (legacy && words.length > 0 && !words[0]!.includes("=")) return [[words[0]!, words.slice(1).join(" ")]];
   return words.map((w) => {
     const i = w.indexOf("=");
