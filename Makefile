@@ -24,7 +24,10 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io; \
 	  systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true; \
 	fi
-	@[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+	@# npm 11 here leaves other platforms' optional packages (biome's) out of the lock file,
+	@# which `npm ci` then refuses: fall back to an install that honours the lock's versions.
+	@[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || \
+	  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 
 build:
 	npx tsc -p .
