@@ -144,7 +144,7 @@ describe("docker build", () => {
         "USER appuser",
         'CMD ["bash", "-c", "ls data | wc -l; ls gen-* | wc -l; cat config.txt; whoami"]',
       ].join("\n"),
-      "config.txt": "v1",
+      "config.txt": "v1\n",
     };
     for (let i = 0; i < 50; i++) files[`data/f${i}.txt`] = `file ${i}`;
     const dir = ctx("debian", files);
@@ -158,7 +158,7 @@ describe("docker build", () => {
     assert.equal(d.ok(["run", "--rm", "app"]), "50\n200\nv1\nappuser");
     const again = timed();
     assert.equal(again.cached, 11, "every step after FROM reused");
-    writeFileSync(join(dir, "config.txt"), "v2");
+    writeFileSync(join(dir, "config.txt"), "v2\n");
     const changed = timed();
     assert.equal(changed.cached, 7, "steps before COPY config.txt reused, the rest rebuilt");
     assert.equal(d.ok(["run", "--rm", "app"]).split("\n")[2], "v2");
