@@ -17,8 +17,10 @@ sock=$state/exec/berth.sock
 logs=$run_dir/logs
 mkdir -p "$logs"
 
+# Host network objects named per run, so two runs (or another engine) never share them.
+tag=$(basename "$run_dir" | tail -c 7 | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' x)
 node dist/src/daemon/main.js --root "$state/root" --exec-root "$state/exec" -H "unix://$sock" \
-  --bridge bacc0 --network-prefix bacc --log-level info >"$run_dir/berthd.log" 2>&1 &
+  --bridge "ba${tag}0" --network-prefix "ba${tag}" --log-level info >"$run_dir/berthd.log" 2>&1 &
 daemon=$!
 cleanup() {
   kill -TERM "$daemon" 2>/dev/null

@@ -13,7 +13,9 @@ import { Builder } from "../build/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
 import { NetworkManager } from "../network/manager.js";
+import { effectiveCaps } from "../runtime/capabilities.js";
 import { Runtime } from "../runtime/runtime.js";
+import { seccompFor } from "../runtime/seccomp.js";
 import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -89,7 +91,12 @@ export class Engine {
         network,
         mounts,
         initPath: config.init,
-        seccomp: async () => undefined,
+        seccomp: (rec) =>
+          seccompFor(
+            rec.hostConfig.SecurityOpt ?? [],
+            effectiveCaps({ privileged: rec.hostConfig.Privileged ?? false, add: rec.hostConfig.CapAdd, drop: rec.hostConfig.CapDrop }),
+            config.seccompProfile,
+          ),
         cgroupParent: `/berth-${this.cgroupName()}`,
       }),
       join(config.execRoot, "containers"),

@@ -79,6 +79,15 @@ describe("containers survive the daemon", () => {
     d.ok(["rm", "short"]);
   });
 
+  it("applies Docker's default seccomp profile unless unconfined", () => {
+    const mode = (...opts: string[]) =>
+      d.ok(["run", "--rm", ...opts, "bb", "sh", "-c", "grep '^Seccomp:' /proc/self/status | tr -d '\\t '"]);
+    assert.equal(mode(), "Seccomp:2");
+    assert.equal(mode("--security-opt", "seccomp=unconfined"), "Seccomp:0");
+    // A syscall the profile denies without CAP_SYS_ADMIN: unshare of a mount namespace.
+    assert.notEqual(d.docker(["run", "--rm", "bb", "unshare", "-m", "true"]).code, 0);
+  });
+
   it("starts 50 detached containers and removes them cleanly", async () => {
     const before = process.memoryUsage().rss;
     void before;
