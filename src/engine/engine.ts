@@ -94,7 +94,11 @@ export class Engine {
         seccomp: (rec) =>
           seccompFor(
             rec.hostConfig.SecurityOpt ?? [],
-            effectiveCaps({ privileged: rec.hostConfig.Privileged ?? false, add: rec.hostConfig.CapAdd, drop: rec.hostConfig.CapDrop }),
+            effectiveCaps({
+              privileged: rec.hostConfig.Privileged ?? false,
+              add: rec.hostConfig.CapAdd,
+              drop: rec.hostConfig.CapDrop,
+            }),
             config.seccompProfile,
           ),
         cgroupParent: `/berth-${this.cgroupName()}`,

@@ -60,7 +60,11 @@ export function toOciSeccomp(p: Profile, caps: string[]): object {
 const cache = new Map<string, Profile>();
 
 /** `--security-opt seccomp=unconfined|<file>`, else the default profile. */
-export async function seccompFor(securityOpt: string[], caps: string[], defaultPath = DEFAULT_PROFILE): Promise<object | undefined> {
+export async function seccompFor(
+  securityOpt: string[],
+  caps: string[],
+  defaultPath = DEFAULT_PROFILE,
+): Promise<object | undefined> {
   const opt = securityOpt.find((s) => s.startsWith("seccomp=") || s.startsWith("seccomp:"));
   const value = opt?.slice("seccomp=".length);
   if (value === "unconfined") return undefined;
