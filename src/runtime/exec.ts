@@ -52,6 +52,7 @@ export async function runcExec(runc: Runc, id: string, dir: string, o: ExecOptio
     stderr,
     resize: () => {},
     exited,
+    kill: () => child.kill("SIGKILL"),
   };
 }
 

@@ -88,6 +88,47 @@ describe("containers survive the daemon", () => {
     assert.notEqual(d.docker(["run", "--rm", "bb", "unshare", "-m", "true"]).code, 0);
   });
 
+  it("runs health checks: starting, then healthy or unhealthy after the retries", async () => {
+    d.ok([
+      "run",
+      "-d",
+      "--name",
+      "hok",
+      "--health-cmd",
+      "test -e /tmp/ok",
+      "--health-interval",
+      "200ms",
+      "--health-retries",
+      "2",
+      "bb",
+      "sh",
+      "-c",
+      "sleep 0.5; touch /tmp/ok; sleep 60",
+    ]);
+    d.ok([
+      "run",
+      "-d",
+      "--name",
+      "hbad",
+      "--health-cmd",
+      "false",
+      "--health-interval",
+      "200ms",
+      "--health-retries",
+      "2",
+      "bb",
+      "sleep",
+      "60",
+    ]);
+    assert.equal(d.ok(["inspect", "-f", "{{.State.Health.Status}}", "hok"]), "starting");
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(d.ok(["inspect", "-f", "{{.State.Health.Status}}", "hok"]), "healthy");
+    assert.equal(d.ok(["inspect", "-f", "{{.State.Health.Status}}", "hbad"]), "unhealthy");
+    assert.match(d.ok(["ps", "--filter", "name=hbad", "--format", "{{.Status}}"]), /\(unhealthy\)$/);
+    assert.equal(d.ok(["ps", "-q", "--filter", "health=healthy"]).split("\n").length, 1);
+    d.ok(["rm", "-f", "hok", "hbad"]);
+  });
+
   it("starts 50 detached containers and removes them cleanly", async () => {
     const before = process.memoryUsage().rss;
     void before;

@@ -8,6 +8,7 @@ import { readNetStats, readStats } from "../../runtime/cgroups.js";
 import { conflict, invalid } from "../../util/errors.js";
 import type { Filters } from "../filters.js";
 import { ExecManager } from "./exec.js";
+import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
 import { Lifecycle, type StartHooks } from "./lifecycle.js";
 import type { RuntimePort } from "./runtime-port.js";
@@ -38,7 +39,17 @@ export class ContainerService {
     this.life = new Lifecycle(d, runtime, hooks, bundleRoot, log);
     this.execs = new ExecManager(d.store, runtime, d.events, (rec) => `${d.snapshots.dirOf(rec.id)}/merged`);
     this.view = viewContext(d, networkSettings);
+    this.health = new HealthMonitor(
+      d.store,
+      runtime,
+      d.events,
+      (rec) => `${d.snapshots.dirOf(rec.id)}/merged`,
+    );
+    this.life.onRunning = (rec) => this.health.start(rec);
+    this.life.onStopped = (id) => this.health.stop(id);
   }
+
+  readonly health: HealthMonitor;
 
   init() {
     return this.life.init();
@@ -261,6 +272,7 @@ export class ContainerService {
   }
 
   shutdown() {
+    this.health.shutdown();
     return this.life.shutdown();
   }
 }

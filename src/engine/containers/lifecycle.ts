@@ -65,6 +65,7 @@ export class Lifecycle {
         rec.state.Status = rt.status;
         rec.state.Pid = rt.pid;
         await this.d.store.save(rec);
+        if (rt.status === "running") this.onRunning?.(rec);
         this.log.info({ id: rec.id }, "re-adopted running container");
       } else {
         await this.handleExit(rec.id, true);
@@ -144,6 +145,7 @@ export class Lifecycle {
     rec.manuallyStopped = false;
     await this.d.store.save(rec);
     this.d.events.emit("container", "start", rec.id, eventAttrs(rec));
+    this.onRunning?.(rec);
     // It may have exited before we recorded it as running.
     if (!st || st.status === "stopped") void this.handleExit(rec.id);
   }
@@ -171,6 +173,10 @@ export class Lifecycle {
     // The container never ran: next-exit waiters keep waiting (as in Docker); --rm removes it.
     if (rec.hostConfig.AutoRemove) void this.remove(rec.id, { force: true, volumes: true }).catch(() => {});
   }
+
+  /** Called when a container is (again) running and when it stops (health checks). */
+  onRunning?: (rec: ContainerRecord) => void;
+  onStopped?: (id: string) => void;
 
   async handleExit(id: string, atBoot = false): Promise<void> {
     const rec = this.d.store.tryResolve(id);
@@ -200,6 +206,7 @@ export class Lifecycle {
         OOMKilled: st.oomKilled,
         FinishedAt: st.finishedAt.toISOString(),
       };
+      this.onStopped?.(id);
       if (rec.state.Health) rec.state.Health = { ...rec.state.Health, Status: "unhealthy" };
       await this.d.store.save(rec);
       if (st.oomKilled) this.d.events.emit("container", "oom", id, eventAttrs(rec));

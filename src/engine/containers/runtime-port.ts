@@ -36,6 +36,8 @@ export interface ExecSession {
   stderr?: Readable;
   resize(cols: number, rows: number): Promise<void> | void;
   exited: Promise<number>;
+  /** Kills the exec'd process (health check timeouts). */
+  kill?(): void;
 }
 
 /** The runtime operations the lifecycle drives (runtime/ provides them). */
