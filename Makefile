@@ -30,6 +30,7 @@ deps:
 	  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 
 build:
+	rm -rf dist
 	npx tsc -p .
 
 lint:

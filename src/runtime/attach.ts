@@ -1,56 +1,100 @@
 /**
- * Attach to a container through conmon's attach socket (SOCK_SEQPACKET):
- * packets from conmon start with a stream byte (2 = stdout, 3 = stderr);
- * bytes we send are the container's stdin; a write shutdown closes stdin.
+ * Attaching to a process conmon supervises, over its attach socket
+ * (<socketDir>/<uuid>/attach, SOCK_SEQPACKET; conmon's src/conn_sock.c and
+ * src/ctr_stdio.c):
+ *   conmon -> us: one packet per read of the process's output, at most
+ *                 8192 bytes of data after a 1-byte stream id (2 = stdout,
+ *                 3 = stderr; a TTY's output is all stdout);
+ *   us -> conmon: raw bytes for the process's stdin (conmon reads up to
+ *                 32 KiB a packet); shutdown(SHUT_WR) is EOF, and conmon then
+ *                 closes the process's stdin unless it runs with
+ *                 --leave-stdin-open.
+ * Resizes go to the `ctl` fifo in conmon's bundle dir as "1 <rows> <cols>\n".
  */
-
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import { PassThrough, Writable } from "node:stream";
-import type { AttachStreams } from "../engine/containers/runtime-port.js";
+import { PassThrough, type Readable, Writable } from "node:stream";
 import { SeqPacketSocket } from "../sys/libc.js";
 
 const STDOUT = 2;
 const STDERR = 3;
-const MAX_PACKET = 8192;
+const STDIO_BUF_SIZE = 8192;
+const STDIN_PACKET = 32768;
+
+export interface Attached {
+  stdin: Writable;
+  stdout: Readable;
+  /** Absent with a TTY: one stream. */
+  stderr?: Readable;
+  resize(cols: number, rows: number): Promise<void>;
+  close(): void;
+  /** Resolves when conmon closed the socket (the process's output is over). */
+  done: Promise<void>;
+}
+
+export interface AttachOptions {
+  /** Forward stdin (conmon must run with -i for it to reach the process). */
+  stdin: boolean;
+  /** One output stream (TTY). */
+  tty: boolean;
+  /**
+   * Drop output while nobody has started reading a stream instead of
+   * stalling the process (detached execs whose output nobody wants).
+   */
+  dropUnread?: boolean;
+}
 
 export async function attachSocket(
   path: string,
   ctl: string | undefined,
-  opts: { stdin: boolean; tty: boolean },
-): Promise<AttachStreams> {
+  o: AttachOptions,
+): Promise<Attached> {
   const sock = await SeqPacketSocket.connect(path);
   const stdout = new PassThrough();
-  const stderr = opts.tty ? undefined : new PassThrough();
+  const stderr = o.tty ? undefined : new PassThrough();
   let closed = false;
-  (async () => {
+  const forward = async (out: PassThrough, data: Buffer) => {
+    if (out.destroyed) return;
+    if (o.dropUnread && out.readableFlowing === null && out.readableLength >= out.readableHighWaterMark)
+      return;
+    if (!out.write(data)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          out.off("drain", done);
+          out.off("close", done);
+          resolve();
+        };
+        out.on("drain", done);
+        out.on("close", done);
+      });
+    }
+  };
+  const done = (async () => {
     try {
       for (;;) {
-        const p = await sock.read(MAX_PACKET + 1);
+        const p = await sock.read(STDIO_BUF_SIZE + 1);
         if (!p) break;
-        const body = p.subarray(1);
-        if (p[0] === STDERR && stderr) {
-          if (!stderr.write(body)) await new Promise((r) => stderr.once("drain", r));
-        } else if (p[0] === STDOUT || p[0] === STDERR) {
-          if (!stdout.write(body)) await new Promise((r) => stdout.once("drain", r));
-        }
+        const body = Buffer.from(p.subarray(1));
+        if (p[0] === STDERR && stderr) await forward(stderr, body);
+        else if (p[0] === STDOUT || p[0] === STDERR) await forward(stdout, body);
       }
     } catch {
-      // socket closed under us: end the streams
+      // the socket went away under us: the streams just end
     }
     stdout.end();
     stderr?.end();
   })();
   const stdin = new Writable({
+    highWaterMark: STDIN_PACKET,
     write(chunk: Buffer, _enc, cb) {
-      if (!opts.stdin || closed) return cb();
+      if (!o.stdin || closed) return cb();
       (async () => {
-        for (let i = 0; i < chunk.length; i += MAX_PACKET)
-          await sock.write(chunk.subarray(i, i + MAX_PACKET));
+        for (let i = 0; i < chunk.length; i += STDIN_PACKET)
+          await sock.write(chunk.subarray(i, i + STDIN_PACKET));
       })().then(() => cb(), cb);
     },
     final(cb) {
-      if (!closed) sock.shutdownWrite();
+      if (o.stdin && !closed) sock.shutdownWrite();
       cb();
     },
   });
@@ -59,19 +103,30 @@ export async function attachSocket(
     stdin,
     stdout,
     stderr,
-    resize: (cols, rows) => (ctl ? resizeVia(ctl, cols, rows) : undefined),
+    resize: (cols, rows) => (ctl ? resizeVia(ctl, cols, rows) : Promise.resolve()),
     close: () => {
       closed = true;
       sock.close();
     },
+    done,
   };
 }
 
-/** Sends a resize to conmon's control fifo ("1 <rows> <cols>"). */
+/** Sends a window size to conmon's control fifo; a gone conmon is not an error. */
 export async function resizeVia(ctl: string, cols: number, rows: number): Promise<void> {
-  const fh = await open(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+  if (!(cols > 0 && rows > 0)) return;
+  let fh: Awaited<ReturnType<typeof open>>;
   try {
-    await fh.write(`1 ${rows} ${cols}\n`);
+    fh = await open(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENXIO" || code === "ENOENT") return;
+    throw err;
+  }
+  try {
+    await fh.write(`1 ${Math.floor(rows)} ${Math.floor(cols)}\n`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPIPE") throw err;
   } finally {
     await fh.close();
   }

@@ -3,7 +3,7 @@
  * controllers (/sys/fs/cgroup/<controller>/<path>) or the v2 unified tree.
  * Shapes follow Docker's stats JSON (types.StatsJSON).
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, rmdir } from "node:fs/promises";
 import { cpus } from "node:os";
 import { join } from "node:path";
 
@@ -33,8 +33,63 @@ async function readKV(path: string): Promise<Record<string, number>> {
   }
 }
 
-export async function isCgroupV2(): Promise<boolean> {
-  return (await readFile(join(ROOT, "cgroup.controllers"), "utf8").catch(() => undefined)) !== undefined;
+let v2Cache: Promise<boolean> | undefined;
+
+/** True on a pure cgroup v2 host (a hybrid v1 host keeps v2 under /sys/fs/cgroup/unified). */
+export function isCgroupV2(): Promise<boolean> {
+  v2Cache ??= readFile(join(ROOT, "cgroup.controllers"), "utf8").then(
+    () => true,
+    () => false,
+  );
+  return v2Cache;
+}
+
+/** A cgroupfs path as runc takes it ("/berth/<id>"); refuses anything that could climb out. */
+function checkPath(cgroupsPath: string): string {
+  const parts = cgroupsPath.split("/").filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p === "." || p === "..") || cgroupsPath.includes(":"))
+    throw new Error(`not a cgroupfs path: ${JSON.stringify(cgroupsPath)}`);
+  return parts.join("/");
+}
+
+/** Every directory of a container's cgroup: one per v1 hierarchy (plus the hybrid v2 one), or the v2 one. */
+export async function cgroupDirs(cgroupsPath: string): Promise<string[]> {
+  const rel = checkPath(cgroupsPath);
+  if (await isCgroupV2()) return [join(ROOT, rel)];
+  const out: string[] = [];
+  for (const e of await readdir(ROOT, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) out.push(join(ROOT, e.name, rel));
+  }
+  return out;
+}
+
+/** Whether the kernel OOM-killed a process of this cgroup (v1 memory.oom_control, v2 memory.events). */
+export async function oomKilled(cgroupsPath: string): Promise<boolean> {
+  const rel = checkPath(cgroupsPath);
+  if (await isCgroupV2()) {
+    const ev = await readKV(join(ROOT, rel, "memory.events"));
+    return (ev.oom_kill ?? 0) > 0;
+  }
+  const ctl = await readKV(join(ROOT, "memory", rel, "memory.oom_control"));
+  return (ctl.oom_kill ?? 0) > 0;
+}
+
+/**
+ * Removes the container's cgroup directories runc left behind (it removes
+ * them itself on a clean delete). A cgroup that still has processes stays:
+ * rmdir fails with EBUSY and the error is returned for the caller to log.
+ */
+export async function removeCgroup(cgroupsPath: string): Promise<Error | undefined> {
+  let failure: Error | undefined;
+  for (const dir of await cgroupDirs(cgroupsPath)) {
+    try {
+      await rmdir(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT") failure = err as Error;
+    }
+  }
+  return failure;
 }
 
 /** Total host CPU time in ns (/proc/stat), what Docker calls system_cpu_usage. */
@@ -55,6 +110,7 @@ export interface CgroupStats {
 }
 
 export async function readStats(cgroupPath: string): Promise<CgroupStats> {
+  checkPath(cgroupPath);
   const v2 = await isCgroupV2();
   const online = cpus().length;
   const system = await systemCpuNs();

@@ -1,17 +1,22 @@
 /**
  * Reading a container's log. conmon writes the CRI "k8s-file" format, one
  * record per line: `<RFC3339Nano> <stdout|stderr> <P|F> <text>`, where P
- * marks a partial line continued by the next record. The API returns
- * Docker's json-file semantics from it: stream split, timestamps, tail,
- * since/until, follow.
+ * marks a partial line continued by the stream's next record. readLogs gives
+ * whole lines with Docker's json-file semantics: stream selection, since and
+ * until, tail (found by reading backwards, so a large log is not read
+ * whole), and follow until aborted or the container is gone and the file
+ * drained.
  */
-import { open, stat } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
+export type LogStream = "stdout" | "stderr";
+
 export interface LogEntry {
-  stream: "stdout" | "stderr";
+  stream: LogStream;
   /** RFC3339Nano, as Docker prints with --timestamps. */
   time: string;
+  /** The line, with its "\n" when the line was complete. */
   line: Buffer;
 }
 
@@ -20,27 +25,33 @@ export interface ReadLogOptions {
   stderr: boolean;
   since?: Date;
   until?: Date;
+  /** The last N lines only (0: none; follow still shows new ones). */
   tail?: number;
   follow?: boolean;
+  /** With follow: says whether the writer (the container) still runs. */
   isRunning?: () => boolean;
   signal?: AbortSignal;
+  /** Follow's poll interval (ms). */
+  pollMs?: number;
 }
 
-interface Record_ {
+interface LogRecord {
   time: string;
-  stream: "stdout" | "stderr";
+  stream: LogStream;
   partial: boolean;
   text: Buffer;
 }
 
-function parseRecord(line: Buffer): Record_ | undefined {
+const CHUNK = 64 * 1024;
+
+export function parseRecord(line: Buffer): LogRecord | undefined {
   const s1 = line.indexOf(32);
-  const s2 = line.indexOf(32, s1 + 1);
+  const s2 = s1 < 0 ? -1 : line.indexOf(32, s1 + 1);
+  if (s2 < 0) return undefined;
   const s3 = line.indexOf(32, s2 + 1);
-  if (s1 < 0 || s2 < 0) return undefined;
   const stream = line.subarray(s1 + 1, s2).toString();
   if (stream !== "stdout" && stream !== "stderr") return undefined;
-  const flag = s3 < 0 ? line.subarray(s2 + 1).toString() : line.subarray(s2 + 1, s3).toString();
+  const flag = (s3 < 0 ? line.subarray(s2 + 1) : line.subarray(s2 + 1, s3)).toString();
   return {
     time: toDockerTime(line.subarray(0, s1).toString()),
     stream,
@@ -49,34 +60,31 @@ function parseRecord(line: Buffer): Record_ | undefined {
   };
 }
 
-/** conmon writes "+00:00"; Docker prints "Z". */
+/** conmon writes a "+00:00" offset; Docker prints "Z". */
 function toDockerTime(t: string): string {
   return t.replace(/\+00:00$/, "Z");
 }
 
-function timeOf(t: string): number {
-  // Millisecond precision is enough for since/until filtering.
-  return Date.parse(t);
-}
+/** Millisecond precision is enough for since/until. */
+const timeOf = (t: string) => Date.parse(t);
 
 /** Joins partial records into whole lines, per stream. */
 class Assembler {
-  private pending: Partial<Record<"stdout" | "stderr", { time: string; parts: Buffer[] }>> = {};
+  private pending: Partial<Record<LogStream, { time: string; parts: Buffer[] }>> = {};
 
-  push(r: Record_): LogEntry | undefined {
+  push(r: LogRecord): LogEntry | undefined {
     const p = this.pending[r.stream];
     if (r.partial) {
-      if (p) p.parts.push(r.text);
-      else this.pending[r.stream] = { time: r.time, parts: [r.text] };
+      if (p) p.parts.push(Buffer.from(r.text));
+      else this.pending[r.stream] = { time: r.time, parts: [Buffer.from(r.text)] };
       return undefined;
     }
-    const parts = p ? [...p.parts, r.text] : [r.text];
-    const time = p?.time ?? r.time;
     delete this.pending[r.stream];
-    return { stream: r.stream, time, line: Buffer.concat([...parts, Buffer.from("\n")]) };
+    const parts = p ? [...p.parts, r.text] : [r.text];
+    return { stream: r.stream, time: p?.time ?? r.time, line: Buffer.concat([...parts, Buffer.from("\n")]) };
   }
 
-  /** What is left when the writer is gone: partial output without a newline. */
+  /** What is left once the writer is gone: output that never got its newline. */
   flush(): LogEntry[] {
     const out: LogEntry[] = [];
     for (const s of ["stdout", "stderr"] as const) {
@@ -88,71 +96,135 @@ class Assembler {
   }
 }
 
+/**
+ * Where reading must start for the last `tail` lines: walks the file backwards
+ * counting complete records of the wanted streams. For each stream it also
+ * finds the end of the line before its window, so a line split into P
+ * records is never picked up in the middle.
+ */
+async function tailStart(
+  fh: FileHandle,
+  size: number,
+  tail: number,
+  wantStream: (s: LogStream) => boolean,
+  until?: Date,
+): Promise<{ offset: number; from: Record<LogStream, number> }> {
+  const streams = (["stdout", "stderr"] as const).filter(wantStream);
+  const from: Partial<Record<LogStream, number>> = {};
+  let count = 0;
+  let pos = size;
+  let carry = Buffer.alloc(0); // the (incomplete) first line of the chunk read last
+  while (pos > 0) {
+    const start = Math.max(0, pos - CHUNK);
+    const buf = Buffer.alloc(pos - start);
+    await fh.read(buf, 0, buf.length, start);
+    const data = Buffer.concat([buf, carry]);
+    // Buffer.lastIndexOf reads a negative offset from the end: never pass one.
+    const prevNl = (i: number) => (i < 0 ? -1 : data.lastIndexOf(10, i));
+    let end = data.length;
+    // A last line without its newline (being written) is left to the forward reader.
+    if (pos === size && data[end - 1] !== 10) end = prevNl(end - 1) + 1;
+    while (end > 0) {
+      const nl = prevNl(end - 2);
+      if (nl < 0 && start > 0) break; // the first line may continue in the previous chunk
+      const lineStart = nl + 1;
+      const rec = parseRecord(data.subarray(lineStart, end - 1));
+      if (rec && !rec.partial && wantStream(rec.stream)) {
+        if (count >= tail) {
+          from[rec.stream] ??= start + end;
+          if (streams.every((s) => from[s] !== undefined)) {
+            const offsets = streams.map((s) => from[s]!);
+            return { offset: Math.min(...offsets), from: { stdout: 0, stderr: 0, ...from } };
+          }
+        } else if (!until || timeOf(rec.time) < until.getTime()) count++;
+      }
+      end = lineStart;
+    }
+    carry = Buffer.from(data.subarray(0, end));
+    pos = start;
+  }
+  return { offset: 0, from: { stdout: 0, stderr: 0 } };
+}
+
 export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator<LogEntry> {
-  let fh: Awaited<ReturnType<typeof open>>;
+  let fh: FileHandle;
   try {
     fh = await open(path, "r");
   } catch {
     return;
   }
+  const wantStream = (s: LogStream) => (s === "stdout" ? o.stdout : o.stderr);
   const wanted = (e: LogEntry) =>
-    ((e.stream === "stdout" && o.stdout) || (e.stream === "stderr" && o.stderr)) &&
+    wantStream(e.stream) &&
     (!o.since || timeOf(e.time) >= o.since.getTime()) &&
     (!o.until || timeOf(e.time) < o.until.getTime());
   try {
-    const asm = new Assembler();
+    const size = (await fh.stat()).size;
     let pos = 0;
+    let from: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+    if (o.tail !== undefined && o.tail >= 0) {
+      if (o.tail === 0) pos = size;
+      else ({ offset: pos, from } = await tailStart(fh, size, o.tail, wantStream, o.until));
+    }
+    const asm = new Assembler();
     let rest = Buffer.alloc(0);
+    let restAt = pos; // file offset of rest[0]
+    let lastRead = 0;
     const readChunk = async (): Promise<LogEntry[]> => {
-      const buf = Buffer.alloc(64 * 1024);
+      const buf = Buffer.alloc(CHUNK);
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      lastRead = bytesRead;
       if (bytesRead === 0) return [];
       pos += bytesRead;
       const data = Buffer.concat([rest, buf.subarray(0, bytesRead)]);
       const out: LogEntry[] = [];
       let start = 0;
       for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
+        const at = restAt + start;
         const rec = parseRecord(data.subarray(start, nl));
         start = nl + 1;
-        if (!rec) continue;
+        if (!rec || at < from[rec.stream]) continue;
         const e = asm.push(rec);
         if (e) out.push(e);
       }
       rest = Buffer.from(data.subarray(start));
+      restAt += start;
       return out;
     };
-    // Whole file first (tail keeps the last N wanted lines).
+    // What is there now (tail keeps the last N wanted lines of it).
     const backlog: LogEntry[] = [];
     for (;;) {
       const batch = await readChunk();
-      if (batch.length === 0 && (await fh.stat()).size <= pos) break;
       for (const e of batch) {
         if (!wanted(e)) continue;
         backlog.push(e);
         if (o.tail !== undefined && backlog.length > o.tail) backlog.shift();
       }
+      if (lastRead === 0 || (batch.length === 0 && pos >= size)) break;
     }
     if (!o.follow) {
-      // A last line without its newline (the writer is done) is still output.
       for (const e of asm.flush()) if (wanted(e)) backlog.push(e);
       if (o.tail !== undefined) backlog.splice(0, Math.max(0, backlog.length - o.tail));
     }
-    if (o.tail === 0) backlog.length = 0;
     for (const e of backlog) yield e;
     if (!o.follow) return;
-    // Follow: poll for growth until the container stops and the file is drained.
+    // Follow: poll for growth until aborted, past `until`, or the writer is gone and the file drained.
+    const pollMs = o.pollMs ?? 100;
     let idle = 0;
     while (!o.signal?.aborted) {
+      if (o.until && Date.now() >= o.until.getTime()) break;
       const batch = await readChunk();
       for (const e of batch) if (wanted(e)) yield e;
-      if (batch.length === 0) {
-        const size = (await stat(path).catch(() => ({ size: pos }))).size;
-        if (size <= pos && o.isRunning && !o.isRunning()) {
-          if (++idle > 2) break;
-        }
-        await sleep(50, undefined, { signal: o.signal }).catch(() => {});
-      } else idle = 0;
-      if (o.until && Date.now() >= o.until.getTime()) break;
+      if (batch.length > 0) {
+        idle = 0;
+        continue;
+      }
+      const grown = (await fh.stat()).size > pos;
+      if (!grown && o.isRunning && !o.isRunning()) {
+        // conmon drains output after the process exits: give it a moment.
+        if (++idle > 2) break;
+      }
+      if (!grown) await sleep(pollMs, undefined, { signal: o.signal }).catch(() => {});
     }
     for (const e of asm.flush()) if (wanted(e)) yield e;
   } finally {

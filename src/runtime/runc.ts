@@ -1,4 +1,4 @@
-/** Thin async wrappers over the OCI runtime's command line (runc or crun). */
+/** Thin async wrappers over the OCI runtime's command line (runc, or crun by path). */
 import { execFile } from "node:child_process";
 
 export class RuncError extends Error {
@@ -7,7 +7,59 @@ export class RuncError extends Error {
     readonly stderr: string,
   ) {
     super(message);
+    this.name = "RuncError";
   }
+
+  get notExist(): boolean {
+    return /does not exist|not exist|no such file or directory/i.test(this.stderr);
+  }
+}
+
+/** Why `runc create`/`runc exec` failed, in the terms Docker maps to exit codes. */
+export type RuntimeFailure = "not-found" | "permission-denied" | "other";
+
+/**
+ * A failed create or exec, carrying runc's own text. `exitCode` is what
+ * Docker records for it: 127 (command not found), 126 (not executable), 128.
+ */
+export class OciRuntimeError extends Error {
+  readonly reason: RuntimeFailure;
+  readonly exitCode: number;
+
+  constructor(
+    readonly op: "create" | "exec" | "start",
+    readonly runtimeMessage: string,
+  ) {
+    super(`OCI runtime ${op} failed: ${runtimeMessage}: unknown`);
+    this.name = "OciRuntimeError";
+    this.reason = classify(runtimeMessage);
+    this.exitCode = this.reason === "not-found" ? 127 : this.reason === "permission-denied" ? 126 : 128;
+  }
+}
+
+export function classify(msg: string): RuntimeFailure {
+  if (/executable file not found|no such file or directory/i.test(msg)) return "not-found";
+  if (/permission denied|is a directory|exec format error/i.test(msg)) return "permission-denied";
+  return "other";
+}
+
+/**
+ * runc logs as `time=".." level=error msg="..."` (crun prints plain text):
+ * keep the last error's message.
+ */
+export function runcMessage(raw: string): string {
+  let last: string | undefined;
+  for (const m of raw.matchAll(/msg="((?:[^"\\]|\\.)*)"/g)) last = m[1];
+  if (last === undefined) return raw.trim().split("\n").pop()?.trim() ?? "";
+  return last.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c === "t" ? "\t" : c)).trim();
+}
+
+export interface RuncState {
+  id: string;
+  status: "created" | "running" | "paused" | "stopped" | string;
+  pid: number;
+  bundle: string;
+  created?: string;
 }
 
 export class Runc {
@@ -24,25 +76,29 @@ export class Runc {
         { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
           if (err) {
-            const msg = stderr.trim().split("\n").pop() || err.message;
-            reject(new RuncError(`${args[0]}: ${msg}`, stderr));
+            const msg = runcMessage(stderr) || err.message;
+            reject(new RuncError(`${args[0]}: ${msg}`, stderr || err.message));
           } else resolve(stdout);
         },
       );
     });
   }
 
-  async state(id: string): Promise<{ status: string; pid: number } | undefined> {
+  /** runc's view of the container, or undefined when runc does not know it. */
+  async state(id: string): Promise<RuncState | undefined> {
     try {
-      const s = JSON.parse(await this.run(["state", id])) as { status: string; pid: number };
-      return { status: s.status, pid: s.pid };
+      return JSON.parse(await this.run(["state", id])) as RuncState;
     } catch (err) {
-      if (err instanceof RuncError && /does not exist|not exist/.test(err.stderr)) return undefined;
+      if (err instanceof RuncError && err.notExist) return undefined;
       throw err;
     }
   }
 
+  async list(): Promise<RuncState[]> {
+    return (JSON.parse((await this.run(["list", "--format", "json"])) || "null") as RuncState[] | null) ?? [];
+  }
+
   async ps(id: string): Promise<number[]> {
-    return JSON.parse(await this.run(["ps", "--format", "json", id])) ?? [];
+    return (JSON.parse(await this.run(["ps", "--format", "json", id])) as number[] | null) ?? [];
   }
 }

@@ -1,182 +1,217 @@
 /**
  * Containers under conmon + runc (podman's arrangement):
- *   create: write the bundle, start conmon (which daemonizes, runs `runc
- *           create`, and reports the pid or runc's error on a sync pipe);
- *   start:  `runc start`; conmon relays output to the log file and to
- *           attached clients, and writes the exit code to <exitDir>/<id>.
- * conmon outlives berthd, so containers keep running when berthd stops or
- * dies; on start berthd asks runc for each container's state.
+ *   create:  write config.json into the bundle, start conmon, which
+ *            daemonizes, runs `runc create` and reports the pid (or runc's
+ *            error) on its sync pipe;
+ *   start:   `runc start`; conmon relays output to the k8s-file log and to
+ *            attached clients, and on exit writes the code (128+N for signal
+ *            N) to <exitDir>/<id> and <persist>/exit, plus <persist>/oom;
+ *   delete:  `runc delete` and every file this module keeps for the container.
+ * conmon outlives berthd, and everything is in files under stateDir, so a
+ * new Runtime (a restarted berthd) finds its containers again:
+ *   <stateDir>/runc/        runc --root
+ *   <stateDir>/exits/<id>   conmon's exit files (watched for exits)
+ *   <stateDir>/sock/<uuid>  conmon's links to bundles (attach socket paths)
+ *   <stateDir>/containers/<id>.json  where each container's files are
+ *   <stateDir>/exec/<uuid>/ one dir per running exec
  */
-import { spawn } from "node:child_process";
-import { type FSWatcher, watch } from "node:fs";
+import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, stat, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Logger } from "pino";
-import type {
-  AttachStreams,
-  ExecOptions,
-  ExecSession,
-  ExitStatus,
-  RuntimePort,
-} from "../engine/containers/runtime-port.js";
-import { writeJsonAtomic } from "../util/fs.js";
-import { attachSocket } from "./attach.js";
-import { runcExec } from "./exec.js";
-import { Runc } from "./runc.js";
+import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
+import { conflict, notFound } from "../util/errors.js";
+import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { type Attached, attachSocket } from "./attach.js";
+import { oomKilled, removeCgroup } from "./cgroups.js";
+import { conmonArgs, spawnConmon } from "./conmon.js";
+import { type ExecSession, execProcess } from "./exec.js";
+import { ExitWatcher } from "./exits.js";
+import { OciRuntimeError, Runc, RuncError, type RuncState, runcMessage } from "./runc.js";
 
 export interface RuntimeOptions {
+  /** runc (default) or crun. */
   runtimePath: string;
   conmonPath: string;
-  /** Runtime state (runc --root), exit files and attach socket links live here. */
+  /** Base directory of this runtime's state (under the daemon's exec-root). */
   stateDir: string;
-  log: Logger;
+  /** Defaults to <stateDir>/runc. */
+  runcRoot?: string;
+  /** Defaults to <stateDir>/exits. */
+  exitDir?: string;
+  log?: Logger;
+  logger?: Logger;
+  /** conmon's --log-level. */
+  logLevel?: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  bundleDir: string;
+  spec: object;
+  logPath: string;
+  terminal: boolean;
+  openStdin: boolean;
+  /** Docker's StdinOnce: the container's stdin closes when the attached client goes. */
+  stdinOnce?: boolean;
+}
+
+/** What this module remembers of a container, in <stateDir>/containers/<id>.json. */
+interface ContainerFiles {
+  id: string;
+  uuid: string;
+  bundleDir: string;
+  logPath: string;
+  terminal: boolean;
+  openStdin: boolean;
+  cgroupsPath?: string;
 }
 
 export class Runtime implements RuntimePort {
   readonly runc: Runc;
   readonly exitDir: string;
   readonly socketDir: string;
-  private watcher?: FSWatcher;
-  private readonly bundles = new Map<string, string>();
+  private readonly filesDir: string;
+  private readonly execDir: string;
+  private readonly log?: Logger;
+  private readonly watchers: ExitWatcher[] = [];
+  private readonly files = new Map<string, ContainerFiles>();
+  private readonly adopted = new Map<string, string>();
+  private readonly lastExit = new Map<string, ExitStatus>();
 
   constructor(private readonly o: RuntimeOptions) {
-    this.runc = new Runc(o.runtimePath, join(o.stateDir, "runc"));
-    this.exitDir = join(o.stateDir, "exits");
+    this.runc = new Runc(o.runtimePath, o.runcRoot ?? join(o.stateDir, "runc"));
+    this.exitDir = o.exitDir ?? join(o.stateDir, "exits");
     this.socketDir = join(o.stateDir, "sock");
+    this.filesDir = join(o.stateDir, "containers");
+    this.execDir = join(o.stateDir, "exec");
+    this.log = o.logger ?? o.log;
   }
 
   async init(): Promise<void> {
     await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
-    await mkdir(this.exitDir, { recursive: true });
-    await mkdir(this.socketDir, { recursive: true });
+    for (const d of [this.exitDir, this.socketDir, this.filesDir, this.execDir])
+      await mkdir(d, { recursive: true, mode: 0o700 });
   }
 
-  /** conmon's -u: short, so the attach socket path stays under the 108-byte limit. */
-  private uuid(id: string): string {
-    return id.slice(0, 16);
+  private fileOf(id: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw notFound(`invalid container id: ${id}`);
+    return join(this.filesDir, `${id}.json`);
+  }
+
+  private async filesFor(id: string): Promise<ContainerFiles | undefined> {
+    const known = this.files.get(id);
+    if (known) return known;
+    const rec = await readJson<ContainerFiles>(this.fileOf(id));
+    if (rec) {
+      this.files.set(id, rec);
+      return rec;
+    }
+    const bundleDir = this.adopted.get(id);
+    if (!bundleDir) return undefined;
+    // Created by an older berth: the attach link was named by the id's first 16 characters.
+    const cfg = await readJson<{ process?: { terminal?: boolean } }>(join(bundleDir, "config.json")).catch(
+      () => undefined,
+    );
+    const terminal = cfg?.process?.terminal ?? false;
+    return { id, uuid: id.slice(0, 16), bundleDir, logPath: "", terminal, openStdin: false };
+  }
+
+  /** Where a container's bundle is, for containers created before state files existed. */
+  adopt(id: string, bundleDir: string): void {
+    this.adopted.set(id, bundleDir);
   }
 
   bundleOf(id: string): string | undefined {
-    return this.bundles.get(id);
+    return this.files.get(id)?.bundleDir ?? this.adopted.get(id);
   }
 
-  async create(o: {
-    id: string;
-    bundleDir: string;
-    spec: object;
-    logPath: string;
-    terminal: boolean;
-    openStdin: boolean;
-  }): Promise<{ pid: number }> {
-    this.bundles.set(o.id, o.bundleDir);
+  /** Runs `runc create` under a new conmon; resolves once the container exists (not started). */
+  async create(o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    const uuid = createHash("sha256").update(o.id).digest("hex").slice(0, 16);
+    const spec = o.spec as { linux?: { cgroupsPath?: string } };
+    const rec: ContainerFiles = {
+      id: o.id,
+      uuid,
+      bundleDir: o.bundleDir,
+      logPath: o.logPath,
+      terminal: o.terminal,
+      openStdin: o.openStdin,
+      cgroupsPath: spec.linux?.cgroupsPath,
+    };
+    const existing = await this.runc.state(o.id);
+    if (existing?.status === "stopped") await this.delete(o.id);
+    else if (existing) throw conflict(`container ${o.id} already exists in the runtime (${existing.status})`);
+    await mkdir(o.bundleDir, { recursive: true });
+    await mkdir(dirname(o.logPath), { recursive: true });
     await rm(join(this.exitDir, o.id), { force: true });
-    await rm(join(o.bundleDir, "persist"), { recursive: true, force: true });
-    await mkdir(join(o.bundleDir, "persist"), { recursive: true });
-    for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid"])
+    const persist = join(o.bundleDir, "persist");
+    await rm(persist, { recursive: true, force: true });
+    await mkdir(persist, { recursive: true });
+    for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
       await rm(join(o.bundleDir, f), { force: true });
     await writeJsonAtomic(join(o.bundleDir, "config.json"), o.spec);
-    await rm(join(this.socketDir, this.uuid(o.id)), { force: true });
-    const args = [
-      "--api-version",
-      "1",
-      "-c",
-      o.id,
-      "-u",
-      this.uuid(o.id),
-      "-n",
-      o.id.slice(0, 12),
-      "-r",
-      this.o.runtimePath,
-      "-b",
-      o.bundleDir,
-      "-p",
-      join(o.bundleDir, "pidfile"),
-      "-P",
-      join(o.bundleDir, "conmon.pid"),
-      "-l",
-      `k8s-file:${o.logPath}`,
-      "--exit-dir",
-      this.exitDir,
-      "--persist-dir",
-      join(o.bundleDir, "persist"),
-      "--socket-dir-path",
-      this.socketDir,
-      "--runtime-arg",
-      "--root",
-      "--runtime-arg",
-      this.runc.root,
-      "--log-level",
-      "error",
-      "--no-pivot",
-    ];
-    if (o.terminal) args.push("-t");
-    if (o.openStdin) args.push("-i");
-    // --no-pivot is only needed on ramfs roots; drop it for overlay roots.
-    args.splice(args.indexOf("--no-pivot"), 1);
-    const msg = await this.spawnConmon(args);
-    if (msg.data < 0) {
-      await this.runc.run(["delete", "-f", o.id]).catch(() => {});
-      throw new Error(
-        `OCI runtime create failed: ${runcMessage(msg.message ?? "container create failed")}: unknown`,
-      );
+    await writeJsonAtomic(this.fileOf(o.id), rec);
+    this.files.set(o.id, rec);
+    this.lastExit.delete(o.id);
+    const conmon = spawnConmon(
+      this.o.conmonPath,
+      conmonArgs({
+        id: o.id,
+        uuid,
+        name: o.id,
+        runtimePath: this.o.runtimePath,
+        runtimeArgs: ["--root", this.runc.root],
+        bundleDir: o.bundleDir,
+        pidFile: join(o.bundleDir, "pidfile"),
+        conmonPidFile: join(o.bundleDir, "conmon.pid"),
+        logPath: o.logPath,
+        exitDir: this.exitDir,
+        persistDir: persist,
+        socketDir: this.socketDir,
+        terminal: o.terminal,
+        stdin: o.openStdin,
+        leaveStdinOpen: o.openStdin && o.stdinOnce === false,
+        logLevel: this.o.logLevel,
+      }),
+      // conmon writes an "oom" file into its working directory.
+      { cwd: o.bundleDir },
+    );
+    let msg: Awaited<ReturnType<typeof conmon.sync.next>>;
+    try {
+      msg = await withTimeout(conmon.sync.next(), 120_000, "conmon did not report within 120s");
+    } finally {
+      conmon.release();
     }
-    return { pid: msg.data };
-  }
-
-  /** Starts conmon detached; resolves with its sync-pipe message. */
-  private spawnConmon(args: string[]): Promise<{ data: number; message?: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(this.o.conmonPath, args, {
-        detached: true,
-        stdio: ["ignore", "ignore", "pipe", "pipe"],
-        env: { ...process.env, _OCI_SYNCPIPE: "3" },
-      });
-      let buf = "";
-      let stderr = "";
-      const sync = child.stdio[3] as NodeJS.ReadableStream;
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-      });
-      let settled = false;
-      const done = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        child.stderr?.destroy();
-        (sync as unknown as { destroy(): void }).destroy();
-        child.unref();
-        fn();
-      };
-      sync.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const nl = buf.indexOf("\n");
-        if (nl >= 0) {
-          try {
-            const m = JSON.parse(buf.slice(0, nl)) as { data: number; message?: string };
-            done(() => resolve(m));
-          } catch (err) {
-            done(() => reject(err));
-          }
-        }
-      });
-      sync.on("end", () =>
-        done(() => reject(new Error(`conmon exited without reporting: ${stderr.trim() || "no output"}`))),
-      );
-      child.on("error", (err) => done(() => reject(err)));
-    });
+    if (!msg || msg.data < 0) {
+      await this.runc.run(["delete", "-f", o.id]).catch(() => {});
+      if (msg?.message) throw new OciRuntimeError("create", runcMessage(msg.message));
+      throw new Error(`conmon failed: ${conmon.stderr() || "exited without reporting"}`);
+    }
+    const conmonPid = await readPid(join(o.bundleDir, "conmon.pid"));
+    this.log?.debug({ id: o.id, pid: msg.data, conmonPid }, "container created");
+    return { pid: msg.data, conmonPid };
   }
 
   async start(id: string): Promise<void> {
-    await this.runc.run(["start", id]);
+    try {
+      await this.runc.run(["start", id]);
+    } catch (err) {
+      if (err instanceof RuncError) throw new OciRuntimeError("start", err.message.replace(/^start: /, ""));
+      throw err;
+    }
   }
 
-  state(id: string) {
+  /** runc's state (created/running/paused/stopped) and pid, or undefined if runc does not know it. */
+  async state(id: string): Promise<RuncState | undefined> {
     return this.runc.state(id);
   }
 
-  async kill(id: string, signal: number, all = false): Promise<void> {
+  async kill(id: string, signal: number | string, all = false): Promise<void> {
     await this.runc.run(["kill", ...(all ? ["--all"] : []), id, String(signal)]);
   }
 
+  /** Freezes the container's cgroup. */
   async pause(id: string): Promise<void> {
     await this.runc.run(["pause", id]);
   }
@@ -185,65 +220,13 @@ export class Runtime implements RuntimePort {
     await this.runc.run(["resume", id]);
   }
 
-  async delete(id: string): Promise<void> {
-    await this.runc.run(["delete", "-f", id]).catch((err) => {
-      if (!/does not exist/.test(String(err.stderr ?? err.message))) throw err;
-    });
-    await rm(join(this.socketDir, this.uuid(id)), { force: true });
-  }
-
-  async exitStatus(id: string): Promise<ExitStatus | undefined> {
-    const path = join(this.exitDir, id);
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch {
-      return undefined;
-    }
-    const st = await stat(path);
-    const bundle = this.bundles.get(id);
-    let oom = false;
-    if (bundle)
-      oom = await stat(join(bundle, "persist", "oom")).then(
-        () => true,
-        () => false,
-      );
-    const code = Number.parseInt(text.trim(), 10);
-    return { exitCode: Number.isNaN(code) ? 255 : code, finishedAt: st.mtime, oomKilled: oom };
-  }
-
-  /** Remembers where a container's bundle is (after a daemon restart). */
-  adopt(id: string, bundleDir: string): void {
-    this.bundles.set(id, bundleDir);
-  }
-
-  watchExits(onExit: (id: string) => void): void {
-    this.watcher = watch(this.exitDir, (_ev, name) => {
-      if (name && /^[a-f0-9]{64}$/.test(name)) onExit(name);
-    });
-  }
-
-  async attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<AttachStreams> {
-    const bundle = this.bundles.get(id);
-    return attachSocket(
-      join(this.socketDir, this.uuid(id), "attach"),
-      bundle ? join(bundle, "ctl") : undefined,
-      opts,
-    );
-  }
-
-  async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
-    const bundle = this.bundles.get(id) ?? this.o.stateDir;
-    return runcExec(this.runc, id, join(bundle, "exec"), opts);
-  }
-
   ps(id: string): Promise<number[]> {
     return this.runc.ps(id);
   }
 
+  /** `runc update` with OCI linux.resources (memory, cpu, pids, blockIO). */
   async update(id: string, resources: object): Promise<void> {
-    const bundle = this.bundles.get(id) ?? this.o.stateDir;
-    const file = join(bundle, `update-${Date.now()}.json`);
+    const file = join(this.execDir, `update-${id}-${Date.now()}.json`);
     await writeJsonAtomic(file, resources);
     try {
       await this.runc.run(["update", "--resources", file, id]);
@@ -252,13 +235,165 @@ export class Runtime implements RuntimePort {
     }
   }
 
+  /** How the container ended, once conmon has written its exit file. */
+  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    const st = await this.readExit(id);
+    if (st) {
+      this.lastExit.delete(id);
+      this.lastExit.set(id, st);
+      if (this.lastExit.size > 1000) this.lastExit.delete(this.lastExit.keys().next().value!);
+    }
+    // After delete the files are gone: a late caller still gets the last exit.
+    return st ?? this.lastExit.get(id);
+  }
+
+  private async readExit(id: string): Promise<ExitStatus | undefined> {
+    const path = join(this.exitDir, id);
+    let text: string;
+    let finishedAt: Date;
+    const files = await this.filesFor(id);
+    try {
+      text = await readFile(path, "utf8");
+      finishedAt = (await stat(path)).mtime;
+    } catch {
+      // The persist dir has a copy when the exit dir was cleaned.
+      if (!files) return undefined;
+      const p = join(files.bundleDir, "persist", "exit");
+      try {
+        text = await readFile(p, "utf8");
+        finishedAt = (await stat(p)).mtime;
+      } catch {
+        return undefined;
+      }
+    }
+    const code = Number.parseInt(text.trim(), 10);
+    let oom = false;
+    if (files) {
+      for (const f of [join(files.bundleDir, "persist", "oom"), join(files.bundleDir, "oom")])
+        oom ||= await stat(f).then(
+          () => true,
+          () => false,
+        );
+      if (!oom && files.cgroupsPath) oom = await oomKilled(files.cgroupsPath).catch(() => false);
+    }
+    return { exitCode: Number.isNaN(code) || code < 0 ? 255 : code, finishedAt, oomKilled: oom };
+  }
+
+  /**
+   * Calls back with a container id whenever conmon records an exit. fs.watch
+   * on the exit dir, with a periodic scan in case an event is lost.
+   */
+  watchExits(onExit: (id: string) => void, pollMs = 2000): () => void {
+    const w = new ExitWatcher(this.exitDir, onExit, pollMs);
+    this.watchers.push(w);
+    void w.start();
+    return () => w.stop();
+  }
+
+  /** Connects to the container's attach socket (conmon must be running). */
+  async attach(id: string, opts?: { stdin: boolean; tty: boolean }): Promise<Attached> {
+    const f = await this.filesFor(id);
+    if (!f) throw notFound(`no runtime state for container ${id}`);
+    return attachSocket(join(this.socketDir, f.uuid, "attach"), join(f.bundleDir, "ctl"), {
+      stdin: opts?.stdin ?? f.openStdin,
+      tty: opts?.tty ?? f.terminal,
+    });
+  }
+
+  /** Runs a process in a running container (conmon --exec); see exec.ts. */
+  async exec(id: string, opts: ExecOptions & { capAdd?: string[] }): Promise<ExecSession> {
+    const st = await this.runc.state(id);
+    if (!st) throw notFound(`No such container: ${id}`);
+    if (st.status === "paused")
+      throw conflict(`Container ${id} is paused, unpause the container before exec`);
+    if (st.status !== "running") throw conflict(`Container ${id} is not running`);
+    const f = await this.filesFor(id);
+    return execProcess(
+      {
+        conmonPath: this.o.conmonPath,
+        runtimePath: this.o.runtimePath,
+        runcRoot: this.runc.root,
+        socketDir: this.socketDir,
+        execDir: this.execDir,
+        bundleDir: f?.bundleDir ?? st.bundle,
+        logLevel: this.o.logLevel,
+      },
+      id,
+      opts,
+    );
+  }
+
+  /**
+   * Removes the container from runc (`force` kills it first) and every file
+   * kept for it: exit file, persist dir, attach link, state file, leftover
+   * cgroup dirs. A running container without `force` is refused by runc.
+   */
+  async delete(id: string, force = true): Promise<void> {
+    try {
+      await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
+    } catch (err) {
+      if (!(err instanceof RuncError && err.notExist)) throw err;
+    }
+    await this.cleanupFiles(id);
+  }
+
+  /** Everything of the container gone, whatever state it was in. */
+  cleanup(id: string): Promise<void> {
+    return this.delete(id, true);
+  }
+
+  private async cleanupFiles(id: string): Promise<void> {
+    const f = await this.filesFor(id);
+    if (f) {
+      await waitConmonGone(join(f.bundleDir, "conmon.pid"), id);
+      await rm(join(this.socketDir, f.uuid), { force: true });
+      for (const x of ["persist", "attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
+        await rm(join(f.bundleDir, x), { recursive: true, force: true });
+      if (f.cgroupsPath) {
+        const err = await removeCgroup(f.cgroupsPath).catch((e: Error) => e);
+        if (err) this.log?.warn({ id, err }, "cgroup not removed");
+      }
+    }
+    await rm(join(this.exitDir, id), { force: true });
+    await rm(this.fileOf(id), { force: true });
+    this.files.delete(id);
+    this.adopted.delete(id);
+  }
+
   close(): void {
-    this.watcher?.close();
+    for (const w of this.watchers.splice(0)) w.stop();
   }
 }
 
-/** runc logs as `time=".." level=error msg="..."`: keep the message. */
-export function runcMessage(raw: string): string {
-  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(raw);
-  return (m ? m[1]!.replace(/\\"/g, '"') : raw).trim();
+async function readPid(path: string): Promise<number> {
+  const n = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/** Waits (briefly) for the container's conmon to write its exit file and go; kills it if it lingers. */
+async function waitConmonGone(pidFile: string, id: string): Promise<void> {
+  const pid = await readPid(pidFile);
+  if (!pid) return;
+  const isOurs = async () => {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    return cmd.includes("conmon") && cmd.split("\0").includes(id);
+  };
+  for (let i = 0; i < 50 && (await isOurs()); i++) await new Promise((r) => setTimeout(r, 100));
+  if (await isOurs()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

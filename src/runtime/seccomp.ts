@@ -5,6 +5,7 @@
  * whose capability and architecture conditions the container meets.
  */
 import { readFile } from "node:fs/promises";
+import { release } from "node:os";
 import { invalid } from "../util/errors.js";
 
 interface Rule {
@@ -13,7 +14,7 @@ interface Rule {
   action: string;
   args?: object[] | null;
   errnoRet?: number;
-  includes?: { caps?: string[]; arches?: string[] };
+  includes?: { caps?: string[]; arches?: string[]; minKernel?: string };
   excludes?: { caps?: string[]; arches?: string[] };
 }
 
@@ -41,6 +42,7 @@ export function toOciSeccomp(p: Profile, caps: string[]): object {
     if (r.includes?.arches?.length && !r.includes.arches.some((a) => host.names.includes(a))) continue;
     if (r.excludes?.arches?.some((a) => host.names.includes(a))) continue;
     if (r.includes?.caps?.length && !r.includes.caps.every(has)) continue;
+    if (r.includes?.minKernel && kernelOlderThan(r.includes.minKernel)) continue;
     if (r.excludes?.caps?.some(has)) continue;
     syscalls.push({
       names: r.names ?? (r.name ? [r.name] : []),
@@ -55,6 +57,18 @@ export function toOciSeccomp(p: Profile, caps: string[]): object {
     architectures,
     syscalls,
   };
+}
+
+/** Docker's `minKernel` condition: "4.8" against this host's `uname -r`. */
+function kernelOlderThan(min: string): boolean {
+  const num = (v: string) =>
+    v
+      .split(/[.-]/)
+      .slice(0, 2)
+      .map((x) => Number.parseInt(x, 10) || 0);
+  const [a = 0, b = 0] = num(release());
+  const [c = 0, d = 0] = num(min);
+  return a < c || (a === c && b < d);
 }
 
 const cache = new Map<string, Profile>();

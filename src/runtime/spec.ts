@@ -3,6 +3,7 @@
  * root, mounts, namespaces, capabilities, masked paths, cgroup resources.
  * No rlimits unless asked (this host can't raise them: no CAP_SYS_RESOURCE).
  */
+import { invalid } from "../util/errors.js";
 import { effectiveCaps } from "./capabilities.js";
 import type { ResolvedUser } from "./user.js";
 
@@ -31,6 +32,9 @@ export interface Resources {
   blkioWeight?: number;
   blkioReadBps?: { major: number; minor: number; rate: number }[];
   blkioWriteBps?: { major: number; minor: number; rate: number }[];
+  blkioReadIOps?: { major: number; minor: number; rate: number }[];
+  blkioWriteIOps?: { major: number; minor: number; rate: number }[];
+  blkioWeightDevice?: { major: number; minor: number; weight: number }[];
 }
 
 export interface DeviceSpec {
@@ -67,6 +71,8 @@ export interface SpecInput {
   cgroupsPath: string;
   sysctls: Record<string, string>;
   devices: DeviceSpec[];
+  /** `--device-cgroup-rule` lines. */
+  deviceCgroupRules?: string[];
   ulimits: { Name: string; Soft: number; Hard: number }[];
   shmSize: number;
   maskedPaths?: string[] | null;
@@ -90,22 +96,43 @@ export const DEFAULT_MASKED = [
 ];
 export const DEFAULT_READONLY = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-/** Docker's default device cgroup allow list (after deny-all). */
-const DEFAULT_DEVICE_RULES = [
+/** Docker's default device cgroup rules: deny all, then the devices every container gets. */
+const DEFAULT_DEVICE_RULES: DeviceRule[] = [
   { allow: false, access: "rwm" },
-  { allow: true, type: "c", major: -1, minor: -1, access: "m" },
-  { allow: true, type: "b", major: -1, minor: -1, access: "m" },
-  { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
-  { allow: true, type: "c", major: 1, minor: 5, access: "rwm" },
-  { allow: true, type: "c", major: 1, minor: 7, access: "rwm" },
-  { allow: true, type: "c", major: 1, minor: 8, access: "rwm" },
-  { allow: true, type: "c", major: 1, minor: 9, access: "rwm" },
-  { allow: true, type: "c", major: 5, minor: 0, access: "rwm" },
-  { allow: true, type: "c", major: 5, minor: 1, access: "rwm" },
-  { allow: true, type: "c", major: 5, minor: 2, access: "rwm" },
-  { allow: true, type: "c", major: 136, minor: -1, access: "rwm" },
-  { allow: true, type: "c", major: 10, minor: 200, access: "rwm" },
+  { allow: true, type: "c", access: "m" }, // mknod of any char device
+  { allow: true, type: "b", access: "m" }, // mknod of any block device
+  { allow: true, type: "c", major: 1, minor: 3, access: "rwm" }, // null
+  { allow: true, type: "c", major: 1, minor: 5, access: "rwm" }, // zero
+  { allow: true, type: "c", major: 1, minor: 7, access: "rwm" }, // full
+  { allow: true, type: "c", major: 1, minor: 8, access: "rwm" }, // random
+  { allow: true, type: "c", major: 1, minor: 9, access: "rwm" }, // urandom
+  { allow: true, type: "c", major: 5, minor: 0, access: "rwm" }, // tty
+  { allow: true, type: "c", major: 5, minor: 1, access: "rwm" }, // console
+  { allow: true, type: "c", major: 5, minor: 2, access: "rwm" }, // ptmx
+  { allow: true, type: "c", major: 136, access: "rwm" }, // pts/*
+  { allow: true, type: "c", major: 10, minor: 200, access: "rwm" }, // net/tun
 ];
+
+export interface DeviceRule {
+  allow: boolean;
+  type?: "a" | "b" | "c";
+  major?: number;
+  minor?: number;
+  access?: string;
+}
+
+/** `--device-cgroup-rule` ("c 1:3 rwm", "b 8:* r", "a *:* rwm"). */
+export function parseDeviceRule(rule: string): DeviceRule {
+  const m = /^([abc])\s+(\d+|\*):(\d+|\*)\s+([rwm]{1,3})$/.exec(rule.trim());
+  if (!m) throw invalid(`invalid device cgroup rule format: '${rule}'`);
+  return {
+    allow: true,
+    type: m[1] as "a" | "b" | "c",
+    ...(m[2] === "*" ? {} : { major: Number(m[2]) }),
+    ...(m[3] === "*" ? {} : { minor: Number(m[3]) }),
+    access: m[4],
+  };
+}
 
 function ns(type: string, m: NsMode): { type: string; path?: string } | undefined {
   if (m.mode === "host") return undefined;
@@ -132,7 +159,38 @@ const RLIMITS: Record<string, string> = {
   as: "RLIMIT_AS",
 };
 
-export function buildSpec(i: SpecInput): object {
+/** runc's config.json (the parts berth writes; see the OCI runtime spec). */
+export interface OciSpec {
+  ociVersion: string;
+  process: {
+    terminal: boolean;
+    user: { uid: number; gid: number; additionalGids: number[] };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: { bounding: string[]; effective: string[]; permitted: string[]; inheritable: string[] };
+    rlimits?: { type: string; soft: number; hard: number }[];
+    noNewPrivileges: boolean;
+    oomScoreAdj?: number;
+  };
+  root: { path: string; readonly: boolean };
+  hostname?: string;
+  domainname?: string;
+  mounts: OciMount[];
+  annotations: Record<string, string>;
+  linux: {
+    namespaces: { type: string; path?: string }[];
+    resources: Record<string, unknown>;
+    cgroupsPath: string;
+    sysctl: Record<string, string>;
+    devices: Omit<DeviceSpec, "permissions">[];
+    maskedPaths: string[];
+    readonlyPaths: string[];
+    seccomp?: object;
+  };
+}
+
+export function buildSpec(i: SpecInput): OciSpec {
   const caps = effectiveCaps({ privileged: i.privileged, add: i.capAdd, drop: i.capDrop });
   const shm = i.shmSize > 0 ? i.shmSize : 64 * 1024 * 1024;
   const sysRo = i.privileged ? [] : ["ro"];
@@ -211,6 +269,9 @@ export function buildSpec(i: SpecInput): object {
   if (r.blkioWeight) blockIO.weight = r.blkioWeight;
   if (r.blkioReadBps?.length) blockIO.throttleReadBpsDevice = r.blkioReadBps;
   if (r.blkioWriteBps?.length) blockIO.throttleWriteBpsDevice = r.blkioWriteBps;
+  if (r.blkioReadIOps?.length) blockIO.throttleReadIOPSDevice = r.blkioReadIOps;
+  if (r.blkioWriteIOps?.length) blockIO.throttleWriteIOPSDevice = r.blkioWriteIOps;
+  if (r.blkioWeightDevice?.length) blockIO.weightDevice = r.blkioWeightDevice;
   const resources: Record<string, unknown> = {
     devices: i.privileged
       ? [{ allow: true, access: "rwm" }]
@@ -223,6 +284,7 @@ export function buildSpec(i: SpecInput): object {
             minor: d.minor,
             access: d.permissions,
           })),
+          ...(i.deviceCgroupRules ?? []).map(parseDeviceRule),
         ],
   };
   if (Object.keys(memory).length) resources.memory = memory;

@@ -37,7 +37,11 @@ async function insideRoot(root: string, path: string): Promise<string> {
 
 async function readLines(root: string, path: string): Promise<string[][]> {
   try {
-    const text = await readFile(await insideRoot(root, path), "utf8");
+    const file = await insideRoot(root, path);
+    // Only a plain file of sane size: never block on a fifo or read a device.
+    const st = await lstat(file);
+    if (!st.isFile() || st.size > 16 * 1024 * 1024) return [];
+    const text = await readFile(file, "utf8");
     return text
       .split("\n")
       .filter((l) => l && !l.startsWith("#"))
@@ -62,6 +66,8 @@ export async function resolveUser(
   groupAdd: string[] = [],
 ): Promise<ResolvedUser> {
   const [userPart = "", groupPart] = spec.split(":");
+  for (const n of [userPart, groupPart ?? ""])
+    if (isNum(n) && Number(n) > 2147483647) throw invalid("uids and gids must be in range 0-2147483647");
   const passwd = await readLines(root, "/etc/passwd");
   const groups = await readLines(root, "/etc/group");
   let uid = 0;

@@ -188,6 +188,8 @@ export class Lifecycle {
         rec.state.Status !== "restarting"
       )
         return;
+      // A restart is already scheduled: this exit was handled (a second exit notice).
+      if (rec.state.Status === "restarting" && this.restartTimers.has(rec.id)) return;
       const rt = atBoot ? undefined : await this.runtime.state(id).catch(() => undefined);
       if (rt && (rt.status === "running" || rt.status === "paused")) return; // not gone yet
       const st: ExitStatus = (await this.runtime.exitStatus(id).catch(() => undefined)) ?? {
@@ -232,6 +234,7 @@ export class Lifecycle {
       const delay = Math.min(100 * 2 ** attempt, 60_000);
       rec.state.Status = "restarting";
       void this.d.store.save(rec);
+      clearTimeout(this.restartTimers.get(rec.id));
       const t = setTimeout(() => {
         this.restartTimers.delete(rec.id);
         if (rec.manuallyStopped) {
