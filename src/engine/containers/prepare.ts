@@ -5,6 +5,7 @@
  * not know how bridges or volume drivers work.
  */
 import { stat } from "node:fs/promises";
+import { deviceOf, hostDevices } from "../../runtime/devices.js";
 import { buildSpec, type DeviceSpec, type NsMode, type OciMount } from "../../runtime/spec.js";
 import { resolveUser } from "../../runtime/user.js";
 import { invalid } from "../../util/errors.js";
@@ -63,7 +64,8 @@ function nsOf(mode: string | undefined, store: ContainerStore, kind: string): Ns
 }
 
 async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
-  const out: DeviceSpec[] = [];
+  // --privileged gets every device node of the host, as Docker does.
+  const out: DeviceSpec[] = rec.hostConfig.Privileged ? await hostDevices() : [];
   for (const d of rec.hostConfig.Devices ?? []) {
     const st = await stat(d.PathOnHost).catch(() => undefined);
     if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) {
@@ -71,16 +73,8 @@ async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
         `error gathering device information while adding custom device "${d.PathOnHost}": no such file or directory`,
       );
     }
-    out.push({
-      path: d.PathInContainer || d.PathOnHost,
-      type: st.isCharacterDevice() ? "c" : "b",
-      major: (st.rdev >> 8) & 0xfff,
-      minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
-      fileMode: st.mode & 0o777,
-      uid: 0,
-      gid: 0,
-      permissions: d.CgroupPermissions || "rwm",
-    });
+    const dev = deviceOf(d.PathInContainer || d.PathOnHost, st, d.CgroupPermissions || "rwm");
+    if (dev) out.push(dev);
   }
   return out;
 }
