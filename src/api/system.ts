@@ -152,7 +152,10 @@ export function systemRoutes(r: Router, engine: Engine): void {
       ContainerdCommit: { ID: "", Expected: "" },
       RuncCommit: { ID: "", Expected: "" },
       InitCommit: { ID: "", Expected: "" },
-      SecurityOptions: ["name=seccomp,profile=default"],
+      SecurityOptions: [
+        "name=seccomp,profile=default",
+        ...(engine.config.usernsRemap ? ["name=userns"] : []),
+      ],
       Warnings: null,
     });
   });

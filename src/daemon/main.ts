@@ -7,12 +7,14 @@
 // koffi's async calls and fs streams share the libuv pool; attach sockets block a thread each.
 process.env.UV_THREADPOOL_SIZE ??= "64";
 
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { Command } from "commander";
 import { pino } from "pino";
 import { listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
 import { isErrno } from "../util/errors.js";
+import { resolveRemap, setRemap } from "../util/idmap.js";
 import { lockRoot } from "../util/lock.js";
 import { checkHost } from "./checks.js";
 import { startEngine } from "./start.js";
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   const { mkdir } = await import("node:fs/promises");
   await mkdir(cfg.root, { recursive: true, mode: 0o711 });
   const lock = await lockRoot(cfg.root);
+  if (cfg.usernsRemap) await applyRemap(cfg);
 
   const { engine, router, extra } = await startEngine(cfg, log);
   const listeners = await listen(cfg.hosts, router, log, cfg.tls);
@@ -94,6 +97,31 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/**
+ * userns-remap, as Docker does it: the images, layers and containers of a
+ * remapped daemon live in <root>/<uid>.<gid>, stored in the remapped id space,
+ * and every directory a container's root must walk through is searchable.
+ */
+async function applyRemap(cfg: DaemonConfig): Promise<void> {
+  const { chmod, mkdir } = await import("node:fs/promises");
+  const m = resolveRemap(cfg.usernsRemap ?? "");
+  setRemap(m);
+  const base = cfg.root;
+  cfg.root = join(base, `${m.uid}.${m.gid}`);
+  await mkdir(cfg.root, { recursive: true, mode: 0o711 });
+  await mkdir(cfg.execRoot, { recursive: true, mode: 0o711 });
+  for (const dir of [base, cfg.root, cfg.execRoot]) await chmod(dir, 0o711);
+  for (const start of [dirname(base), dirname(cfg.execRoot)]) {
+    for (let dir = start; ; dir = dirname(dir)) {
+      if (((await stat(dir)).mode & 0o001) === 0)
+        throw new Error(
+          `userns-remap: ${dir} must be searchable by others (chmod o+x) for remapped containers`,
+        );
+      if (dir === "/") break;
+    }
+  }
 }
 
 main().catch((err) => {

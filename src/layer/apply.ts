@@ -20,6 +20,7 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/libc.js";
 import { invalid, isErrno } from "../util/errors.js";
+import { hostGid, hostUid, remap } from "../util/idmap.js";
 
 const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -221,7 +222,10 @@ async function setMeta(
   isDir: boolean,
   isLink = false,
 ): Promise<void> {
-  if (opts.preserveOwners) await lchown(path, h.uid ?? 0, h.gid ?? 0);
+  // Ownership is stored in the host's id space (shifted under userns-remap);
+  // entries that don't keep their owners belong to the container's root.
+  if (opts.preserveOwners) await lchown(path, hostUid(h.uid ?? 0), hostGid(h.gid ?? 0));
+  else if (remap()) await lchown(path, hostUid(0), hostGid(0));
   // chmod after chown: chown clears setuid/setgid bits.
   if (!isLink) await chmod(path, (h.mode ?? (isDir ? 0o755 : 0o644)) & 0o7777);
   for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {

@@ -12,6 +12,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { lgetxattr, llistxattr } from "../sys/libc.js";
+import { containerGid, containerUid } from "../util/idmap.js";
 
 export interface TarOptions {
   /** Name of the top entry in the archive ("" = the contents at the archive root). */
@@ -56,8 +57,8 @@ export async function packEntry(
   const base = {
     name,
     mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
+    uid: containerUid(st.uid),
+    gid: containerGid(st.gid),
     mtime: st.mtime,
     pax: xattrsOf(path),
   };

@@ -4,6 +4,7 @@
  * No rlimits unless asked (this host can't raise them: no CAP_SYS_RESOURCE).
  */
 import { invalid } from "../util/errors.js";
+import type { IdMap } from "../util/idmap.js";
 import { effectiveCaps } from "./capabilities.js";
 import type { ResolvedUser } from "./user.js";
 
@@ -78,6 +79,8 @@ export interface SpecInput {
   maskedPaths?: string[] | null;
   readonlyPaths?: string[] | null;
   seccomp?: object;
+  /** userns-remap: run in a new user namespace with these mappings. */
+  idMap?: IdMap;
   annotations?: Record<string, string>;
   oomScoreAdj?: number;
 }
@@ -180,6 +183,8 @@ export interface OciSpec {
   annotations: Record<string, string>;
   linux: {
     namespaces: { type: string; path?: string }[];
+    uidMappings?: { containerID: number; hostID: number; size: number }[];
+    gidMappings?: { containerID: number; hostID: number; size: number }[];
     resources: Record<string, unknown>;
     cgroupsPath: string;
     sysctl: Record<string, string>;
@@ -242,6 +247,7 @@ export function buildSpec(i: SpecInput): OciSpec {
     ns("ipc", i.ipc),
     ns("uts", i.uts),
     { type: "mount" },
+    i.idMap ? { type: "user" } : undefined,
   ].filter((x): x is { type: string; path?: string } => x !== undefined);
 
   const r = i.resources;
@@ -320,6 +326,12 @@ export function buildSpec(i: SpecInput): OciSpec {
     annotations: i.annotations ?? {},
     linux: {
       namespaces,
+      ...(i.idMap
+        ? {
+            uidMappings: [{ containerID: 0, hostID: i.idMap.uid, size: i.idMap.size }],
+            gidMappings: [{ containerID: 0, hostID: i.idMap.gid, size: i.idMap.size }],
+          }
+        : {}),
       resources,
       cgroupsPath: i.cgroupsPath,
       sysctl: i.sysctls,

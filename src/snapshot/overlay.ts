@@ -12,6 +12,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MNT_DETACH, mount, SyscallError, umount } from "../sys/libc.js";
 import { invalid, isErrno, notFound } from "../util/errors.js";
+import { chownToContainerRoot } from "../util/idmap.js";
 import type { LayerStore } from "./layers.js";
 
 export interface Snapshot {
@@ -46,6 +47,8 @@ export class Snapshotter {
     await mkdir(join(dir, "merged"), { recursive: true, mode: 0o700 });
     const chain = await this.layers.chain(parent);
     await makeInitLayer(join(dir, "init"));
+    // Under userns-remap the container's root owns its root directory and mount points.
+    for (const p of ["diff", "merged"]) await chownToContainerRoot(join(dir, p));
     // Top first, as overlayfs wants; each entry is the layer's short link.
     // The init layer (mount points for /etc/hosts & co, as Docker's "-init"
     // layer) sits between the image and the container's own changes.
@@ -116,11 +119,15 @@ export class Snapshotter {
 
 /** Mount points every container gets, so they never show up as its own changes. */
 async function makeInitLayer(dir: string): Promise<void> {
-  for (const d of ["dev/pts", "dev/shm", "dev/mqueue", "proc", "sys", "etc"]) {
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chownToContainerRoot(dir);
+  for (const d of ["dev", "dev/pts", "dev/shm", "dev/mqueue", "proc", "sys", "etc"]) {
     await mkdir(join(dir, d), { recursive: true, mode: 0o755 });
+    await chownToContainerRoot(join(dir, d));
   }
   for (const f of ["etc/hosts", "etc/hostname", "etc/resolv.conf", ".dockerenv"]) {
     await writeFile(join(dir, f), "", { mode: 0o644 });
+    await chownToContainerRoot(join(dir, f));
   }
 }
 

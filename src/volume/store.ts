@@ -9,6 +9,7 @@ import { mkdir, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { chownToContainerRoot, remap } from "../util/idmap.js";
 
 export interface Volume {
   Name: string;
@@ -35,7 +36,8 @@ export class VolumeStore {
   }
 
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Remapped containers must be able to walk to their volumes.
+    await mkdir(this.dir, { recursive: true, mode: remap() ? 0o711 : 0o700 });
     for (const name of await readdir(this.dir)) {
       const v = await readJson<Volume>(join(this.dir, name, "volume.json"));
       if (v) this.volumes.set(v.Name, v);
@@ -77,6 +79,7 @@ export class VolumeStore {
       ...(anonymous ? { anonymous: true } : {}),
     };
     await mkdir(v.Mountpoint, { recursive: true, mode: 0o755 });
+    await chownToContainerRoot(v.Mountpoint);
     await writeJsonAtomic(join(this.dir, name, "volume.json"), v);
     this.volumes.set(name, v);
     return v;

@@ -5,9 +5,11 @@
  * --privileged opens up.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { execSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 describe("resource limits and the default security profile", () => {
   let d: TestDaemon;
@@ -112,5 +114,61 @@ describe("resource limits and the default security profile", () => {
     assert.notEqual(r.code, 0);
     assert.match(r.err, /Read-only file system/);
     d.ok(["run", "--rm", "--read-only", "--tmpfs", "/tmp", "bb", "touch", "/tmp/x"]);
+  });
+});
+
+describe("userns-remap", () => {
+  let d: TestDaemon;
+  let work: string;
+
+  before(async () => {
+    work = mkdtempSync("/tmp/berth-userns-");
+    // The remapped root must be able to walk to the daemon's and the test's directories.
+    chmodSync(work, 0o711);
+    d = await startDaemon({ extraArgs: ["--userns-remap", "default"], dirMode: 0o711 });
+    d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
+  });
+  after(async () => {
+    await cleanupDaemon(d);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("maps container root to the dockremap range; files it creates in a bind mount belong to that uid", () => {
+    const [user, start] =
+      readFileSync("/etc/subuid", "utf8")
+        .split("\n")
+        .map((l) => l.split(":"))
+        .find(([u]) => u === "dockremap") ?? [];
+    assert.equal(user, "dockremap");
+    assert.match(d.ok(["info", "-f", "{{.SecurityOptions}}"]), /name=userns/);
+    const bind = join(work, "bind");
+    mkdirSync(bind, { mode: 0o777 });
+    chmodSync(bind, 0o777);
+    const out = d.ok([
+      "run",
+      "--rm",
+      "-v",
+      `${bind}:/data`,
+      "bb",
+      "sh",
+      "-c",
+      "id -u; touch /data/f; cat /proc/self/uid_map",
+    ]);
+    assert.match(out, new RegExp(`^0\\n\\s*0\\s+${start}\\s+65536$`));
+    assert.equal(statSync(join(bind, "f")).uid, Number(start));
+    // Root in the container is not root on the host: the host-owned bind mount is read-only to it.
+    chmodSync(bind, 0o755);
+    assert.notEqual(d.docker(["run", "--rm", "-v", `${bind}:/data`, "bb", "touch", "/data/g"]).code, 0);
+  });
+
+  it("stores layers shifted and writes unshifted tars on export", () => {
+    d.ok(["run", "--name", "wr", "bb", "sh", "-c", "echo x > /made"]);
+    const listing = execSync(`${DOCKER} -H ${d.host} export wr | tar tvf -`).toString();
+    assert.match(listing, /^-\S+ 0\/0 .* made$/m);
+    assert.match(listing, /^-\S+ 0\/0 .* bin\/busybox$/m);
+    // On disk, the layer's files belong to the remapped root.
+    const layerFile = execSync(`find ${d.root} -path '*/diff/bin/busybox' | head -1`).toString().trim();
+    assert.notEqual(statSync(layerFile).uid, 0);
+    d.ok(["rm", "wr"]);
   });
 });

@@ -3,7 +3,7 @@
  * network prefix) driven with the real docker CLI.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const DOCKER = existsSync("/usr/local/bin/docker") ? "/usr/local/bin/docker" : "docker";
@@ -30,8 +30,11 @@ export interface TestDaemon {
   log(): string;
 }
 
-export async function startDaemon(opts: { extraArgs?: string[] } = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  opts: { extraArgs?: string[]; dirMode?: number } = {},
+): Promise<TestDaemon> {
   const dir = mkdtempSync("/tmp/berth-test-");
+  if (opts.dirMode) chmodSync(dir, opts.dirMode);
   const root = join(dir, "root");
   const execRoot = join(dir, "exec");
   const socket = join(execRoot, "berth.sock");

@@ -9,6 +9,7 @@ import { deviceOf, hostDevices } from "../../runtime/devices.js";
 import { buildSpec, type DeviceSpec, type NsMode, type OciMount } from "../../runtime/spec.js";
 import { resolveUser } from "../../runtime/user.js";
 import { invalid } from "../../util/errors.js";
+import { remap } from "../../util/idmap.js";
 import { parseSignal } from "./config.js";
 import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
 import type { StartHooks } from "./lifecycle.js";
@@ -198,6 +199,7 @@ export function startHooks(p: PrepareDeps): StartHooks {
         cgroupsPath: `${p.cgroupParent}/${rec.id}`,
         sysctls: h.Sysctls ?? {},
         devices: await devices(rec),
+        idMap: h.UsernsMode === "host" ? undefined : remap(),
         ulimits: h.Ulimits ?? [],
         shmSize: h.ShmSize ?? 0,
         maskedPaths: h.MaskedPaths,
