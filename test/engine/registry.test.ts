@@ -1,0 +1,191 @@
+/**
+ * berthd against Debian's docker-registry (distribution 2.8), with the real
+ * docker CLI and skopeo: unchanged images push byte-identical, a corrupted
+ * blob fails the pull and leaves nothing, and a pull killed half-way resumes
+ * from the bytes it already had.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, execSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (spawnSync("curl", ["-fsS", url]).status === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+/** A proxy in front of the registry that sends blob bodies at `bytesPerSecond` and records Range headers. */
+function slowProxy(target: number, bytesPerSecond: number): { server: Server; ranges: string[] } {
+  const ranges: string[] = [];
+  const server = createServer((req, res) => {
+    if (req.url?.includes("/blobs/") && req.headers.range) ranges.push(req.headers.range);
+    const up = request(
+      { host: "127.0.0.1", port: target, path: req.url, method: req.method, headers: req.headers },
+      async (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        const slow = req.method === "GET" && req.url?.includes("/blobs/");
+        for await (const chunk of upRes as AsyncIterable<Buffer>) {
+          if (!slow) {
+            res.write(chunk);
+            continue;
+          }
+          for (let off = 0; off < chunk.length; off += 64 * 1024) {
+            if (res.destroyed) return;
+            res.write(chunk.subarray(off, off + 64 * 1024));
+            await new Promise((r) => setTimeout(r, (64 * 1024 * 1000) / bytesPerSecond));
+          }
+        }
+        res.end();
+      },
+    );
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  return { server, ranges };
+}
+
+describe("pull and push against a registry", () => {
+  let d: TestDaemon;
+  let work: string;
+  let registry: ChildProcess;
+  let reg: string;
+  let regRoot: string;
+
+  before(async () => {
+    work = mkdtempSync("/tmp/berth-reg-");
+    regRoot = join(work, "registry");
+    mkdirSync(regRoot);
+    reg = `127.0.0.1:${await freePort()}`;
+    writeFileSync(
+      join(work, "reg.yml"),
+      `version: 0.1\nlog: { level: error }\nstorage: { filesystem: { rootdirectory: ${regRoot} }, delete: { enabled: true } }\nhttp: { addr: ${reg} }\n`,
+    );
+    registry = spawn("docker-registry", ["serve", join(work, "reg.yml")], { stdio: "ignore" });
+    await waitFor(`http://${reg}/v2/`);
+    d = await startDaemon();
+    d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
+    // An image with an incompressible 8 MiB layer, big enough to interrupt.
+    const ctx = join(work, "ctx");
+    mkdirSync(ctx);
+    execSync(`head -c 8388608 /dev/urandom > ${ctx}/blob`);
+    writeFileSync(join(ctx, "Dockerfile"), "FROM bb\nCOPY blob /blob\n");
+    d.ok(["build", "-t", `${reg}/big:1`, ctx]);
+  });
+  after(async () => {
+    await cleanupDaemon(d);
+    registry.kill();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const skopeoDigest = (ref: string) =>
+    execSync(`skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://${ref}`).toString().trim();
+
+  it("pushes an unchanged pulled image byte-identically to a second repository", () => {
+    d.ok(["tag", "bb", `${reg}/one/bb:1`]);
+    d.ok(["push", `${reg}/one/bb:1`]);
+    const first = skopeoDigest(`${reg}/one/bb:1`);
+    d.ok(["rmi", `${reg}/one/bb:1`]);
+    d.ok(["pull", `${reg}/one/bb:1`]);
+    d.ok(["tag", `${reg}/one/bb:1`, `${reg}/two/bb:1`]);
+    d.ok(["push", `${reg}/two/bb:1`]);
+    assert.equal(skopeoDigest(`${reg}/two/bb:1`), first);
+    assert.equal(
+      d.ok(["inspect", "-f", "{{index .RepoDigests 0}}", `${reg}/one/bb:1`]),
+      `${reg}/one/bb@${first}`,
+    );
+    // skopeo copies what berth pushed, and berth pulls what skopeo pushed.
+    execSync(
+      `skopeo copy --src-tls-verify=false --dest-tls-verify=false docker://${reg}/one/bb:1 docker://${reg}/three/bb:1`,
+    );
+    d.ok(["pull", `${reg}/three/bb:1`]);
+    assert.equal(d.ok(["run", "--rm", `${reg}/three/bb:1`, "echo", "ok"]), "ok");
+  });
+
+  it("fails a pull whose blob was altered in the registry, leaving no image and no layer", () => {
+    d.ok(["push", `${reg}/big:1`]);
+    const manifest = JSON.parse(
+      execSync(`skopeo inspect --raw --tls-verify=false docker://${reg}/big:1`).toString(),
+    ) as { layers: { digest: string }[] };
+    const top = manifest.layers.at(-1)!.digest.slice(7);
+    const data = join(regRoot, "docker/registry/v2/blobs/sha256", top.slice(0, 2), top, "data");
+    const good = readFileSync(data);
+    const bad = Buffer.from(good);
+    bad[bad.length >> 1] = bad[bad.length >> 1]! ^ 0xff;
+    writeFileSync(data, bad);
+    try {
+      d.ok(["rmi", `${reg}/big:1`]);
+      const layersBefore = readdirSync(join(d.root, "overlay")).length;
+      const r = d.docker(["pull", `${reg}/big:1`]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.err, /digest|mismatch/i);
+      assert.equal(d.docker(["image", "inspect", `${reg}/big:1`]).code, 1);
+      assert.equal(readdirSync(join(d.root, "overlay")).length, layersBefore);
+      assert.deepEqual(
+        readdirSync(join(d.root, "content", "ingest")).filter((f) => f.includes(top)),
+        [],
+      );
+    } finally {
+      writeFileSync(data, good);
+    }
+  });
+
+  it("resumes a pull killed half-way from the bytes it already had", async () => {
+    const proxyPort = await freePort();
+    const proxy = slowProxy(Number(reg.split(":")[1]), 2 * 1024 * 1024);
+    await new Promise<void>((r) => proxy.server.listen(proxyPort, "127.0.0.1", r));
+    try {
+      const via = `127.0.0.1:${proxyPort}/big:1`;
+      const puller = spawn(DOCKER, ["pull", via], {
+        env: { ...process.env, DOCKER_HOST: d.host },
+        stdio: "ignore",
+      });
+      // Let about half of the 8 MiB arrive at 2 MiB/s, then kill the daemon.
+      await new Promise((r) => setTimeout(r, 2000));
+      await d.kill();
+      puller.kill();
+      const ingest = join(d.root, "content", "ingest");
+      const partial = readdirSync(ingest).map((f) => statSync(join(ingest, f)).size);
+      assert.ok(
+        partial.some((n) => n > 512 * 1024),
+        `partial downloads: ${partial.join(", ")}`,
+      );
+      await d.start();
+      // Not d.docker(): a synchronous child would stall the proxy, which lives in this process.
+      const again = spawn(DOCKER, ["pull", via], { env: { ...process.env, DOCKER_HOST: d.host } });
+      let err = "";
+      again.stderr.on("data", (b: Buffer) => {
+        err += b.toString();
+      });
+      const code = await new Promise((r) => again.on("exit", r));
+      assert.equal(code, 0, err);
+      assert.ok(
+        proxy.ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r)),
+        `ranges: ${proxy.ranges.join(", ")}`,
+      );
+      const sum = (s: string) => s.split(/\s/)[0];
+      assert.equal(
+        sum(d.ok(["run", "--rm", via, "md5sum", "/blob"])),
+        sum(execSync(`md5sum ${work}/ctx/blob`).toString()),
+      );
+      assert.deepEqual(readdirSync(ingest), []);
+    } finally {
+      proxy.server.closeAllConnections();
+      proxy.server.close();
+    }
+  });
+});
