@@ -2,7 +2,7 @@
 import type { Engine } from "../engine/engine.js";
 import { familiar, parseReference, type Reference, withDefaultTag } from "../image/reference.js";
 import { type Credentials, Registry, RegistryError } from "../registry/client/http.js";
-import { pull } from "../registry/client/pull.js";
+import { distributionInspect, listTags, type PullOptions, pull } from "../registry/client/pull.js";
 import { push } from "../registry/client/push.js";
 import { BerthError, invalid } from "../util/errors.js";
 import { type Ctx, JsonStream, jsonBody, type Router, sendJson } from "./router.js";
@@ -35,36 +35,54 @@ export async function pullRoute(ctx: Ctx, engine: Engine): Promise<void> {
   } catch (err) {
     throw invalid((err as Error).message);
   }
-  ref = withDefaultTag(ref);
   const stream = new JsonStream(ctx);
-  stream.write({ status: `Pulling from ${ref.path.replace(/^library\//, "")}`, id: ref.tag ?? ref.digest });
+  const opts = {
+    insecure: engine.config.insecureRegistries,
+    creds: authOf(ctx),
+    platform: q.get("platform") || undefined,
+    mirrors: engine.config.registryMirrors,
+    sources: engine.blobSources,
+  };
   try {
-    const res = await pull(engine.images, ref, {
-      insecure: engine.config.insecureRegistries,
-      creds: authOf(ctx),
-      platform: q.get("platform") || undefined,
-      progress: (id, status, detail) =>
-        stream.write({
-          status,
-          id,
-          ...(detail
-            ? { progressDetail: detail, progress: progressBar(detail.current, detail.total) }
-            : { progressDetail: {} }),
-        }),
-    });
-    await engine.imageStore.addRef(ref, res.rec.id);
-    await engine.imageStore.addRef({ ...ref, tag: undefined, digest: res.digest }, res.rec.id);
-    engine.events.emit("image", "pull", familiar(ref), { name: familiar(ref) });
-    stream.write({ status: `Digest: ${res.digest}` });
-    stream.write({
-      status: res.fresh
-        ? `Status: Downloaded newer image for ${familiar(ref)}`
-        : `Status: Image is up to date for ${familiar(ref)}`,
-    });
+    // A name without tag or digest is `docker pull --all-tags`.
+    const refs =
+      ref.tag || ref.digest
+        ? [ref]
+        : (await listTags(ref, opts)).map((t) => ({ ...ref, tag: t }) as Reference);
+    for (const one of refs) await pullOne(engine, one, stream, opts);
   } catch (err) {
     stream.error(err as Error);
   }
   stream.end();
+}
+
+async function pullOne(
+  engine: Engine,
+  ref: Reference,
+  stream: JsonStream,
+  opts: Omit<PullOptions, "progress">,
+) {
+  stream.write({ status: `Pulling from ${ref.path.replace(/^library\//, "")}`, id: ref.tag ?? ref.digest });
+  const res = await pull(engine.images, ref, {
+    ...opts,
+    progress: (id, status, detail) =>
+      stream.write({
+        status,
+        id,
+        ...(detail
+          ? { progressDetail: detail, progress: progressBar(detail.current, detail.total) }
+          : { progressDetail: {} }),
+      }),
+  });
+  await engine.imageStore.addRef(ref, res.rec.id);
+  await engine.imageStore.addRef({ ...ref, tag: undefined, digest: res.digest }, res.rec.id);
+  engine.events.emit("image", "pull", familiar(ref), { name: familiar(ref) });
+  stream.write({ status: `Digest: ${res.digest}` });
+  stream.write({
+    status: res.fresh
+      ? `Status: Downloaded newer image for ${familiar(ref)}`
+      : `Status: Image is up to date for ${familiar(ref)}`,
+  });
 }
 
 export async function pushRoute(ctx: Ctx, engine: Engine): Promise<void> {
@@ -78,7 +96,14 @@ export async function pushRoute(ctx: Ctx, engine: Engine): Promise<void> {
     const r = await push(engine.images, ref, familiar(ref), {
       insecure: engine.config.insecureRegistries,
       creds: authOf(ctx),
-      progress: (id, status, detail) => stream.write({ status, id, progressDetail: detail ?? {} }),
+      sources: engine.blobSources,
+      progress: (id, status, detail) =>
+        stream.write({
+          status,
+          id,
+          progressDetail: detail ?? {},
+          ...(detail ? { progress: progressBar(detail.current, detail.total) } : {}),
+        }),
     });
     await engine.imageStore.addRef(
       { ...ref, tag: undefined, digest: r.digest },
@@ -111,6 +136,20 @@ export function distributionRoutes(r: Router, engine: Engine): void {
       throw err;
     }
     sendJson(ctx, 200, { Status: "Login Succeeded", IdentityToken: "" });
+  });
+
+  r.get("/distribution/{name*}/json", async (ctx) => {
+    let ref: Reference;
+    try {
+      ref = withDefaultTag(parseReference(ctx.params.name!));
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+    sendJson(
+      ctx,
+      200,
+      await distributionInspect(ref, { insecure: engine.config.insecureRegistries, creds: authOf(ctx) }),
+    );
   });
 
   r.get("/images/search", async (ctx) => {

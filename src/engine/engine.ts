@@ -13,6 +13,7 @@ import { Builder } from "../build/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
 import { NetworkManager } from "../network/manager.js";
+import { BlobSources } from "../registry/client/sources.js";
 import { effectiveCaps } from "../runtime/capabilities.js";
 import { Runtime } from "../runtime/runtime.js";
 import { seccompFor } from "../runtime/seccomp.js";
@@ -48,6 +49,8 @@ export class Engine {
   readonly networks: NetworkManager;
   readonly networkPort: BridgeNetworks;
   readonly startedAt = new Date();
+  /** Which repositories each blob came from or went to (cross-repository mounts on push). */
+  readonly blobSources: BlobSources;
   daemonId = "";
 
   constructor(
@@ -60,6 +63,7 @@ export class Engine {
     this.imageStore = new ImageStore(config.root);
     this.images = new ImageService(this.content, this.layers, this.imageStore, this.events);
     this.containerStore = new ContainerStore(config.root);
+    this.blobSources = new BlobSources(join(config.root, "distribution"));
     const runtimePath = config.runtimes[config.defaultRuntime]!;
     this.runtime = new Runtime({
       runtimePath,

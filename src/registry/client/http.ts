@@ -59,7 +59,8 @@ export class Registry {
     if (!params.realm) return undefined;
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
-    url.searchParams.set("scope", params.scope ?? scope);
+    // A push that mounts from another repository asks for two scopes.
+    for (const s of (params.scope ?? scope).split(" ").filter(Boolean)) url.searchParams.append("scope", s);
     const headers: Record<string, string> = {};
     const b = this.basic();
     if (b) headers.authorization = b;

@@ -24,6 +24,7 @@ import {
 import { chainIDs } from "../../snapshot/layers.js";
 import { invalid, notFound } from "../../util/errors.js";
 import { type Credentials, Registry, RegistryError } from "./http.js";
+import type { BlobSources } from "./sources.js";
 
 const ACCEPT = [
   MediaType.OciIndex,
@@ -90,12 +91,42 @@ async function fetchBlob(
   }
 }
 
-export async function pull(
+export async function pull(images: ImageService, ref: Reference, o: PullOptions): Promise<PullResult> {
+  // Docker Hub images may come from a configured mirror; any failure there falls back to the Hub.
+  if (ref.domain === "docker.io") {
+    for (const mirror of o.mirrors ?? []) {
+      const host = mirror.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+      const insecure = mirror.startsWith("http://") ? [...o.insecure, host] : o.insecure;
+      try {
+        return await pullFrom(new Registry(host, insecure), images, ref, o);
+      } catch (err) {
+        if (!(err instanceof RegistryError) && !isNetworkError(err)) throw err;
+      }
+    }
+  }
+  return pullFrom(new Registry(ref.domain, o.insecure, o.creds), images, ref, o);
+}
+
+export interface PullOptions {
+  insecure: string[];
+  creds?: Credentials;
+  platform?: string;
+  progress: Progress;
+  /** Registry mirrors for docker.io ("http://host:port" or "https://host"). */
+  mirrors?: string[];
+  sources?: BlobSources;
+}
+
+function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError && /fetch failed/.test(err.message);
+}
+
+async function pullFrom(
+  reg: Registry,
   images: ImageService,
   ref: Reference,
-  o: { insecure: string[]; creds?: Credentials; platform?: string; progress: Progress },
+  o: PullOptions,
 ): Promise<PullResult> {
-  const reg = new Registry(ref.domain, o.insecure, o.creds);
   const want = ref.digest ?? ref.tag ?? "latest";
   let m: Awaited<ReturnType<typeof fetchManifest>>;
   try {
@@ -122,7 +153,9 @@ export async function pull(
   }
   const manifest = m.doc as Manifest;
   const content = images.content;
+  const repo = `${ref.domain}/${ref.path}`;
   await fetchBlob(reg, content, ref.path, manifest.config);
+  await o.sources?.add(manifest.config.digest, repo);
   const config = await content.readJson<ImageConfig>(manifest.config.digest);
   if (config.rootfs.diff_ids.length !== manifest.layers.length)
     throw invalid("manifest and config disagree on the number of layers");
@@ -146,6 +179,7 @@ export async function pull(
       );
       o.progress(id, "Verifying Checksum");
       o.progress(id, "Download complete");
+      await o.sources?.add(l.digest, repo);
     }
   };
   try {
@@ -183,4 +217,61 @@ export async function pull(
     manifest: { mediaType: m.mediaType, digest: mdesc.digest, size: mdesc.size },
   });
   return { rec, digest: m.digest, fresh: !existing };
+}
+
+/** Every tag of a repository (`pull --all-tags`), following the registry's pagination. */
+export async function listTags(ref: Reference, o: Omit<PullOptions, "progress">): Promise<string[]> {
+  const reg = new Registry(ref.domain, o.insecure, o.creds);
+  const tags: string[] = [];
+  let next: string | undefined = `/v2/${ref.path}/tags/list?n=1000`;
+  while (next) {
+    const res = await reg.request(next, { scope: `repository:${ref.path}:pull` });
+    const j = (await res.json()) as { tags?: string[] | null };
+    tags.push(...(j.tags ?? []));
+    next = res.headers.get("link")?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+  }
+  if (tags.length === 0) throw notFound(`no tags found for ${familiar(ref)}`);
+  return tags.sort();
+}
+
+/** GET /distribution/{name}/json: the manifest's descriptor and the platforms it offers. */
+export async function distributionInspect(
+  ref: Reference,
+  o: { insecure: string[]; creds?: Credentials },
+): Promise<{ Descriptor: Descriptor; Platforms: { architecture: string; os: string; variant?: string }[] }> {
+  const reg = new Registry(ref.domain, o.insecure, o.creds);
+  let m: Awaited<ReturnType<typeof fetchManifest>>;
+  try {
+    m = await fetchManifest(reg, ref.path, ref.digest ?? ref.tag ?? "latest");
+  } catch (err) {
+    if (err instanceof RegistryError && err.status === 404)
+      throw notFound(`manifest for ${familiar(ref)} not found: manifest unknown`);
+    throw err;
+  }
+  const Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.body.length };
+  if ("manifests" in m.doc) {
+    const Platforms = (m.doc as Index).manifests
+      .filter((x) => x.platform)
+      .map((x) => ({
+        architecture: x.platform!.architecture,
+        os: x.platform!.os,
+        ...(x.platform!.variant ? { variant: x.platform!.variant } : {}),
+      }));
+    return { Descriptor, Platforms };
+  }
+  const manifest = m.doc as Manifest;
+  const res = await reg.request(`/v2/${ref.path}/blobs/${manifest.config.digest}`, {
+    scope: `repository:${ref.path}:pull`,
+  });
+  const cfg = (await res.json()) as { architecture?: string; os?: string; variant?: string };
+  return {
+    Descriptor,
+    Platforms: [
+      {
+        architecture: cfg.architecture ?? "amd64",
+        os: cfg.os ?? "linux",
+        ...(cfg.variant ? { variant: cfg.variant } : {}),
+      },
+    ],
+  };
 }

@@ -13,6 +13,7 @@ import type { LayerBlob } from "../../snapshot/layers.js";
 import { chainIDs } from "../../snapshot/layers.js";
 import { type Credentials, Registry } from "./http.js";
 import type { Progress } from "./pull.js";
+import type { BlobSources } from "./sources.js";
 
 async function layerBlob(images: ImageService, chainID: string): Promise<LayerBlob> {
   const meta = await images.layers.mustGet(chainID);
@@ -27,17 +28,84 @@ async function layerBlob(images: ImageService, chainID: string): Promise<LayerBl
   return blob;
 }
 
-async function pushBlob(reg: Registry, images: ImageService, path: string, d: Descriptor): Promise<boolean> {
+/** Blobs up to this size go in one PUT; bigger ones in PATCH chunks of this size. */
+export const CHUNK_SIZE = 4 * 1024 * 1024;
+
+type BlobOutcome = "exists" | "mounted" | "pushed";
+
+interface PushCtx {
+  reg: Registry;
+  images: ImageService;
+  path: string;
+  sources?: BlobSources;
+  progress?: (sent: number) => void;
+}
+
+async function pushBlob(c: PushCtx, d: Descriptor): Promise<{ outcome: BlobOutcome; from?: string }> {
+  const { reg, path } = c;
   const scope = `repository:${path}:pull,push`;
   const head = await reg.request(`/v2/${path}/blobs/${d.digest}`, { method: "HEAD", scope }, [404]);
-  if (head.status === 200) return false;
+  if (head.status === 200) return { outcome: "exists" };
+  // Another repository of this registry has it: ask for a mount, which needs no upload.
+  for (const from of (await c.sources?.on(d.digest, reg.host, path)) ?? []) {
+    const q = `mount=${encodeURIComponent(d.digest)}&from=${encodeURIComponent(from)}`;
+    const res = await reg.request(
+      `/v2/${path}/blobs/uploads/?${q}`,
+      { method: "POST", scope: `${scope} repository:${from}:pull` },
+      [201, 202],
+    );
+    if (res.status === 201) {
+      await res.body?.cancel();
+      return { outcome: "mounted", from };
+    }
+    // 202: the registry started a normal upload instead; cancel it and go on.
+    const loc = res.headers.get("location");
+    await res.body?.cancel();
+    if (loc)
+      await reg
+        .request(new URL(loc, reg.base).toString(), { method: "DELETE", scope }, [404])
+        .catch(() => {});
+  }
   const start = await reg.request(`/v2/${path}/blobs/uploads/`, { method: "POST", scope }, [202]);
-  const loc = start.headers.get("location");
+  let loc = start.headers.get("location");
   await start.body?.cancel();
   if (!loc) throw new Error("registry gave no upload location");
+  if (d.size > CHUNK_SIZE) {
+    // Chunked upload: each PATCH says which bytes it carries; the registry
+    // answers with the next location.
+    let offset = 0;
+    while (offset < d.size) {
+      const end = Math.min(offset + CHUNK_SIZE, d.size);
+      const chunk = await c.images.content.readStream(d.digest, offset);
+      const res = await reg.request(new URL(loc, reg.base).toString(), {
+        method: "PATCH",
+        scope,
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(end - offset),
+          "content-range": `${offset}-${end - 1}`,
+        },
+        body: limit(chunk, end - offset) as unknown as ReadableStream,
+        duplex: "half",
+      } as never);
+      loc = res.headers.get("location") ?? loc;
+      await res.body?.cancel();
+      offset = end;
+      c.progress?.(offset);
+    }
+    const url = new URL(loc, reg.base);
+    url.searchParams.set("digest", d.digest);
+    const res = await reg.request(url.toString(), {
+      method: "PUT",
+      scope,
+      headers: { "content-length": "0" },
+    });
+    await res.body?.cancel();
+    return { outcome: "pushed" };
+  }
   const url = new URL(loc, reg.base);
   url.searchParams.set("digest", d.digest);
-  const body = await images.content.readStream(d.digest);
+  const body = await c.images.content.readStream(d.digest);
   const res = await reg.request(url.toString(), {
     method: "PUT",
     scope,
@@ -46,14 +114,27 @@ async function pushBlob(reg: Registry, images: ImageService, path: string, d: De
     duplex: "half",
   } as never);
   await res.body?.cancel();
-  return true;
+  c.progress?.(d.size);
+  return { outcome: "pushed" };
+}
+
+/** The first `n` bytes of a stream. */
+async function* limit(src: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
+  let left = n;
+  for await (const chunk of src) {
+    if (left <= 0) break;
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    left -= part.length;
+    yield part;
+  }
+  (src as unknown as { destroy?: () => void }).destroy?.();
 }
 
 export async function push(
   images: ImageService,
   ref: Reference,
   imageName: string,
-  o: { insecure: string[]; creds?: Credentials; progress: Progress },
+  o: { insecure: string[]; creds?: Credentials; progress: Progress; sources?: BlobSources },
 ): Promise<{ digest: string; size: number; tag: string }> {
   const rec = images.store.resolve(imageName);
   const config = await images.config(rec);
@@ -65,14 +146,34 @@ export async function push(
     layers.push({ mediaType: b.mediaType, digest: b.digest, size: b.size });
     o.progress(b.digest.slice(7, 19), "Preparing");
   }
+  const repo = `${reg.host}/${ref.path}`;
   for (const l of layers) {
     const id = l.digest.slice(7, 19);
     o.progress(id, "Pushing", { current: 0, total: l.size });
-    o.progress(id, (await pushBlob(reg, images, ref.path, l)) ? "Pushed" : "Layer already exists");
+    const r = await pushBlob(
+      {
+        reg,
+        images,
+        path: ref.path,
+        sources: o.sources,
+        progress: (n) => o.progress(id, "Pushing", { current: n, total: l.size }),
+      },
+      l,
+    );
+    o.progress(
+      id,
+      r.outcome === "pushed"
+        ? "Pushed"
+        : r.outcome === "mounted"
+          ? `Mounted from ${r.from}`
+          : "Layer already exists",
+    );
+    await o.sources?.add(l.digest, repo);
   }
   const cfgInfo = await images.content.info(rec.id);
   const cfgDesc = { mediaType: MediaType.DockerConfig, digest: rec.id, size: cfgInfo!.size };
-  await pushBlob(reg, images, ref.path, cfgDesc);
+  await pushBlob({ reg, images, path: ref.path, sources: o.sources }, cfgDesc);
+  await o.sources?.add(cfgDesc.digest, repo);
   // The manifest we pulled, when its blobs are the ones we send: same digest.
   let body: Buffer | undefined;
   let mediaType: string = MediaType.DockerManifest;
