@@ -23,11 +23,11 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     sendJson(ctx, 201, await c.create(body, ctx.query.get("name") || undefined));
   });
 
-  r.get("/containers/json", (ctx) =>
+  r.get("/containers/json", async (ctx) =>
     sendJson(
       ctx,
       200,
-      c.list({
+      await c.list({
         all: boolParam(ctx.query, "all"),
         limit: intParam(ctx.query, "limit"),
         size: boolParam(ctx.query, "size"),

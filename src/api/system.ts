@@ -2,6 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { cpus, hostname, release, totalmem } from "node:os";
+import { diskUsage } from "../engine/df.js";
 import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
 import type { EngineEvent } from "../engine/events.js";
 import { parseFilters } from "../engine/filters.js";
@@ -159,6 +160,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
       Warnings: null,
     });
   });
+
+  r.get("/system/df", async (ctx) => sendJson(ctx, 200, await diskUsage(engine)));
 
   r.get("/events", (ctx) => {
     const filters = parseFilters(ctx.query.get("filters"));

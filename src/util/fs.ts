@@ -62,3 +62,30 @@ export async function exists(path: string): Promise<boolean> {
     return true;
   }
 }
+
+/** Bytes in the files under `dir` (hardlinked files counted once), like Docker's directory.Size. */
+export async function dirSize(dir: string): Promise<number> {
+  const { lstat, readdir } = await import("node:fs/promises");
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    const names = await readdir(d).catch(() => [] as string[]);
+    for (const n of names) {
+      const p = `${d}/${n}`;
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        await walk(p);
+        continue;
+      }
+      if (st.nlink > 1) {
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      total += st.size;
+    }
+  };
+  await walk(dir);
+  return total;
+}

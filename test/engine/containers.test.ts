@@ -129,6 +129,30 @@ describe("containers survive the daemon", () => {
     d.ok(["rm", "-f", "hok", "hbad"]);
   });
 
+  it("system df counts images, containers' writable layers and volumes", () => {
+    d.ok(["volume", "create", "dfvol"]);
+    d.ok([
+      "run",
+      "--name",
+      "dfc",
+      "-v",
+      "dfvol:/v",
+      "bb",
+      "sh",
+      "-c",
+      "head -c 3000000 /dev/zero > /v/f; head -c 1000000 /dev/zero > /x",
+    ]);
+    const rows = d.ok(["system", "df", "--format", "{{.Type}}={{.TotalCount}}/{{.Size}}"]).split("\n");
+    assert.ok(rows.includes("Containers=1/1MB"), rows.join(" "));
+    assert.ok(rows.includes("Local Volumes=1/3MB"), rows.join(" "));
+    assert.match(
+      d.ok(["ps", "-a", "-s", "--filter", "name=dfc", "--format", "{{.Size}}"]),
+      /^1MB \(virtual /,
+    );
+    d.ok(["rm", "dfc"]);
+    d.ok(["volume", "rm", "dfvol"]);
+  });
+
   it("starts 50 detached containers and removes them cleanly", async () => {
     const before = process.memoryUsage().rss;
     void before;

@@ -6,6 +6,7 @@ import type { Duplex, Writable } from "node:stream";
 import type { Logger } from "pino";
 import { readNetStats, readStats } from "../../runtime/cgroups.js";
 import { conflict, invalid } from "../../util/errors.js";
+import { dirSize } from "../../util/fs.js";
 import type { Filters } from "../filters.js";
 import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
@@ -20,7 +21,7 @@ import {
   renameContainer,
   viewContext,
 } from "./service.js";
-import type { CreateRequest, HostConfig } from "./types.js";
+import type { ContainerRecord, CreateRequest, HostConfig } from "./types.js";
 import type { ViewContext } from "./view.js";
 
 export class ContainerService {
@@ -65,8 +66,20 @@ export class ContainerService {
     return out;
   }
 
-  list(opts: { all?: boolean; limit?: number; size?: boolean; filters: Filters }) {
-    return list(this.d, this.view, opts);
+  async list(opts: { all?: boolean; limit?: number; size?: boolean; filters: Filters }) {
+    if (!opts.size) return list(this.d, this.view, opts);
+    // Sizes walk each container's writable layer: done here, before the (synchronous) view.
+    const sizes = new Map<string, { rw: number; rootFs: number }>();
+    for (const rec of this.d.store.list()) sizes.set(rec.id, await this.sizes(rec));
+    return list(this.d, { ...this.view, sizes: (rec) => sizes.get(rec.id) ?? { rw: 0, rootFs: 0 } }, opts);
+  }
+
+  /** Bytes in the container's writable layer, and with its image's layers. */
+  async sizes(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rw = await dirSize(`${this.d.snapshots.dirOf(rec.id)}/diff`);
+    const img = this.d.images.store.get(rec.image);
+    const image = img ? (await this.d.images.facts(img)).size : 0;
+    return { rw, rootFs: rw + image };
   }
 
   rename(ref: string, name: string) {
