@@ -28,7 +28,7 @@ export function buildRoutes(r: Router, builder: Builder, images: ImageService, c
     const stream = new JsonStream(ctx);
     const quiet = boolParam(q, "q");
     try {
-      await builder.build(
+      const id = await builder.build(
         ctx.req,
         {
           dockerfile: q.get("dockerfile") || "Dockerfile",
@@ -43,6 +43,8 @@ export function buildRoutes(r: Router, builder: Builder, images: ImageService, c
           if (!quiet || "aux" in msg) stream.write(msg);
         },
       );
+      // With -q the client prints exactly what the stream carries: the image ID.
+      if (quiet) stream.write({ stream: `${id}\n` });
     } catch (err) {
       stream.error(err as Error);
     }

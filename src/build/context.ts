@@ -7,7 +7,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, posix } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { extractArchive } from "../layer/apply.js";
 import { decompress } from "../layer/compression.js";
 import { invalid } from "../util/errors.js";
@@ -24,11 +24,31 @@ export interface BuildContext {
   cleanup(): Promise<void>;
 }
 
+/**
+ * The docker CLI (28.x) sends `-f -` and `-f <outside the context>` contexts
+ * without the tar's last padding and end-of-archive blocks (its tar wrapper
+ * closes the pipe before the tar writer). Zeros after the stream complete such
+ * an archive (up to the next 512-byte block, then two empty blocks) and are
+ * read as empty blocks after a proper one.
+ */
+function withEndOfArchive(tarStream: Readable): Readable {
+  return Readable.from(
+    (async function* () {
+      let total = 0;
+      for await (const chunk of tarStream as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        yield chunk;
+      }
+      yield Buffer.alloc(((512 - (total % 512)) % 512) + 1024);
+    })(),
+  );
+}
+
 export async function openContext(tmpRoot: string, body: Readable): Promise<BuildContext> {
   await mkdir(tmpRoot, { recursive: true });
   const dir = await mkdtemp(join(tmpRoot, "build-"));
   try {
-    await extractArchive(await decompress(body), dir, { preserveOwners: false });
+    await extractArchive(withEndOfArchive(await decompress(body)), dir, { preserveOwners: false });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

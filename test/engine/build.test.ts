@@ -46,6 +46,19 @@ describe("docker build", () => {
     assert.equal(d.ok(["run", "--rm", "hd", "cat", "/one", "/two", "/greeting"]), "one\ntwo\nhello heredoc");
   });
 
+  it("takes the Dockerfile from stdin or outside the context; -q prints only the image ID", () => {
+    const dir = ctx("stdin", { "data.txt": "from the context\n" });
+    const df = "FROM bb\nCOPY data.txt /data.txt\n";
+    const viaStdin = d.docker(["build", "-q", "-t", "stdin", "-f", "-", dir], { input: df });
+    assert.equal(viaStdin.code, 0, viaStdin.err);
+    assert.match(viaStdin.out, /^sha256:[0-9a-f]{64}\n$/);
+    assert.equal(d.ok(["run", "--rm", "stdin", "cat", "/data.txt"]), "from the context");
+    writeFileSync(join(work, "Outside.Dockerfile"), df);
+    const outside = build(dir, "-t", "outside", "-f", join(work, "Outside.Dockerfile"));
+    assert.equal(outside.code, 0, outside.err);
+    assert.equal(d.ok(["image", "inspect", "-f", "{{.Id}}", "outside"]), viaStdin.out.trim());
+  });
+
   it("scopes ARGs: a meta ARG reaches FROM, and a stage only if re-declared", () => {
     const dir = ctx("args", {
       Dockerfile:
