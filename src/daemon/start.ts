@@ -1,12 +1,32 @@
 /** Wires the engine and the API routes together (kept apart from main.ts so tests can start it in-process). */
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { buildRouter } from "../api/server.js";
 import type { DaemonConfig } from "../engine/config.js";
 import { Engine } from "../engine/engine.js";
+import { type RegistryServer, startRegistryServer } from "../registry/server/index.js";
 
 export async function startEngine(cfg: DaemonConfig, log: Logger) {
   const engine = new Engine(cfg, log);
   await engine.init();
   const router = buildRouter(engine);
-  return { engine, router, extra: { shutdown: async () => {} } };
+  // daemon.json "registry-server": berth's registry, served by the daemon process.
+  let registry: RegistryServer | undefined;
+  if (cfg.registryServer) {
+    registry = await startRegistryServer({
+      addr: cfg.registryServer.addr,
+      root: cfg.registryServer.root ?? join(cfg.root, "registry"),
+      log: (line) => log.warn({ component: "registry" }, line),
+    });
+    log.info({ url: registry.url }, "registry server listening");
+  }
+  return {
+    engine,
+    router,
+    extra: {
+      shutdown: async () => {
+        await registry?.close();
+      },
+    },
+  };
 }

@@ -249,4 +249,30 @@ describe("pull and push against a registry", () => {
       await cleanupDaemon(m);
     }
   });
+
+  it("serves berth's own registry from the daemon (daemon.json registry-server) to the docker CLI and skopeo", async () => {
+    const own = `127.0.0.1:${await freePort()}`;
+    const cfg = join(work, "daemon.json");
+    writeFileSync(cfg, JSON.stringify({ "registry-server": { addr: own } }));
+    const r = await startDaemon({ extraArgs: ["--config-file", cfg] });
+    try {
+      r.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), `${own}/team/bb:1`]);
+      r.ok(["push", `${own}/team/bb:1`]);
+      const digest = skopeoDigest(`${own}/team/bb:1`);
+      r.ok(["rmi", `${own}/team/bb:1`]);
+      r.ok(["pull", `${own}/team/bb:1`]);
+      assert.equal(r.ok(["run", "--rm", `${own}/team/bb:1`, "echo", "served"]), "served");
+      // skopeo copies out of and into it; berth re-pushes byte-identically.
+      execSync(
+        `skopeo copy --src-tls-verify=false --dest-tls-verify=false docker://${own}/team/bb:1 docker://${own}/copied/bb:1`,
+      );
+      assert.equal(skopeoDigest(`${own}/copied/bb:1`), digest);
+      r.ok(["tag", `${own}/team/bb:1`, `${own}/again/bb:1`]);
+      assert.match(r.ok(["push", `${own}/again/bb:1`]), /Mounted from team\/bb/);
+      assert.equal(skopeoDigest(`${own}/again/bb:1`), digest);
+      assert.match(r.ok(["search", `${own}/bb`]), /team\/bb/);
+    } finally {
+      await cleanupDaemon(r);
+    }
+  });
 });

@@ -31,7 +31,7 @@ const STATUS: Record<string, number> = {
 };
 
 /** An error with the spec's usual status for `code`. */
-export function fail(code: keyof typeof STATUS, message: string, detail?: unknown): RegistryError {
+export function fail(code: string, message: string, detail?: unknown): RegistryError {
   return new RegistryError(STATUS[code] ?? 400, code, message, detail);
 }
 

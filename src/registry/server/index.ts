@@ -1,0 +1,93 @@
+/** berth's OCI distribution registry: `startRegistryServer` serves a storage root over HTTP(S). */
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { Htpasswd } from "./auth.js";
+import { collectGarbage, type GcOptions, type GcResult } from "./gc.js";
+import { handler } from "./routes.js";
+import { Storage } from "./storage.js";
+
+export { collectGarbage, type GcOptions, type GcResult } from "./gc.js";
+
+export interface RegistryOptions {
+  /** host:port; port 0 picks a free one. */
+  addr: string;
+  /** Storage directory (default /var/lib/berth-registry). */
+  root?: string;
+  /** htpasswd file: when set, every request needs HTTP Basic credentials from it. */
+  htpasswd?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Where server errors are reported (default stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RegistryServer {
+  url: string;
+  port: number;
+  root: string;
+  close(): Promise<void>;
+  gc(o?: GcOptions): Promise<GcResult>;
+}
+
+function splitAddr(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(addr);
+  if (!m) throw new Error(`invalid address ${addr}: want host:port`);
+  return { host: m[1] ?? m[2] ?? "", port: Number(m[3]) };
+}
+
+export async function startRegistryServer(o: RegistryOptions): Promise<RegistryServer> {
+  const root = o.root ?? "/var/lib/berth-registry";
+  const { host, port } = splitAddr(o.addr);
+  if (!!o.tlsCert !== !!o.tlsKey) throw new Error("tlsCert and tlsKey go together");
+  const store = new Storage(root);
+  await store.init();
+  const locks = new Map<string, Promise<unknown>>();
+  const ctx = {
+    store,
+    auth: o.htpasswd ? new Htpasswd(o.htpasswd) : undefined,
+    log: o.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
+    async lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      const run = (locks.get(key) ?? Promise.resolve()).then(fn, fn);
+      const tail = run.catch(() => {});
+      locks.set(key, tail);
+      try {
+        return await run;
+      } finally {
+        if (locks.get(key) === tail) locks.delete(key);
+      }
+    },
+  };
+  await ctx.auth?.load(); // an unreadable htpasswd fails the start, not the first request
+  const tls = o.tlsCert && o.tlsKey;
+  const server: Server = tls
+    ? createHttpsServer(
+        { cert: readFileSync(o.tlsCert as string), key: readFileSync(o.tlsKey as string) },
+        handler(ctx),
+      )
+    : createHttpServer(handler(ctx));
+  // Layer uploads can take longer than Node's default 5-minute request limit.
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host || undefined, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const shown =
+    !host || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `${tls ? "https" : "http"}://${shown}:${bound}`,
+    port: bound,
+    root,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    gc: (g) => collectGarbage(root, g),
+  };
+}
