@@ -640,6 +640,35 @@ describe("garbage collection", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("runs from the CLI as berth registry garbage-collect", async () => {
+    const { dir, srv } = await start();
+    try {
+      const orphan = await pushBlob(srv, "gc/cli", "orphan from the cli");
+      const cli = (...a: string[]) =>
+        spawnSync(process.execPath, [CLI, "registry", "garbage-collect", "--root", srv.root, ...a], {
+          encoding: "utf8",
+        });
+      const young = cli();
+      assert.equal(young.status, 0, young.stderr);
+      assert.match(young.stdout, /^0 blobs, 0 uploads deleted$/m, "the grace period keeps a fresh blob");
+      const dry = cli("--grace", "0", "--dry-run");
+      assert.match(dry.stdout, new RegExp(`would delete blob ${orphan}`));
+      assert.equal(
+        (await fetch(`${srv.url}/v2/gc/cli/blobs/${orphan}`)).status,
+        200,
+        "a dry run deletes nothing",
+      );
+      const real = cli("--grace", "0");
+      assert.equal(real.status, 0, real.stderr);
+      assert.match(real.stdout, new RegExp(`deleted blob ${orphan}`));
+      assert.equal((await fetch(`${srv.url}/v2/gc/cli/blobs/${orphan}`)).status, 404);
+      assert.equal(cli("--grace", "soon").status, 1);
+    } finally {
+      await srv.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("berth registry serve", () => {

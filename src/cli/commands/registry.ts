@@ -1,37 +1,16 @@
-/** `registry serve`: runs berth's registry server in this process until SIGINT/SIGTERM. */
+/** `registry serve` runs berth's registry server in this process until SIGINT/SIGTERM; `registry garbage-collect` sweeps its storage. */
 import type { Command } from "commander";
+import { collectGarbage, startRegistryServer } from "../../registry/server/index.js";
 import { CliError } from "../client.js";
 import type { Ctx } from "./common.js";
 
-interface RegistryServer {
-  url: string;
-  port: number;
-  close(): Promise<void> | void;
-}
-
-type Start = (o: {
-  addr: string;
-  root?: string;
-  htpasswd?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-}) => Promise<RegistryServer>;
+const DEFAULT_ROOT = "/var/lib/berth-registry";
 
 async function serve(o: Record<string, string | undefined>): Promise<void> {
-  // Imported when used: the registry is its own module and the rest of the CLI must not need it.
-  const path = "../../registry/server/index.js";
-  let mod: { startRegistryServer?: Start };
-  try {
-    mod = (await import(path)) as { startRegistryServer?: Start };
-  } catch (e) {
-    throw new CliError(`registry server unavailable: ${(e as Error).message}`);
-  }
-  if (typeof mod.startRegistryServer !== "function")
-    throw new CliError("registry server unavailable: no startRegistryServer export");
   if (!!o.tlsCert !== !!o.tlsKey) throw new CliError("--tls-cert and --tls-key go together");
-  const srv = await mod.startRegistryServer({
+  const srv = await startRegistryServer({
     addr: o.addr ?? "127.0.0.1:5000",
-    root: o.root,
+    root: o.root ?? DEFAULT_ROOT,
     htpasswd: o.htpasswd,
     tlsCert: o.tlsCert,
     tlsKey: o.tlsKey,
@@ -49,16 +28,35 @@ async function serve(o: Record<string, string | undefined>): Promise<void> {
   });
 }
 
+async function garbageCollect(o: { root?: string; dryRun?: boolean; grace?: string }): Promise<void> {
+  const graceSeconds = o.grace === undefined ? 3600 : Number(o.grace);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new CliError(`invalid --grace: ${o.grace}`);
+  const result = await collectGarbage(o.root ?? DEFAULT_ROOT, {
+    dryRun: o.dryRun,
+    graceMs: graceSeconds * 1000,
+  });
+  const verb = o.dryRun ? "would delete" : "deleted";
+  for (const blob of result.blobs) process.stdout.write(`${verb} blob ${blob}\n`);
+  for (const upload of result.uploads) process.stdout.write(`${verb} upload ${upload}\n`);
+  process.stdout.write(`${result.blobs.length} blobs, ${result.uploads.length} uploads ${verb}\n`);
+}
+
 export function register(program: Command, _ctx: Ctx): void {
-  program
-    .command("registry")
-    .description("Run a registry")
+  const registry = program.command("registry").description("Run a registry");
+  registry
     .command("serve")
     .description("Serve an OCI distribution registry from a directory")
     .option("--addr <string>", "Address to listen on", "127.0.0.1:5000")
-    .option("--root <string>", "Storage directory")
+    .option("--root <string>", "Storage directory", DEFAULT_ROOT)
     .option("--htpasswd <string>", "htpasswd file (bcrypt) for basic auth")
     .option("--tls-cert <string>", "TLS certificate file")
     .option("--tls-key <string>", "TLS key file")
     .action((o) => serve(o));
+  registry
+    .command("garbage-collect")
+    .description("Delete blobs no manifest references (run while no push is in flight)")
+    .option("--root <string>", "Storage directory", DEFAULT_ROOT)
+    .option("--dry-run", "Only print what would be deleted")
+    .option("--grace <seconds>", "Keep unreferenced blobs younger than this", "3600")
+    .action((o) => garbageCollect(o));
 }
