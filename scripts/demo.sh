@@ -2,7 +2,7 @@
 # make demo: starts a private berthd and runs the main job with the real docker
 # CLI (and the berth CLI): make a busybox image from Debian's busybox-static,
 # build an image from a Dockerfile, run it with a published port and fetch a
-# page, then push it to a local registry (Debian's docker-registry) and pull
+# page, then push it to a local registry (Debian's docker-registry, then berth's own) and pull
 # it back. Everything it makes is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,11 @@ mkdir -p "$root" "$exec"
 node dist/src/daemon/main.js --root "$root" --exec-root "$exec" -H "unix://$sock" \
   --bridge bdemo0 --network-prefix bdemo >"$work/berthd.log" 2>&1 &
 daemon=$!
-reg_pid=""
+reg_pid="" own_pid=""
 cleanup() {
   DOCKER_HOST=unix://$sock $DOCKER rm -f demo-web >/dev/null 2>&1 || true
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null
+  [ -n "$own_pid" ] && kill "$own_pid" 2>/dev/null
   kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null || true
   nft delete table ip bdemo 2>/dev/null || true
   ip link del bdemo0 2>/dev/null || true
@@ -81,4 +82,16 @@ step $DOCKER push "$reg/demo/web:1"
 step $DOCKER rmi "$reg/demo/web:1" demo/web:1
 step $DOCKER pull "$reg/demo/web:1"
 step $DOCKER run --rm "$reg/demo/web:1" cat /www/index.html
+
+# 5. The same through berth's own registry server.
+own=127.0.0.1:$(( 20000 + RANDOM % 20000 ))
+$BERTH registry serve --addr "$own" --root "$work/own-reg" >"$work/own-reg.log" 2>&1 &
+own_pid=$!
+for _ in $(seq 1 50); do curl -fsS "http://$own/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+step $DOCKER tag "$reg/demo/web:1" "$own/demo/web:1"
+step $DOCKER push "$own/demo/web:1"
+step $DOCKER rmi "$own/demo/web:1" "$reg/demo/web:1"
+step $DOCKER pull "$own/demo/web:1"
+step $DOCKER search "$own/demo"
+step $DOCKER run --rm "$own/demo/web:1" cat /www/built.txt
 printf '\n\033[1mdemo done\033[0m\n'
