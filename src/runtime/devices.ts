@@ -4,15 +4,18 @@ import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { DeviceSpec } from "./spec.js";
 
+/** Linux's dev_t encoding: 12 bits of major, 20 of minor split around it. */
+export function deviceNumbers(rdev: number): { major: number; minor: number } {
+  return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
+}
+
 /** The spec entry for a device node, or undefined when it is not one. */
 export function deviceOf(path: string, st: Stats, permissions = "rwm"): DeviceSpec | undefined {
   if (!st.isCharacterDevice() && !st.isBlockDevice()) return undefined;
   return {
     path,
     type: st.isCharacterDevice() ? "c" : "b",
-    // Linux's dev_t encoding: 12 bits of major, 20 of minor split around it.
-    major: (st.rdev >> 8) & 0xfff,
-    minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00),
+    ...deviceNumbers(st.rdev),
     fileMode: st.mode & 0o777,
     uid: st.uid,
     gid: st.gid,

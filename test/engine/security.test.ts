@@ -33,6 +33,20 @@ describe("resource limits and the default security profile", () => {
     assert.equal(r.code, 137, r.err);
     assert.equal(d.ok(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "oom"]), "true 137");
     assert.equal(d.ok(["inspect", "-f", "{{.HostConfig.Memory}}", "oom"]), String(32 * 1024 * 1024));
+    // The CLI sends --until in whole seconds: ask up to the next one so this second's events count.
+    const until = String(Math.ceil(Date.now() / 1000) + 1);
+    const events = d.ok([
+      "events",
+      "--since",
+      "0",
+      "--until",
+      until,
+      "--filter",
+      "container=oom",
+      "--format",
+      "{{.Action}}",
+    ]);
+    assert.match(events, /^oom$/m, "an oom event");
     d.ok(["rm", "oom"]);
   });
 
@@ -107,6 +121,59 @@ describe("resource limits and the default security profile", () => {
     ]);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.trim(), "mounted");
+  });
+
+  it("--device-*-bps/iops and --blkio-weight land in the blkio cgroup", (t) => {
+    // The first real disk (not loop/zram/ram), as /dev/<name>.
+    const disk = execSync("lsblk -dno NAME,TYPE", { encoding: "utf8" })
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .find(([name, type]) => type === "disk" && !/^(loop|zram|ram)/.test(name ?? ""))?.[0];
+    if (!disk || !existsSync("/sys/fs/cgroup/blkio")) return t.skip("no disk or no v1 blkio controller");
+    const numbers = readFileSync(`/sys/class/block/${disk}/dev`, "utf8").trim();
+    const dev = `/dev/${disk}`;
+    const files = [
+      "blkio.throttle.read_bps_device",
+      "blkio.throttle.write_bps_device",
+      "blkio.throttle.read_iops_device",
+      "blkio.throttle.write_iops_device",
+    ];
+    const out = d.ok([
+      "run",
+      "--rm",
+      "--device-read-bps",
+      `${dev}:1mb`,
+      "--device-write-bps",
+      `${dev}:2mb`,
+      "--device-read-iops",
+      `${dev}:100`,
+      "--device-write-iops",
+      `${dev}:200`,
+      "bb",
+      "cat",
+      ...files.map((f) => `/sys/fs/cgroup/blkio/${f}`),
+    ]);
+    assert.deepEqual(out.split("\n"), [
+      `${numbers} 1048576`,
+      `${numbers} 2097152`,
+      `${numbers} 100`,
+      `${numbers} 200`,
+    ]);
+    // Weight: blkio.weight on CFQ kernels, blkio.bfq.weight on BFQ ones (runc picks).
+    const weight = d.ok([
+      "run",
+      "--rm",
+      "--blkio-weight",
+      "300",
+      "bb",
+      "sh",
+      "-c",
+      "cat /sys/fs/cgroup/blkio/blkio.weight 2>/dev/null || cat /sys/fs/cgroup/blkio/blkio.bfq.weight",
+    ]);
+    assert.match(weight, /\b300$/);
+    const bad = d.docker(["run", "--rm", "--device-read-bps", "/dev/null:1mb", "bb", "true"]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.err, /not a block device/);
   });
 
   it("--read-only root refuses writes except to --tmpfs", () => {

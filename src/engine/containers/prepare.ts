@@ -5,7 +5,7 @@
  * not know how bridges or volume drivers work.
  */
 import { stat } from "node:fs/promises";
-import { deviceOf, hostDevices } from "../../runtime/devices.js";
+import { deviceNumbers, deviceOf, hostDevices } from "../../runtime/devices.js";
 import { buildSpec, type DeviceSpec, type NsMode, type OciMount } from "../../runtime/spec.js";
 import { resolveUser } from "../../runtime/user.js";
 import { invalid } from "../../util/errors.js";
@@ -80,13 +80,23 @@ async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
   return out;
 }
 
+/** A block device's numbers, for the blkio throttle and weight entries. */
+async function blockDevice(path: string): Promise<{ major: number; minor: number }> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw invalid(`no such device: ${path}`);
+  if (!st.isBlockDevice()) throw invalid(`${path} is not a block device`);
+  return deviceNumbers(st.rdev);
+}
+
 async function throttles(list: { Path: string; Rate: number }[] | null | undefined) {
   const out = [];
-  for (const t of list ?? []) {
-    const st = await stat(t.Path).catch(() => undefined);
-    if (!st) throw invalid(`no such device: ${t.Path}`);
-    out.push({ major: (st.rdev >> 8) & 0xfff, minor: st.rdev & 0xff, rate: t.Rate });
-  }
+  for (const t of list ?? []) out.push({ ...(await blockDevice(t.Path)), rate: t.Rate });
+  return out;
+}
+
+async function weights(list: { Path: string; Weight: number }[] | null | undefined) {
+  const out = [];
+  for (const w of list ?? []) out.push({ ...(await blockDevice(w.Path)), weight: w.Weight });
   return out;
 }
 
@@ -195,6 +205,9 @@ export function startHooks(p: PrepareDeps): StartHooks {
           blkioWeight: h.BlkioWeight,
           blkioReadBps: await throttles(h.BlkioDeviceReadBps),
           blkioWriteBps: await throttles(h.BlkioDeviceWriteBps),
+          blkioReadIOps: await throttles(h.BlkioDeviceReadIOps),
+          blkioWriteIOps: await throttles(h.BlkioDeviceWriteIOps),
+          blkioWeightDevice: await weights(h.BlkioWeightDevice),
         },
         cgroupsPath: `${p.cgroupParent}/${rec.id}`,
         sysctls: h.Sysctls ?? {},
