@@ -3,10 +3,14 @@
  * <root>/volumes/<name>/volume.json the metadata (written atomically).
  * A volume's life is independent of containers; the engine tells the store
  * which containers use a volume so `rm` can refuse while it is in use.
+ * Like Docker's local driver, `-o type=… -o device=… -o o=…` volumes are
+ * mounted on _data while a running container uses them (see mountDevice).
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 import { chownToContainerRoot, remap } from "../util/idmap.js";
@@ -24,6 +28,17 @@ export interface Volume {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+/** The local driver's options, as Docker's. */
+const LOCAL_OPTIONS = new Set(["type", "device", "o"]);
+const run = promisify(execFile);
+
+/** Whether a path is a mount point now (in this mount namespace). */
+async function isMountPoint(path: string): Promise<boolean> {
+  const info = await readFile("/proc/self/mountinfo", "utf8");
+  // Field 5 is the mount point, with spaces and the like octal-escaped.
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+  return info.split("\n").some((line) => line.split(" ")[4] === escaped);
+}
 
 export class VolumeStore {
   private readonly dir: string;
@@ -67,7 +82,10 @@ export class VolumeStore {
     const existing = this.volumes.get(name);
     if (existing) return existing;
     const opts = o.DriverOpts && Object.keys(o.DriverOpts).length ? o.DriverOpts : null;
+    for (const key of Object.keys(opts ?? {}))
+      if (!LOCAL_OPTIONS.has(key)) throw invalid(`create ${name}: invalid option key: "${key}"`);
     if (opts?.type && !opts.device) throw invalid(`create ${name}: missing required option: "device"`);
+    if (opts?.device && !opts.type) throw invalid(`create ${name}: missing required option: "type"`);
     const v: Volume = {
       Name: name,
       Driver: "local",
@@ -107,8 +125,32 @@ export class VolumeStore {
     }
     const users = this.usage(name);
     if (users.length) throw conflict(`remove ${name}: volume is in use - [${users.join(", ")}]`);
+    await this.unmountDevice(name);
     this.volumes.delete(name);
     await rm(join(this.dir, name), { recursive: true, force: true });
+  }
+
+  /**
+   * Mounts a volume's device (its type/device/o options) on its mount point if it is not
+   * mounted yet; volumes without a device are plain directories and need nothing.
+   */
+  async mountDevice(name: string): Promise<void> {
+    const v = this.get(name);
+    const o = v.Options;
+    if (!o?.type || !o.device || (await isMountPoint(v.Mountpoint))) return;
+    const args = ["-t", o.type, ...(o.o ? ["-o", o.o] : []), o.device, v.Mountpoint];
+    await run("mount", args).catch((e: { stderr?: string; message: string }) => {
+      throw invalid(
+        `error while mounting volume '${v.Mountpoint}': failed to mount local volume: ${(e.stderr || e.message).trim()}`,
+      );
+    });
+  }
+
+  /** Unmounts a volume's device once no running container uses it. */
+  async unmountDevice(name: string): Promise<void> {
+    const v = this.volumes.get(name);
+    if (!v?.Options?.type || !(await isMountPoint(v.Mountpoint))) return;
+    await run("umount", [v.Mountpoint]).catch(() => run("umount", ["-l", v.Mountpoint]));
   }
 
   /** Bytes used by a volume's data (for `system df`). */

@@ -82,14 +82,22 @@ export class VolumeMounts implements MountPort {
           Propagation: m.BindOptions?.Propagation || "rprivate",
         });
       } else if (m.Type === "volume") {
-        const v = await this.volumes.create({ Name: m.Source, Labels: m.VolumeOptions?.Labels }, !m.Source);
+        const v = await this.volumes.create(
+          {
+            Name: m.Source,
+            Driver: m.VolumeOptions?.DriverConfig?.Name,
+            DriverOpts: m.VolumeOptions?.DriverConfig?.Options,
+            Labels: m.VolumeOptions?.Labels,
+          },
+          !m.Source,
+        );
         add({
           Type: "volume",
           Name: v.Name,
           Source: v.Mountpoint,
           Destination: dst,
           Driver: "local",
-          Mode: "z",
+          Mode: m.VolumeOptions?.NoCopy ? "z,nocopy" : "z",
           RW: !m.ReadOnly,
           Propagation: "",
           ...(m.Source ? {} : { anonymous: true }),
@@ -151,6 +159,7 @@ export class VolumeMounts implements MountPort {
         continue;
       }
       if (m.Type === "volume" && m.Name) {
+        await this.volumes.mountDevice(m.Name);
         const v = this.volumes.get(m.Name);
         // First use: fill an empty volume from what the image has at that path.
         if (!m.Mode.includes("nocopy") && (await isEmptyDir(v.Mountpoint))) {
@@ -176,7 +185,17 @@ export class VolumeMounts implements MountPort {
     return out;
   }
 
-  async release(): Promise<void> {}
+  /** Stop time: device volumes no other running container uses are unmounted. */
+  async release(rec: ContainerRecord): Promise<void> {
+    for (const m of rec.mounts) {
+      if (m.Type !== "volume" || !m.Name || !this.volumes.has(m.Name)) continue;
+      const others = this.store
+        .list()
+        .filter((r) => r.id !== rec.id && ["running", "paused"].includes(r.state.Status))
+        .some((r) => r.mounts.some((o) => o.Type === "volume" && o.Name === m.Name));
+      if (!others) await this.volumes.unmountDevice(m.Name);
+    }
+  }
 
   async removed(rec: ContainerRecord, removeVolumes: boolean): Promise<void> {
     if (!removeVolumes) return;
