@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { execSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
@@ -174,6 +175,40 @@ describe("resource limits and the default security profile", () => {
     const bad = d.docker(["run", "--rm", "--device-read-bps", "/dev/null:1mb", "bb", "true"]);
     assert.equal(bad.code, 125);
     assert.match(bad.err, /not a block device/);
+  });
+
+  it("refuses limits the host cannot honour, at create and at update, with Docker's words", () => {
+    const ncpu = cpus().length;
+    const refused = (args: string[], message: RegExp) => {
+      const r = d.docker(args);
+      assert.notEqual(r.code, 0, `${args.join(" ")} was accepted`);
+      assert.match(r.err, message);
+    };
+    refused(
+      ["create", "--cpus", String(ncpu + 1), "bb"],
+      new RegExp(`Range of CPUs is from 0.01 to ${ncpu}.00`),
+    );
+    refused(
+      ["create", "--cpuset-cpus", String(ncpu + 3), "bb"],
+      /Requested CPUs are not available - requested/,
+    );
+    refused(["create", "--memory", "64m", "--memory-swap", "32m", "bb"], /memoryswap limit should be larger/);
+    refused(
+      ["create", "--memory", "32m", "--memory-reservation", "64m", "bb"],
+      /less than memory reservation/,
+    );
+    refused(["create", "--blkio-weight", "5", "bb"], /Range of blkio weight is from 10 to 1000/);
+
+    d.ok(["run", "-d", "--name", "limited", "--memory", "64m", "bb", "sleep", "300"]);
+    refused(["update", "--cpus", String(ncpu + 1), "limited"], /Range of CPUs/);
+    refused(["update", "--memory-reservation", "128m", "limited"], /less than memory reservation/);
+    assert.equal(
+      d.ok(["inspect", "-f", "{{.HostConfig.NanoCpus}} {{.HostConfig.MemoryReservation}}", "limited"]),
+      "0 0",
+    );
+    d.ok(["update", "--cpus", "0.5", "limited"]);
+    assert.equal(d.ok(["exec", "limited", "cat", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"]), "50000");
+    d.ok(["rm", "-f", "limited"]);
   });
 
   it("--read-only root refuses writes except to --tmpfs", () => {

@@ -2,6 +2,7 @@
  * The container service the API talks to: records (service.ts), running
  * (lifecycle.ts), streams (io.ts), exec (exec.ts) and views (view.ts).
  */
+
 import type { Duplex, Writable } from "node:stream";
 import type { Logger } from "pino";
 import { readNetStats, readStats } from "../../runtime/cgroups.js";
@@ -12,6 +13,7 @@ import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
 import { Lifecycle, type StartHooks } from "./lifecycle.js";
+import { validateResources } from "./resources.js";
 import type { RuntimePort } from "./runtime-port.js";
 import {
   type ContainerDeps,
@@ -179,15 +181,19 @@ export class ContainerService {
       "BlkioWeight",
       "KernelMemory",
     ] as const;
-    for (const k of keys) {
-      const v = body[k];
-      if (v !== undefined && v !== null && v !== 0 && v !== "") (h as Record<string, unknown>)[k] = v;
-    }
     if (body.Memory && !body.MemorySwap && h.MemorySwap && h.MemorySwap > 0 && h.MemorySwap < body.Memory) {
       throw invalid(
         "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time",
       );
     }
+    const next: Record<string, unknown> = { ...h };
+    for (const k of keys) {
+      const v = body[k];
+      if (v !== undefined && v !== null && v !== 0 && v !== "") next[k] = v;
+    }
+    // Checked as a whole before anything changes, so a refused update leaves the old limits.
+    validateResources(next as HostConfig);
+    Object.assign(h, next);
     if (body.RestartPolicy?.Name) {
       if (h.AutoRemove && body.RestartPolicy.Name !== "no")
         throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");

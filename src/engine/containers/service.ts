@@ -3,6 +3,7 @@
  * Running them (start/stop/kill/pause/wait/exit handling) is in lifecycle.ts,
  * streams (logs/attach/exec) in io.ts.
  */
+
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Snapshotter } from "../../snapshot/overlay.js";
@@ -13,6 +14,7 @@ import type { ImageService } from "../images.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
 import { randomName, validateName } from "./names.js";
+import { validateResources } from "./resources.js";
 import type { ContainerStore } from "./store.js";
 import { type ContainerRecord, type CreateRequest, type HostConfig, ZERO_TIME } from "./types.js";
 import { inspectContainer, psRow, type ViewContext } from "./view.js";
@@ -129,12 +131,7 @@ function validateHostConfig(h: HostConfig): void {
   if ((h.RestartPolicy?.MaximumRetryCount ?? 0) !== 0 && rp !== "on-failure") {
     throw invalid("maximum retry count cannot be used with restart policy '" + rp + "'");
   }
-  if (h.Memory && h.Memory > 0 && h.Memory < 6 * 1024 * 1024) {
-    throw invalid("Minimum memory limit allowed is 6MB");
-  }
-  if (h.NanoCpus && (h.CpuPeriod || h.CpuQuota)) {
-    throw invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
-  }
+  validateResources(h);
 }
 
 /** Fills the defaults Docker shows in inspect's HostConfig. */
