@@ -6,7 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -148,6 +157,79 @@ describe("pull and push against a registry", () => {
     } finally {
       writeFileSync(data, good);
     }
+  });
+
+  it("reports Docker's per-layer progress and unpacks in order while later layers download", () => {
+    const ctx = join(work, "layers");
+    mkdirSync(ctx);
+    writeFileSync(
+      join(ctx, "Dockerfile"),
+      ["FROM bb", ...[1, 2, 3, 4, 5].map((n) => `RUN head -c ${n * 300000} /dev/urandom > /l${n}`)].join(
+        "\n",
+      ),
+    );
+    d.ok(["build", "-q", "-t", `${reg}/layers:1`, ctx]);
+    d.ok(["push", `${reg}/layers:1`]);
+    d.ok(["rmi", `${reg}/layers:1`]);
+    // Through the API: "Extracting" carries bytes read of the compressed layer (the CLI shows
+    // progress lines only on a terminal, as with Docker).
+    const api = execSync(
+      `curl -sS --unix-socket ${d.socket} -X POST 'http://x/v1.41/images/create?fromImage=${reg}/layers&tag=1'`,
+    ).toString();
+    const extracting = api
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { status: string; progressDetail?: { current?: number; total?: number } })
+      .filter((m) => m.status === "Extracting");
+    assert.ok(extracting.length >= 5, api);
+    assert.ok(extracting.every((m) => typeof m.progressDetail?.total === "number"));
+    assert.ok(
+      extracting.some(
+        (m) => m.progressDetail?.current === m.progressDetail?.total && m.progressDetail?.total,
+      ),
+    );
+    d.ok(["rmi", `${reg}/layers:1`]);
+    const out = d.ok(["pull", `${reg}/layers:1`]);
+    const lines = out.split("\n");
+    const ids = [...new Set(lines.filter((l) => l.endsWith(": Pull complete")).map((l) => l.split(":")[0]))];
+    assert.equal(ids.length, 5, out);
+    assert.ok(
+      lines.some((l) => l.endsWith(": Already exists")),
+      "the busybox layer was already here",
+    );
+    assert.equal(lines.filter((l) => l.endsWith(": Waiting")).length, 2, "five to fetch, three at a time");
+    for (const id of ids) {
+      const mine = lines.filter((l) => l.startsWith(`${id}: `)).map((l) => l.slice(id.length + 2));
+      assert.deepEqual(
+        mine.filter((st) => st !== "Waiting"),
+        ["Pulling fs layer", "Verifying Checksum", "Download complete", "Pull complete"],
+        out,
+      );
+    }
+    assert.equal(d.ok(["run", "--rm", `${reg}/layers:1`, "sh", "-c", "wc -c < /l5"]), "1500000");
+
+    // A blob missing from the registry fails the pull: nothing half-made stays.
+    const manifest = JSON.parse(
+      execSync(`skopeo inspect --raw --tls-verify=false docker://${reg}/layers:1`).toString(),
+    ) as { layers: { digest: string }[] };
+    const third = manifest.layers[3]!.digest.slice(7);
+    const dir = join(regRoot, "docker/registry/v2/blobs/sha256", third.slice(0, 2), third);
+    renameSync(dir, `${dir}.away`);
+    try {
+      d.ok(["rmi", `${reg}/layers:1`]);
+      const layersBefore = readdirSync(join(d.root, "overlay")).length;
+      const r = d.docker(["pull", `${reg}/layers:1`]);
+      assert.notEqual(r.code, 0);
+      assert.equal(d.docker(["image", "inspect", `${reg}/layers:1`]).code, 1);
+      assert.equal(
+        readdirSync(join(d.root, "overlay")).length,
+        layersBefore,
+        "no layer of the failed pull stays",
+      );
+    } finally {
+      renameSync(`${dir}.away`, dir);
+    }
+    d.ok(["pull", `${reg}/layers:1`]);
   });
 
   it("resumes a pull killed half-way from the bytes it already had", async () => {

@@ -2,10 +2,11 @@
  * Pull: manifest (index -> this platform's manifest), config, then layers
  * fetched in parallel (3 at a time) into the content store, each verified
  * against its digest and resumable (a broken fetch continues with a Range
- * request), then unpacked in order. The compressed blobs and the manifest
+ * request), and unpacked in order while later ones still download. The compressed blobs and the manifest
  * are kept so a later push of the unchanged image is byte-identical.
  */
 import { createHash } from "node:crypto";
+import { type Readable, Transform } from "node:stream";
 import type { ContentStore } from "../../content/store.js";
 import type { ImageService } from "../../engine/images.js";
 import { ingestLayer } from "../../image/ingest.js";
@@ -34,6 +35,40 @@ const ACCEPT = [
 ].join(", ");
 
 export type Progress = (id: string, status: string, detail?: { current: number; total: number }) => void;
+
+/** Layers downloaded at once, as Docker's default max-concurrent-downloads. */
+const DOWNLOADS = 3;
+
+function deferred() {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // observed by the unpack loop, maybe never if an earlier layer fails
+  return { promise, resolve, reject };
+}
+
+/** Reports "Extracting" with the compressed bytes read so far, at most every 100 ms. */
+function counted(blob: Readable, id: string, total: number, progress: Progress): Readable {
+  let current = 0;
+  let last = 0;
+  progress(id, "Extracting", { current: 0, total });
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      current += chunk.length;
+      const now = Date.now();
+      if (now - last >= 100 || current === total) {
+        last = now;
+        progress(id, "Extracting", { current, total });
+      }
+      done(null, chunk);
+    },
+  });
+  blob.on("error", (err) => counter.destroy(err));
+  return blob.pipe(counter);
+}
 
 export interface PullResult {
   rec: ImageRecord;
@@ -161,33 +196,44 @@ async function pullFrom(
     throw invalid("manifest and config disagree on the number of layers");
   const existing = images.store.get(manifest.config.digest);
   const chain = chainIDs(config.rootfs.diff_ids);
-  // Download what is missing, three at a time.
-  const todo = manifest.layers.map((l, i) => ({ l, i }));
-  for (const { l, i } of todo) {
-    const id = l.digest.slice(7, 19);
-    if (await images.layers.get(chain[i]!)) o.progress(id, "Already exists");
-    else o.progress(id, "Pulling fs layer");
+  // Download what is missing, three at a time; unpack each layer, in order, as soon as it
+  // and the ones below it are here, while the later ones keep downloading (as Docker does).
+  const missing: boolean[] = [];
+  for (let i = 0; i < manifest.layers.length; i++) {
+    const id = manifest.layers[i]!.digest.slice(7, 19);
+    missing[i] = !(await images.layers.get(chain[i]!));
+    o.progress(id, missing[i] ? "Pulling fs layer" : "Already exists");
   }
-  const queue = [...todo];
+  const queue = manifest.layers.map((l, i) => ({ l, i })).filter(({ i }) => missing[i]);
+  for (const { l } of queue.slice(DOWNLOADS)) o.progress(l.digest.slice(7, 19), "Waiting");
+  const downloaded = manifest.layers.map(() => deferred());
+  let failed = false;
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
+    for (let next = queue.shift(); next && !failed; next = queue.shift()) {
       const { l, i } = next;
-      if (await images.layers.get(chain[i]!)) continue;
       const id = l.digest.slice(7, 19);
-      await fetchBlob(reg, content, ref.path, l, (n) =>
-        o.progress(id, "Downloading", { current: n, total: l.size }),
-      );
-      o.progress(id, "Verifying Checksum");
-      o.progress(id, "Download complete");
-      await o.sources?.add(l.digest, repo);
+      try {
+        await fetchBlob(reg, content, ref.path, l, (n) =>
+          o.progress(id, "Downloading", { current: n, total: l.size }),
+        );
+        o.progress(id, "Verifying Checksum");
+        o.progress(id, "Download complete");
+        await o.sources?.add(l.digest, repo);
+        downloaded[i]!.resolve();
+      } catch (err) {
+        failed = true;
+        downloaded[i]!.reject(err as Error);
+        // Layers nobody will fetch now fail too, so the unpack loop never waits on them.
+        for (const rest of queue.splice(0)) downloaded[rest.i]!.reject(err as Error);
+      }
     }
   };
+  const workers = Promise.all(Array.from({ length: DOWNLOADS }, worker));
   try {
-    await Promise.all([worker(), worker(), worker()]);
     let parent: string | undefined;
     for (let i = 0; i < manifest.layers.length; i++) {
       const l = manifest.layers[i]!;
-      const known = await images.layers.get(chain[i]!);
+      const known = missing[i] ? undefined : await images.layers.get(chain[i]!);
       if (known) {
         if (!known.blobs.some((b) => b.digest === l.digest) && (await content.has(l.digest))) {
           await images.layers.addBlob(known.chainID, {
@@ -199,9 +245,10 @@ async function pullFrom(
         parent = known.chainID;
         continue;
       }
+      await downloaded[i]!.promise;
       const id = l.digest.slice(7, 19);
-      o.progress(id, "Extracting");
-      const meta = await ingestLayer(content, images.layers, parent, await content.readStream(l.digest), {
+      const blob = await content.readStream(l.digest);
+      const meta = await ingestLayer(content, images.layers, parent, counted(blob, id, l.size, o.progress), {
         expectDiffID: config.rootfs.diff_ids[i],
         sourceBlob: { digest: l.digest, size: l.size, mediaType: l.mediaType },
       });
@@ -209,9 +256,13 @@ async function pullFrom(
       o.progress(id, "Pull complete");
     }
   } catch (err) {
+    // Let in-flight downloads settle before the sweep, so it sees every partial ingest.
+    failed = true;
+    await workers;
     await images.gc();
     throw err;
   }
+  await workers;
   const mdesc = await content.put(m.body, { digest: m.digest });
   const rec = await images.create(config, {
     manifest: { mediaType: m.mediaType, digest: mdesc.digest, size: mdesc.size },
