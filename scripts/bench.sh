@@ -23,12 +23,19 @@ dockerd_pid="" reg_pid=""
 # Podman reads its registries (our local one is plain HTTP) from this file.
 export CONTAINERS_REGISTRIES_CONF=$work/registries.conf
 printf 'unqualified-search-registries = []\n' >"$CONTAINERS_REGISTRIES_CONF"
-# Podman asks for nofile=1048576 by default; this host's bounding set cannot raise rlimits.
+# Podman asks for nofile=1048576 by default, which this host (no CAP_SYS_RESOURCE) refuses;
+# and its default network gets a private bridge here instead of cni-podman0 and iptables chains.
 export CONTAINERS_CONF=$work/containers.conf
-printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' \
-  "$(ulimit -Sn)" "$(ulimit -Hn)" "$(ulimit -Su)" "$(ulimit -Hu)" >"$CONTAINERS_CONF"
+printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n' >"$CONTAINERS_CONF"
+mkdir -p "$work/cni"
+cat >"$work/cni/podman.conflist" <<'JSON'
+{"cniVersion": "0.4.0", "name": "podman", "plugins": [{"type": "bridge", "bridge": "bbpod0",
+ "isGateway": true, "ipMasq": false, "ipam": {"type": "host-local", "dataDir": "CNI_DATA",
+ "ranges": [[{"subnet": "10.213.78.0/24", "gateway": "10.213.78.1"}]]}}]}
+JSON
+sed -i "s|CNI_DATA|$work/cni-ipam|" "$work/cni/podman.conflist"
 podman() { command podman --root "$work/podman/root" --runroot "$work/podman/run" --runtime runc \
-  --cgroup-manager cgroupfs --events-backend file "$@"; }
+  --cgroup-manager cgroupfs --events-backend file --network-config-dir "$work/cni" "$@"; }
 
 cleanup() {
   DOCKER_HOST=unix://$sock $DOCKER rm -f $(DOCKER_HOST=unix://$sock $DOCKER ps -aq) >/dev/null 2>&1
@@ -40,7 +47,7 @@ cleanup() {
     ip link del bbdock0 2>/dev/null
   fi
   if command -v podman >/dev/null && [ -d "$work/podman" ]; then
-    podman rm -af >/dev/null 2>&1; podman system reset -f >/dev/null 2>&1
+    podman rm -af >/dev/null 2>&1; podman system reset -f >/dev/null 2>&1; ip link del bbpod0 2>/dev/null
   fi
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null
   grep " $work" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null

@@ -16,6 +16,10 @@ export async function startEngine(cfg: DaemonConfig, log: Logger) {
     registry = await startRegistryServer({
       addr: cfg.registryServer.addr,
       root: cfg.registryServer.root ?? join(cfg.root, "registry"),
+      htpasswd: cfg.registryServer.htpasswd,
+      tokenAuth: cfg.registryServer.tokenAuth,
+      tlsCert: cfg.registryServer.tlsCert,
+      tlsKey: cfg.registryServer.tlsKey,
       log: (line) => log.warn({ component: "registry" }, line),
     });
     log.info({ url: registry.url }, "registry server listening");

@@ -18,7 +18,15 @@ export interface DaemonConfig {
   networkPrefix: string;
   tls?: { verify: boolean; ca?: string; cert?: string; key?: string };
   /** Run berth's own registry server inside the daemon ("127.0.0.1:5000"). */
-  registryServer?: { addr: string; root?: string };
+  /** daemon.json "registry-server": {addr, root?, htpasswd?, "token-auth"?, "tls-cert"?, "tls-key"?}. */
+  registryServer?: {
+    addr: string;
+    root?: string;
+    htpasswd?: string;
+    tokenAuth?: boolean;
+    tlsCert?: string;
+    tlsKey?: string;
+  };
   usernsRemap?: string;
   seccompProfile?: string;
   init: string;
@@ -63,8 +71,18 @@ export function mergeFileConfig(cfg: DaemonConfig, file: Record<string, unknown>
   if (pools) out.subnetPool = pools.map((p) => p.base);
   out.usernsRemap = str("userns-remap") ?? out.usernsRemap;
   out.seccompProfile = str("seccomp-profile") ?? out.seccompProfile;
-  const reg = file["registry-server"] as { addr: string; root?: string } | undefined;
-  if (reg?.addr) out.registryServer = reg;
+  const reg = file["registry-server"] as Record<string, unknown> | undefined;
+  if (typeof reg?.addr === "string") {
+    const opt = (k: string) => (typeof reg[k] === "string" ? (reg[k] as string) : undefined);
+    out.registryServer = {
+      addr: reg.addr,
+      root: opt("root"),
+      htpasswd: opt("htpasswd"),
+      tokenAuth: reg["token-auth"] === true,
+      tlsCert: opt("tls-cert"),
+      tlsKey: opt("tls-key"),
+    };
+  }
   if (file.tlsverify || file.tls) {
     out.tls = {
       verify: Boolean(file.tlsverify),

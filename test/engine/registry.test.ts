@@ -19,6 +19,7 @@ import {
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import bcrypt from "bcryptjs";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 async function freePort(): Promise<number> {
@@ -329,6 +330,54 @@ describe("pull and push against a registry", () => {
       assert.equal(m.ok(["run", "--rm", "mirrored:1", "echo", "from the mirror"]), "from the mirror");
     } finally {
       await cleanupDaemon(m);
+    }
+  });
+
+  it("logs in, pushes and pulls through berth's registry with token auth, as with Docker Hub", async () => {
+    const own = `127.0.0.1:${await freePort()}`;
+    const htpasswd = join(work, "token-htpasswd");
+    writeFileSync(htpasswd, `alice:${bcrypt.hashSync("s3cret", 5)}\n`);
+    const cfg = join(work, "daemon-token.json");
+    writeFileSync(cfg, JSON.stringify({ "registry-server": { addr: own, htpasswd, "token-auth": true } }));
+    const r = await startDaemon({ extraArgs: ["--config-file", cfg] });
+    const savedConfig = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = join(work, "docker-config-token");
+    try {
+      const challenge = await fetch(`http://${own}/v2/`);
+      assert.match(
+        challenge.headers.get("www-authenticate") ?? "",
+        /^Bearer realm="http:\/\/127\.0\.0\.1:\d+\/token"/,
+      );
+      d.ok(["tag", "bb", `${own}/private/bb:1`]);
+      const anonymous = d.docker(["push", `${own}/private/bb:1`]);
+      assert.notEqual(anonymous.code, 0);
+      assert.match(anonymous.err + anonymous.out, /unauthorized|authentication required/i);
+      const wrong = d.docker(["login", own, "-u", "alice", "--password-stdin"], { input: "nope" });
+      assert.equal(wrong.code, 1);
+      assert.match(
+        d.ok(["login", own, "-u", "alice", "--password-stdin"], { input: "s3cret" }),
+        /Login Succeeded/,
+      );
+      d.ok(["push", `${own}/private/bb:1`]);
+      d.ok(["rmi", `${own}/private/bb:1`]);
+      d.ok(["pull", `${own}/private/bb:1`]);
+      assert.equal(d.ok(["run", "--rm", `${own}/private/bb:1`, "echo", "tokens"]), "tokens");
+      const digest = execSync(
+        `skopeo inspect --tls-verify=false --creds alice:s3cret --format '{{.Digest}}' docker://${own}/private/bb:1`,
+      )
+        .toString()
+        .trim();
+      assert.match(
+        d.ok(["inspect", "-f", "{{json .RepoDigests}}", `${own}/private/bb:1`]),
+        new RegExp(digest),
+      );
+      d.ok(["logout", own]);
+      d.ok(["rmi", `${own}/private/bb:1`]);
+      assert.notEqual(d.docker(["pull", `${own}/private/bb:1`]).code, 0, "logged out: no pull");
+    } finally {
+      if (savedConfig === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = savedConfig;
+      await cleanupDaemon(r);
     }
   });
 

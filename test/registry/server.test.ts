@@ -146,6 +146,8 @@ async function putManifest(srv: RegistryServer, repo: string, ref: string, m: un
   });
 }
 
+const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
+
 async function errorCode(r: Response): Promise<string> {
   const body = (await r.json()) as { errors: { code: string }[] };
   return body.errors[0].code;
@@ -515,7 +517,6 @@ describe("distribution protocol over HTTP", () => {
 describe("htpasswd auth", () => {
   let dir: string;
   let srv: RegistryServer;
-  const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
 
   before(async () => {
     dir = mkdtempSync("/tmp/berth-registry-auth-");
@@ -561,6 +562,94 @@ describe("htpasswd auth", () => {
     const ref = `docker://${host(srv)}/private/img:1`;
     const bad = await run(["copy", "--dest-tls-verify=false", `oci:${layout}:1`, ref]);
     assert.notEqual(bad.code, 0, "no credentials, no push");
+    await skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", "user:pass", `oci:${layout}:1`, ref]);
+    const info = JSON.parse(await skopeo(["inspect", "--tls-verify=false", "--creds", "user:pass", ref]));
+    assert.equal(info.Digest, digest);
+  });
+});
+
+describe("token auth", () => {
+  let dir: string;
+  let srv: RegistryServer;
+  const token = async (scopes: string[], auth = basic("user", "pass")) => {
+    const q = new URLSearchParams([
+      ["service", "berth-registry"],
+      ...scopes.map((sc): [string, string] => ["scope", sc]),
+    ]);
+    const r = await fetch(`${srv.url}/token?${q}`, { headers: { Authorization: auth } });
+    return { status: r.status, body: (await r.json()) as { token?: string; expires_in?: number } };
+  };
+  const bearer = (t?: string) => ({ Authorization: `Bearer ${t}` });
+
+  before(async () => {
+    dir = mkdtempSync("/tmp/berth-registry-token-");
+    const file = join(dir, "htpasswd");
+    writeFileSync(file, `user:${bcrypt.hashSync("pass", 5)}\n`);
+    srv = await startRegistryServer({
+      addr: "127.0.0.1:0",
+      root: join(dir, "root"),
+      htpasswd: file,
+      tokenAuth: true,
+    });
+  });
+  after(async () => {
+    await srv.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("challenges with a Bearer realm and grants tokens for the scopes asked", async () => {
+    const none = await fetch(`${srv.url}/v2/tok/app/tags/list`);
+    assert.equal(none.status, 401);
+    assert.equal(
+      none.headers.get("www-authenticate"),
+      `Bearer realm="${srv.url}/token",service="berth-registry",scope="repository:tok/app:pull"`,
+    );
+    await none.body?.cancel();
+    assert.equal((await token(["repository:tok/app:pull"], basic("user", "wrong"))).status, 401);
+
+    const pull = await token(["repository:tok/app:pull"]);
+    assert.equal(pull.status, 200);
+    assert.equal(pull.body.expires_in, 300);
+    assert.equal((await fetch(`${srv.url}/v2/`, { headers: bearer(pull.body.token) })).status, 200);
+    const tags = await fetch(`${srv.url}/v2/tok/app/tags/list`, { headers: bearer(pull.body.token) });
+    assert.equal(tags.status, 404, "authorized; the repository just does not exist");
+    await tags.body?.cancel();
+
+    // A pull token cannot push, nor reach another repository or the catalog.
+    const denied = await fetch(`${srv.url}/v2/tok/app/blobs/uploads/`, {
+      method: "POST",
+      headers: bearer(pull.body.token),
+    });
+    assert.equal(denied.status, 401);
+    assert.match(
+      denied.headers.get("www-authenticate") ?? "",
+      /scope="repository:tok\/app:pull,push",error="insufficient_scope"/,
+    );
+    await denied.body?.cancel();
+    for (const path of ["/v2/tok/other/tags/list", "/v2/_catalog"]) {
+      const r = await fetch(`${srv.url}${path}`, { headers: bearer(pull.body.token) });
+      assert.equal(r.status, 401, path);
+      await r.body?.cancel();
+    }
+
+    const push = await token(["repository:tok/app:pull,push", "registry:catalog:*"]);
+    const digest = await pushBlob(srv, "tok/app", "token layer", `Bearer ${push.body.token}`);
+    const blob = await fetch(`${srv.url}/v2/tok/app/blobs/${digest}`, { headers: bearer(pull.body.token) });
+    assert.equal(await blob.text(), "token layer");
+    assert.equal((await fetch(`${srv.url}/v2/_catalog`, { headers: bearer(push.body.token) })).status, 200);
+
+    // A forged or altered token is refused.
+    const [h, p] = push.body.token!.split(".");
+    const forged = `${h}.${p}.${Buffer.alloc(32).toString("base64url")}`;
+    const r = await fetch(`${srv.url}/v2/`, { headers: bearer(forged) });
+    assert.equal(r.status, 401);
+    await r.body?.cancel();
+  });
+
+  it("lets skopeo push and pull through the token flow", async () => {
+    const { layout, digest } = ociLayout(dir, "behind tokens\n");
+    const ref = `docker://${host(srv)}/tok/img:1`;
+    assert.notEqual((await run(["copy", "--dest-tls-verify=false", `oci:${layout}:1`, ref])).code, 0);
     await skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", "user:pass", `oci:${layout}:1`, ref]);
     const info = JSON.parse(await skopeo(["inspect", "--tls-verify=false", "--creds", "user:pass", ref]));
     assert.equal(info.Digest, digest);

@@ -6,12 +6,23 @@ import type { Ctx } from "./common.js";
 
 const DEFAULT_ROOT = "/var/lib/berth-registry";
 
-async function serve(o: Record<string, string | undefined>): Promise<void> {
+interface ServeOptions {
+  addr?: string;
+  root?: string;
+  htpasswd?: string;
+  tokenAuth?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+async function serve(o: ServeOptions): Promise<void> {
   if (!!o.tlsCert !== !!o.tlsKey) throw new CliError("--tls-cert and --tls-key go together");
+  if (o.tokenAuth && !o.htpasswd) throw new CliError("--token-auth needs --htpasswd");
   const srv = await startRegistryServer({
     addr: o.addr ?? "127.0.0.1:5000",
     root: o.root ?? DEFAULT_ROOT,
     htpasswd: o.htpasswd,
+    tokenAuth: !!o.tokenAuth,
     tlsCert: o.tlsCert,
     tlsKey: o.tlsKey,
   });
@@ -49,6 +60,7 @@ export function register(program: Command, _ctx: Ctx): void {
     .option("--addr <string>", "Address to listen on", "127.0.0.1:5000")
     .option("--root <string>", "Storage directory", DEFAULT_ROOT)
     .option("--htpasswd <string>", "htpasswd file (bcrypt) for basic auth")
+    .option("--token-auth", "Issue bearer tokens at /token for the htpasswd users (Docker Hub's flow)")
     .option("--tls-cert <string>", "TLS certificate file")
     .option("--tls-key <string>", "TLS key file")
     .action((o) => serve(o));

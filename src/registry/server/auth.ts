@@ -31,21 +31,27 @@ export class Htpasswd {
 
   /** True when `authorization` is Basic credentials matching an entry. */
   async check(authorization: string | undefined): Promise<boolean> {
+    return (await this.user(authorization)) !== undefined;
+  }
+
+  /** The user whose Basic credentials `authorization` carries, if they match an entry. */
+  async user(authorization: string | undefined): Promise<string | undefined> {
     const m = /^Basic\s+(\S+)$/i.exec(authorization ?? "");
-    if (!m) return false;
+    if (!m) return undefined;
     const decoded = Buffer.from(m[1], "base64").toString("utf8");
     const i = decoded.indexOf(":");
-    if (i < 0) return false;
+    if (i < 0) return undefined;
     const user = decoded.slice(0, i);
     const pass = decoded.slice(i + 1);
     await this.load();
     const hash = this.entries.get(user);
-    if (!hash) return false;
+    if (!hash) return undefined;
     const key = createHash("sha256").update(`${user}\0${pass}\0${hash}`).digest("hex");
-    if (this.verified.has(key)) return true;
+    if (this.verified.has(key)) return user;
     const ok = await verify(pass, hash);
-    if (ok) this.verified.add(key);
-    return ok;
+    if (!ok) return undefined;
+    this.verified.add(key);
+    return user;
   }
 }
 

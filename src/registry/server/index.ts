@@ -7,6 +7,7 @@ import { Htpasswd } from "./auth.js";
 import { collectGarbage, type GcOptions, type GcResult } from "./gc.js";
 import { handler } from "./routes.js";
 import { Storage } from "./storage.js";
+import { TokenAuth } from "./token.js";
 
 export { collectGarbage, type GcOptions, type GcResult } from "./gc.js";
 
@@ -17,6 +18,8 @@ export interface RegistryOptions {
   root?: string;
   /** htpasswd file: when set, every request needs HTTP Basic credentials from it. */
   htpasswd?: string;
+  /** With htpasswd: clients trade those credentials at /token for bearer tokens (as with Docker Hub). */
+  tokenAuth?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   /** Where server errors are reported (default stderr). */
@@ -41,12 +44,15 @@ export async function startRegistryServer(o: RegistryOptions): Promise<RegistryS
   const root = o.root ?? "/var/lib/berth-registry";
   const { host, port } = splitAddr(o.addr);
   if (!!o.tlsCert !== !!o.tlsKey) throw new Error("tlsCert and tlsKey go together");
+  if (o.tokenAuth && !o.htpasswd) throw new Error("token auth needs an htpasswd file of users");
   const store = new Storage(root);
   await store.init();
   const locks = new Map<string, Promise<unknown>>();
+  const users = o.htpasswd ? new Htpasswd(o.htpasswd) : undefined;
   const ctx = {
     store,
-    auth: o.htpasswd ? new Htpasswd(o.htpasswd) : undefined,
+    auth: users,
+    tokens: users && o.tokenAuth ? new TokenAuth(users) : undefined,
     log: o.log ?? ((line: string) => process.stderr.write(`${line}\n`)),
     async lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
       const run = (locks.get(key) ?? Promise.resolve()).then(fn, fn);

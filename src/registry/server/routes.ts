@@ -8,9 +8,12 @@ import { errorBody, fail, RegistryError } from "./errors.js";
 import { type Headers, nextLink, paginate, readBody, send, sendJson } from "./http.js";
 import { MEDIA, parseManifest, referrerDescriptor, requiredBlobs } from "./manifest.js";
 import { hashBytes, validDigest, validName, validTag } from "./storage.js";
+import type { TokenAuth } from "./token.js";
 
 export interface RouteCtx extends BlobCtx {
+  /** Basic auth on every request, or (with `tokens`) the users the token realm accepts. */
   auth?: Htpasswd;
+  tokens?: TokenAuth;
   log(line: string): void;
 }
 
@@ -69,9 +72,11 @@ async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResponse): 
     send(res, 200, { "Content-Type": "application/json", "X-Docker-Registry-Standalone": "true" }, "true");
     return;
   }
+  if (path === "/token" && ctx.tokens) return issueToken(ctx.tokens, req, res, q);
   if (path !== "/v1/search" && path !== "/v2" && !path.startsWith("/v2/"))
     throw new RegistryError(404, "NOT_FOUND", "no such endpoint");
-  if (ctx.auth && !(await ctx.auth.check(req.headers.authorization)))
+  if (ctx.tokens) await authorizeToken(ctx, ctx.tokens, req, path, q);
+  else if (ctx.auth && !(await ctx.auth.check(req.headers.authorization)))
     throw new RegistryError(401, "UNAUTHORIZED", "authentication required", undefined, {
       "WWW-Authenticate": CHALLENGE,
     });
@@ -116,6 +121,70 @@ async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResponse): 
     }
   }
   throw new RegistryError(404, "NOT_FOUND", "no such endpoint");
+}
+
+// --- token auth ---
+
+async function issueToken(
+  tokens: TokenAuth,
+  req: IncomingMessage,
+  res: ServerResponse,
+  q: URLSearchParams,
+): Promise<void> {
+  methods(req, ["GET"]);
+  const scopes = q.getAll("scope").flatMap((s) => s.split(" ").filter(Boolean));
+  const granted = await tokens.issue(req.headers.authorization, scopes);
+  if (!granted)
+    throw new RegistryError(401, "UNAUTHORIZED", "authentication required", undefined, {
+      "WWW-Authenticate": 'Basic realm="berth-registry"',
+    });
+  sendJson(res, 200, granted);
+}
+
+/** What a /v2/ request needs from its token: an action on a repository, the catalog, or nothing. */
+function neededAccess(
+  method: string,
+  path: string,
+): { type: string; name: string; action: string } | undefined {
+  if (path === "/v2/_catalog") return { type: "registry", name: "catalog", action: "*" };
+  for (const [re] of ROUTES) {
+    const m = re.exec(path);
+    if (!m) continue;
+    const action = method === "GET" || method === "HEAD" ? "pull" : method === "DELETE" ? "delete" : "push";
+    return { type: "repository", name: m[1]!, action };
+  }
+  return undefined;
+}
+
+async function authorizeToken(
+  ctx: RouteCtx,
+  tokens: TokenAuth,
+  req: IncomingMessage,
+  path: string,
+  q: URLSearchParams,
+): Promise<void> {
+  const authz = req.headers.authorization;
+  // docker search speaks v1 and may send the Basic credentials it logged in with.
+  if (path === "/v1/search" && (await ctx.auth?.check(authz))) return;
+  const need = path === "/v1/search" ? undefined : neededAccess(req.method ?? "GET", path);
+  if (tokens.allows(authz, need)) {
+    // A cross-repository mount also reads the source repository; without that, a plain upload.
+    const from = q.get("from");
+    if (q.has("mount") && from && !tokens.allows(authz, { type: "repository", name: from, action: "pull" }))
+      q.delete("mount");
+    return;
+  }
+  const scope = need
+    ? `${need.type}:${need.name}:${need.action === "push" ? "pull,push" : need.action}`
+    : undefined;
+  const hadToken = /^Bearer\s/i.test(authz ?? "");
+  throw new RegistryError(
+    401,
+    "UNAUTHORIZED",
+    "authentication required",
+    need ? [{ Type: need.type, Name: need.name, Action: need.action }] : undefined,
+    { "WWW-Authenticate": tokens.challenge(req, scope, hadToken) },
+  );
 }
 
 // --- manifests ---
