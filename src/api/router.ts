@@ -22,11 +22,15 @@ export interface Ctx {
 /**
  * Takes over the connection for a raw bidirectional stream (attach, exec):
  * `101 UPGRADED` when the client asked for `Upgrade: tcp`, else a 200 whose
- * body is the stream. Returns the socket to read stdin from and write to.
+ * body is the stream. Returns the socket to read stdin from and write to,
+ * paused: the client sends stdin (and may half-close) at once, and bytes
+ * emitted before the attach or exec is ready would be lost. Whoever reads
+ * stdin calls resume() once its listeners are on.
  */
 export function hijack(ctx: Ctx, contentType: string): Duplex {
   if (ctx.upgrade) {
     const { socket, head } = ctx.upgrade;
+    socket.pause();
     (socket as { hijacked?: boolean }).hijacked = true;
     socket.write(
       `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: 1.41\r\n\r\n`,
@@ -35,6 +39,7 @@ export function hijack(ctx: Ctx, contentType: string): Duplex {
     return socket;
   }
   const socket = ctx.req.socket;
+  socket.pause();
   socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nApi-Version: 1.41\r\n\r\n`);
   // The HTTP parser must let go of the socket so stdin bytes reach us.
   (ctx.res as unknown as { detachSocket(s: unknown): void }).detachSocket(socket);

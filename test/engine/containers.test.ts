@@ -129,6 +129,20 @@ describe("containers survive the daemon", () => {
     d.ok(["rm", "-f", "hok", "hbad"]);
   });
 
+  it("never loses stdin the client sends before the exec or attach is ready", () => {
+    // The CLI writes stdin and half-closes right after the upgrade; it once raced the daemon.
+    d.ok(["run", "-d", "--name", "stdin-target", "bb", "sleep", "300"]);
+    for (let i = 0; i < 30; i++) {
+      const r = d.docker(["exec", "-i", "stdin-target", "cat"], { input: `piped ${i}\n`, timeout: 15_000 });
+      assert.equal(r.out, `piped ${i}\n`, `exec -i round ${i}: code ${r.code} ${r.err}`);
+    }
+    for (let i = 0; i < 5; i++) {
+      const r = d.docker(["run", "--rm", "-i", "bb", "cat"], { input: `run ${i}\n`, timeout: 15_000 });
+      assert.equal(r.out, `run ${i}\n`, `run -i round ${i}: code ${r.code} ${r.err}`);
+    }
+    d.ok(["rm", "-f", "stdin-target"]);
+  });
+
   it("system df counts images, containers' writable layers and volumes", () => {
     d.ok(["volume", "create", "dfvol"]);
     d.ok([

@@ -173,6 +173,7 @@ export class ExecManager {
       });
       conn.on("end", () => session.stdin!.end());
     }
+    conn.resume(); // hijack() handed it over paused, holding what the client sent early
     await Promise.allSettled([
       pump(session.stdout as AsyncIterable<Buffer>, 1, c.AttachStdout ?? true),
       pump(session.stderr as AsyncIterable<Buffer> | undefined, 2, c.AttachStderr ?? true),

@@ -118,6 +118,7 @@ export async function attachStreams(
     });
   }
   conn.on("close", () => streams.close());
+  conn.resume(); // hijack() handed it over paused, holding what the client sent early
   await Promise.allSettled(pumps);
   if (!conn.destroyed) conn.end();
 }
