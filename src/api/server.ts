@@ -108,11 +108,31 @@ export interface Listener {
 }
 
 /** Starts one listener per -H address: unix:///path, tcp://host:port (TLS required), fd:// not supported. */
+export interface TlsOptions {
+  verify: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/** Refuses listen addresses berthd will not serve (before anything else starts). */
+export function checkHosts(hosts: string[], tls: TlsOptions | undefined): void {
+  for (const host of hosts) {
+    if (host.startsWith("unix://")) continue;
+    if (!host.startsWith("tcp://"))
+      throw new Error(`unsupported host address ${host}: use unix:///path or tcp://host:port`);
+    if (!tls?.cert || !tls.key || !tls.verify || !tls.ca)
+      throw new Error(
+        `refusing to listen on ${host} without TLS client verification: pass --tlsverify --tlscacert --tlscert --tlskey`,
+      );
+  }
+}
+
 export async function listen(
   hosts: string[],
   router: Router,
   log: Logger,
-  tls?: { verify: boolean; ca?: string; cert?: string; key?: string },
+  tls?: TlsOptions,
 ): Promise<Listener[]> {
   const out: Listener[] = [];
   for (const host of hosts) {
@@ -129,17 +149,14 @@ export async function listen(
       await chmod(path, 0o660);
       out.push({ address: host, server });
     } else if (host.startsWith("tcp://")) {
-      if (!tls?.cert || !tls.key || !tls.verify || !tls.ca) {
-        throw new Error(
-          `refusing to listen on ${host} without TLS client verification: pass --tlsverify --tlscacert --tlscert --tlskey`,
-        );
-      }
+      checkHosts([host], tls);
+      const t = tls as Required<TlsOptions>; // checked just above
       const u = new URL(host.replace(/^tcp:/, "http:"));
       const server = createHttpsServer(
         {
-          cert: readFileSync(tls.cert),
-          key: readFileSync(tls.key),
-          ca: readFileSync(tls.ca),
+          cert: readFileSync(t.cert),
+          key: readFileSync(t.key),
+          ca: readFileSync(t.ca),
           requestCert: true,
           rejectUnauthorized: true,
         },

@@ -11,7 +11,7 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Command } from "commander";
 import { pino } from "pino";
-import { listen } from "../api/server.js";
+import { checkHosts, listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
 import { isErrno } from "../util/errors.js";
 import { resolveRemap, setRemap } from "../util/idmap.js";
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
 
   const log = pino({ level: cfg.logLevel, base: { pid: process.pid } }, pino.destination(2));
+  checkHosts(cfg.hosts, cfg.tls); // a daemon that will refuse to listen must not touch anything
   await checkHost(cfg);
   const { mkdir } = await import("node:fs/promises");
   await mkdir(cfg.root, { recursive: true, mode: 0o711 });

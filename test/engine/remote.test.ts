@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -129,11 +129,17 @@ describe("socket and remote access", () => {
     try {
       const r = spawnSync(
         process.execPath,
-        [daemon, "--root", join(dir, "root"), "--exec-root", join(dir, "exec"), "-H", "tcp://127.0.0.1:0"],
+        [
+          daemon,
+          ...["--root", join(dir, "root"), "--exec-root", join(dir, "exec"), "-H", "tcp://127.0.0.1:0"],
+          ...["--bridge", "bnotls0", "--network-prefix", "bnotls"],
+        ],
         { timeout: 30_000 },
       );
       assert.notEqual(r.status, 0);
       assert.match(r.stderr.toString() + r.stdout.toString(), /without TLS client verification/);
+      assert.equal(spawnSync("nft", ["list", "table", "ip", "bnotls"]).status, 1, "no nft table made");
+      assert.equal(existsSync(join(dir, "root")), false, "nothing made under its root");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
