@@ -1,4 +1,6 @@
 /** Daemon settings: defaults, /etc/berth/daemon.json, then command-line flags. */
+import type { RegistryOptions } from "../registry/server/index.js";
+
 export interface DaemonConfig {
   root: string;
   execRoot: string;
@@ -19,14 +21,7 @@ export interface DaemonConfig {
   tls?: { verify: boolean; ca?: string; cert?: string; key?: string };
   /** Run berth's own registry server inside the daemon ("127.0.0.1:5000"). */
   /** daemon.json "registry-server": {addr, root?, htpasswd?, "token-auth"?, "tls-cert"?, "tls-key"?}. */
-  registryServer?: {
-    addr: string;
-    root?: string;
-    htpasswd?: string;
-    tokenAuth?: boolean;
-    tlsCert?: string;
-    tlsKey?: string;
-  };
+  registryServer?: Pick<RegistryOptions, "addr" | "root" | "htpasswd" | "tokenAuth" | "tlsCert" | "tlsKey">;
   usernsRemap?: string;
   seccompProfile?: string;
   init: string;
