@@ -96,6 +96,9 @@ export function handler(router: Router, log: Logger) {
 /** Requests with `Upgrade: tcp` (attach, exec) arrive here instead of the request handler. */
 function acceptUpgrades(server: Server, h: ReturnType<typeof handler>): void {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Paused at once: the client sends stdin (and may half-close) right away, and a
+    // flowing socket with no listener yet would drop those bytes and its 'end'.
+    socket.pause();
     const res = new ServerResponse(req);
     res.assignSocket(socket as import("node:net").Socket);
     void h(req, res, { socket, head });

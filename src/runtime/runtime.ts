@@ -22,7 +22,7 @@ import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
 import { conflict, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
-import { type Attached, attachSocket } from "./attach.js";
+import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
 import { type ExecSession, execProcess } from "./exec.js";
@@ -64,6 +64,8 @@ interface ContainerFiles {
   logPath: string;
   terminal: boolean;
   openStdin: boolean;
+  /** conmon runs without --leave-stdin-open: dropping the attach connection closes stdin. */
+  stdinOnce?: boolean;
   cgroupsPath?: string;
 }
 
@@ -78,6 +80,8 @@ export class Runtime implements RuntimePort {
   private readonly files = new Map<string, ContainerFiles>();
   private readonly adopted = new Map<string, string>();
   private readonly lastExit = new Map<string, ExitStatus>();
+  /** One attach connection per container, shared by its attached clients. */
+  private readonly hubs = new Map<string, Promise<StdioHub>>();
 
   constructor(private readonly o: RuntimeOptions) {
     this.runc = new Runc(o.runtimePath, o.runcRoot ?? join(o.stateDir, "runc"));
@@ -137,6 +141,7 @@ export class Runtime implements RuntimePort {
       logPath: o.logPath,
       terminal: o.terminal,
       openStdin: o.openStdin,
+      stdinOnce: o.openStdin && o.stdinOnce !== false,
       cgroupsPath: spec.linux?.cgroupsPath,
     };
     const existing = await this.runc.state(o.id);
@@ -290,14 +295,40 @@ export class Runtime implements RuntimePort {
     return () => w.stop();
   }
 
-  /** Connects to the container's attach socket (conmon must be running). */
-  async attach(id: string, opts?: { stdin: boolean; tty: boolean }): Promise<Attached> {
+  /**
+   * Attaches a client to the container's stdio (conmon must be running).
+   * Every client shares one connection to conmon (see attach.ts), opened
+   * on first use and kept until the container's output ends.
+   */
+  async attach(id: string, opts?: { tty?: boolean }): Promise<Attached> {
+    let hub = await this.hubs.get(id)?.catch(() => undefined);
+    if (!hub || hub.closed) {
+      const f = await this.filesFor(id);
+      if (!f) throw notFound(`no runtime state for container ${id}`);
+      const opening = StdioHub.open(join(this.socketDir, f.uuid, "attach"), {
+        tty: opts?.tty ?? f.terminal,
+        ctl: join(f.bundleDir, "ctl"),
+        keepWhenIdle: f.openStdin && (f.stdinOnce ?? true),
+      });
+      this.hubs.set(id, opening);
+      try {
+        hub = await opening;
+      } catch (err) {
+        this.hubs.delete(id);
+        throw err;
+      }
+      const opened = hub;
+      void opened.done.then(() => {
+        if (this.hubs.get(id) === opening) this.hubs.delete(id);
+      });
+    }
+    return hub.subscribe();
+  }
+
+  /** Sets the container's terminal size through conmon's ctl fifo (no connection needed). */
+  async resize(id: string, cols: number, rows: number): Promise<void> {
     const f = await this.filesFor(id);
-    if (!f) throw notFound(`no runtime state for container ${id}`);
-    return attachSocket(join(this.socketDir, f.uuid, "attach"), join(f.bundleDir, "ctl"), {
-      stdin: opts?.stdin ?? f.openStdin,
-      tty: opts?.tty ?? f.terminal,
-    });
+    if (f) await resizeVia(join(f.bundleDir, "ctl"), cols, rows);
   }
 
   /** Runs a process in a running container (conmon --exec); see exec.ts. */
@@ -329,6 +360,12 @@ export class Runtime implements RuntimePort {
    * cgroup dirs. A running container without `force` is refused by runc.
    */
   async delete(id: string, force = true): Promise<void> {
+    const hub = this.hubs.get(id);
+    this.hubs.delete(id);
+    void hub?.then(
+      (h) => h.close(),
+      () => {},
+    );
     try {
       await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
     } catch (err) {

@@ -114,7 +114,7 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     return attachStreams(
       this.life,
-      (r) => this.runtime.attach(r.id, { stdin: r.config.OpenStdin ?? false, tty: r.config.Tty ?? false }),
+      (r) => this.runtime.attach(r.id, { tty: r.config.Tty ?? false }),
       rec,
       conn,
       o,
@@ -123,10 +123,8 @@ export class ContainerService {
 
   async resize(ref: string, cols: number, rows: number) {
     const rec = this.d.store.resolve(ref);
-    if (rec.state.Status !== "running") return;
-    const a = await this.runtime.attach(rec.id, { stdin: false, tty: rec.config.Tty ?? false });
-    await a.resize(cols, rows);
-    a.close();
+    if (rec.state.Status !== "running" && rec.state.Status !== "paused") return;
+    await this.runtime.resize(rec.id, cols, rows);
   }
 
   async top(ref: string, psArgs: string) {

@@ -443,12 +443,7 @@ export class Lifecycle {
     this.pendingAttach.delete(rec.id);
     for (const fulfil of list) {
       try {
-        fulfil(
-          await this.runtime.attach(rec.id, {
-            stdin: rec.config.OpenStdin ?? false,
-            tty: rec.config.Tty ?? false,
-          }),
-        );
+        fulfil(await this.runtime.attach(rec.id, { tty: rec.config.Tty ?? false }));
       } catch (err) {
         fulfil(err as Error);
       }
