@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { validateLogConfig } from "./containers/logconfig.js";
 import type { Logger } from "pino";
 import { Builder } from "../build/builder.js";
 import { ContentStore } from "../content/store.js";
@@ -57,6 +58,8 @@ export class Engine {
     readonly config: DaemonConfig,
     readonly log: Logger,
   ) {
+    // A bad daemon.json log-driver/log-opts stops berthd at start, not each create.
+    validateLogConfig({ Type: config.logDriver, Config: config.logOpts });
     this.content = new ContentStore(join(config.root, "content"));
     this.layers = new LayerStore(config.root);
     this.snapshots = new Snapshotter(this.layers);
@@ -88,6 +91,7 @@ export class Engine {
         cgroupParent: `/berth-${this.cgroupName()}`,
         networkExists: (n) => this.networks.find(n) !== undefined,
         resolveMounts: (rec) => mounts.resolve(rec),
+        logDefaults: { Type: config.logDriver, Config: config.logOpts },
       },
       this.runtime,
       startHooks({

@@ -7,8 +7,9 @@
  * whole), and follow until aborted or the container is gone and the file
  * drained.
  */
-import { type FileHandle, open } from "node:fs/promises";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { logFiles } from "./logrotate.js";
 
 export type LogStream = "stdout" | "stderr";
 
@@ -146,7 +147,17 @@ async function tailStart(
   return { offset: 0, from: { stdout: 0, stderr: 0 } };
 }
 
-export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator<LogEntry> {
+/** True when `path` now names another file than the one `fh` has open. */
+async function replaced(path: string, fh: FileHandle): Promise<boolean> {
+  const now = await stat(path).catch(() => undefined);
+  return !!now && now.ino !== (await fh.stat()).ino;
+}
+
+export async function* readLogs(
+  path: string,
+  o: ReadLogOptions,
+  withRotated = true,
+): AsyncGenerator<LogEntry> {
   let fh: FileHandle;
   try {
     fh = await open(path, "r");
@@ -206,6 +217,15 @@ export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator
       for (const e of asm.flush()) if (wanted(e)) backlog.push(e);
       if (o.tail !== undefined) backlog.splice(0, Math.max(0, backlog.length - o.tail));
     }
+    // Rotated files (logrotate.ts) hold what came before, oldest first.
+    const older = withRotated ? (await logFiles(path)).slice(0, -1) : [];
+    const need = o.tail === undefined ? Number.POSITIVE_INFINITY : o.tail - backlog.length;
+    if (older.length && need > 0) {
+      const earlier: LogEntry[] = [];
+      for (const f of older)
+        for await (const e of readLogs(f, { ...o, follow: false, tail: undefined }, false)) earlier.push(e);
+      backlog.unshift(...earlier.slice(Math.max(0, earlier.length - need)));
+    }
     for (const e of backlog) yield e;
     if (!o.follow) return;
     // Follow: poll for growth until aborted, past `until`, or the writer is gone and the file drained.
@@ -220,6 +240,16 @@ export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator
         continue;
       }
       const grown = (await fh.stat()).size > pos;
+      if (!grown && (await replaced(path, fh))) {
+        // conmon started a new file (rotation): go on from its start.
+        await fh.close();
+        fh = await open(path, "r");
+        pos = 0;
+        rest = Buffer.alloc(0);
+        restAt = 0;
+        from = { stdout: 0, stderr: 0 };
+        continue;
+      }
       if (!grown && o.isRunning && !o.isRunning()) {
         // conmon drains output after the process exits: give it a moment.
         if (++idle > 2) break;

@@ -16,7 +16,7 @@
  *   <stateDir>/exec/<uuid>/ one dir per running exec
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
@@ -27,6 +27,7 @@ import { oomKilled, removeCgroup } from "./cgroups.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
 import { type ExecSession, execProcess } from "./exec.js";
 import { ExitWatcher } from "./exits.js";
+import { LogRotator } from "./logrotate.js";
 import { OciRuntimeError, Runc, RuncError, type RuncState, runcMessage } from "./runc.js";
 
 export interface RuntimeOptions {
@@ -54,6 +55,8 @@ export interface CreateOptions {
   openStdin: boolean;
   /** Docker's StdinOnce: the container's stdin closes when the attached client goes. */
   stdinOnce?: boolean;
+  /** The log driver's limits (engine/containers/logconfig.ts); default: one unbounded file. */
+  log?: { file: boolean; maxSize?: number; maxFiles: number };
 }
 
 /** What this module remembers of a container, in <stateDir>/containers/<id>.json. */
@@ -67,6 +70,8 @@ interface ContainerFiles {
   /** conmon runs without --leave-stdin-open: dropping the attach connection closes stdin. */
   stdinOnce?: boolean;
   cgroupsPath?: string;
+  /** Rotated log files kept (see logrotate.ts); absent or 1: none. */
+  logMaxFiles?: number;
 }
 
 export class Runtime implements RuntimePort {
@@ -82,6 +87,7 @@ export class Runtime implements RuntimePort {
   private readonly lastExit = new Map<string, ExitStatus>();
   /** One attach connection per container, shared by its attached clients. */
   private readonly hubs = new Map<string, Promise<StdioHub>>();
+  private readonly rotators = new Map<string, LogRotator>();
 
   constructor(private readonly o: RuntimeOptions) {
     this.runc = new Runc(o.runtimePath, o.runcRoot ?? join(o.stateDir, "runc"));
@@ -96,6 +102,20 @@ export class Runtime implements RuntimePort {
     await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
     for (const d of [this.exitDir, this.socketDir, this.filesDir, this.execDir])
       await mkdir(d, { recursive: true, mode: 0o700 });
+    // Containers that kept running while berthd was down keep their log rotation.
+    for (const name of await readdir(this.filesDir)) {
+      if (!name.endsWith(".json")) continue;
+      const f = await readJson<ContainerFiles>(join(this.filesDir, name)).catch(() => undefined);
+      if (!f || !(f.logMaxFiles && f.logMaxFiles > 1)) continue;
+      if (await conmonAlive(join(f.bundleDir, "conmon.pid"), f.id)) await this.rotate(f);
+    }
+  }
+
+  private async rotate(f: ContainerFiles): Promise<void> {
+    this.rotators.get(f.id)?.stop();
+    const r = new LogRotator(f.logPath, f.logMaxFiles ?? 1, this.log);
+    this.rotators.set(f.id, r);
+    await r.start().catch((err) => this.log?.warn({ err, id: f.id }, "log rotation not started"));
   }
 
   private fileOf(id: string): string {
@@ -143,6 +163,7 @@ export class Runtime implements RuntimePort {
       openStdin: o.openStdin,
       stdinOnce: o.openStdin && o.stdinOnce !== false,
       cgroupsPath: spec.linux?.cgroupsPath,
+      logMaxFiles: o.log?.file && o.log.maxSize ? o.log.maxFiles : undefined,
     };
     const existing = await this.runc.state(o.id);
     if (existing?.status === "stopped") await this.delete(o.id);
@@ -170,7 +191,8 @@ export class Runtime implements RuntimePort {
         bundleDir: o.bundleDir,
         pidFile: join(o.bundleDir, "pidfile"),
         conmonPidFile: join(o.bundleDir, "conmon.pid"),
-        logPath: o.logPath,
+        logPath: o.log?.file === false ? undefined : o.logPath,
+        logSizeMax: o.log?.maxSize,
         exitDir: this.exitDir,
         persistDir: persist,
         socketDir: this.socketDir,
@@ -194,6 +216,7 @@ export class Runtime implements RuntimePort {
       throw new Error(`conmon failed: ${conmon.stderr() || "exited without reporting"}`);
     }
     const conmonPid = await readPid(join(o.bundleDir, "conmon.pid"));
+    if (rec.logMaxFiles && rec.logMaxFiles > 1) await this.rotate(rec);
     this.log?.debug({ id: o.id, pid: msg.data, conmonPid }, "container created");
     return { pid: msg.data, conmonPid };
   }
@@ -362,6 +385,8 @@ export class Runtime implements RuntimePort {
   async delete(id: string, force = true): Promise<void> {
     const hub = this.hubs.get(id);
     this.hubs.delete(id);
+    this.rotators.get(id)?.stop();
+    this.rotators.delete(id);
     void hub?.then(
       (h) => h.close(),
       () => {},
@@ -399,12 +424,22 @@ export class Runtime implements RuntimePort {
 
   close(): void {
     for (const w of this.watchers.splice(0)) w.stop();
+    for (const r of this.rotators.values()) r.stop();
+    this.rotators.clear();
   }
 }
 
 async function readPid(path: string): Promise<number> {
   const n = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
   return Number.isNaN(n) ? 0 : n;
+}
+
+/** True while the conmon recorded in `pidFile` runs for container `id`. */
+async function conmonAlive(pidFile: string, id: string): Promise<boolean> {
+  const pid = await readPid(pidFile);
+  if (!pid) return false;
+  const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return cmd.includes("conmon") && cmd.split("\0").includes(id);
 }
 
 /** Waits (briefly) for the container's conmon to write its exit file and go; kills it if it lingers. */

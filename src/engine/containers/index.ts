@@ -6,7 +6,7 @@
 import type { Duplex, Writable } from "node:stream";
 import type { Logger } from "pino";
 import { readNetStats, readStats } from "../../runtime/cgroups.js";
-import { conflict, invalid } from "../../util/errors.js";
+import { conflict, invalid, notImplemented } from "../../util/errors.js";
 import { dirSize } from "../../util/fs.js";
 import type { Filters } from "../filters.js";
 import { ExecManager } from "./exec.js";
@@ -102,14 +102,21 @@ export class ContainerService {
     this.execs.forget(rec.id);
   }
 
-  logs(ref: string, out: Writable, o: LogOptions, signal: AbortSignal) {
-    return streamLogs(this.d, this.d.store.resolve(ref), out, o, signal);
+  /** Throws NotImplemented (Docker's 501) when the container's log driver keeps nothing to read. */
+  checkLogsReadable(ref: string): void {
+    if (this.d.store.resolve(ref).hostConfig.LogConfig?.Type === "none")
+      throw notImplemented("configured logging driver does not support reading");
+  }
+
+  /** `raw` writes the bytes without Docker's stream framing (websocket attach). */
+  logs(ref: string, out: Writable, o: LogOptions, signal: AbortSignal, raw = false) {
+    return streamLogs(this.d, this.d.store.resolve(ref), out, o, signal, raw);
   }
 
   attach(
     ref: string,
     conn: Duplex,
-    o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null },
+    o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null; raw?: boolean },
   ) {
     const rec = this.d.store.resolve(ref);
     return attachStreams(

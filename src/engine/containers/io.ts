@@ -4,7 +4,7 @@
  */
 import type { Duplex, Readable, Writable } from "node:stream";
 import { readLogs } from "../../runtime/logs.js";
-import { conflict } from "../../util/errors.js";
+import { conflict, notImplemented } from "../../util/errors.js";
 import { containerPaths } from "./files.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { AttachStreams } from "./runtime-port.js";
@@ -35,8 +35,11 @@ export async function streamLogs(
   out: Writable,
   o: LogOptions,
   signal: AbortSignal,
+  raw = false,
 ): Promise<void> {
-  const write = streamWriter(out, rec.config.Tty ?? false);
+  if (rec.hostConfig.LogConfig?.Type === "none")
+    throw notImplemented("configured logging driver does not support reading");
+  const write = streamWriter(out, raw || (rec.config.Tty ?? false));
   const running = () => {
     const cur = d.store.tryResolve(rec.id);
     return (
@@ -73,7 +76,7 @@ export async function attachStreams(
   runtimeAttach: (rec: ContainerRecord) => Promise<AttachStreams>,
   rec: ContainerRecord,
   conn: Duplex,
-  o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null },
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null; raw?: boolean },
 ): Promise<void> {
   const tty = rec.config.Tty ?? false;
   let streams: AttachStreams;
@@ -87,7 +90,7 @@ export async function attachStreams(
   else throw conflict(`You cannot attach to a ${rec.state.Status} container`);
 
   conn.on("error", () => streams.close());
-  const write = streamWriter(conn, tty);
+  const write = streamWriter(conn, tty || (o.raw ?? false));
   const pump = async (src: Readable | undefined, n: 1 | 2, enabled: boolean) => {
     if (!src) return;
     for await (const chunk of src as AsyncIterable<Buffer>) if (enabled) await write(n, chunk);

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { conflict, invalid, notModified } from "../../util/errors.js";
 import { parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
+import { logLimits } from "./logconfig.js";
 import type { AttachStreams, ExitStatus, RuntimePort } from "./runtime-port.js";
 import { type ContainerDeps, eventAttrs } from "./service.js";
 import type { ContainerRecord } from "./types.js";
@@ -118,6 +119,7 @@ export class Lifecycle {
         terminal: rec.config.Tty ?? false,
         openStdin: rec.config.OpenStdin ?? false,
         stdinOnce: rec.config.StdinOnce ?? false,
+        log: logLimits(rec.hostConfig.LogConfig ?? { Type: "json-file", Config: {} }),
       });
       await this.hooks.created(rec, pid);
     } catch (err) {

@@ -3,6 +3,7 @@
  * interface (runtime/ implements it with conmon + runc).
  */
 import type { Readable, Writable } from "node:stream";
+import type { LogLimits } from "./logconfig.js";
 
 export interface ExitStatus {
   exitCode: number;
@@ -58,6 +59,8 @@ export interface RuntimePort {
     terminal: boolean;
     openStdin: boolean;
     stdinOnce: boolean;
+    /** The log driver's limits (logconfig.ts). */
+    log?: LogLimits;
   }): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   state(id: string): Promise<{ status: string; pid: number } | undefined>;
