@@ -48,7 +48,7 @@ export class ContainerService {
       d.events,
       (rec) => `${d.snapshots.dirOf(rec.id)}/merged`,
     );
-    this.life.onRunning = (rec) => this.health.start(rec);
+    this.life.onRunning = (rec, readopted) => this.health.start(rec, readopted);
     this.life.onStopped = (id) => this.health.stop(id);
   }
 

@@ -66,7 +66,7 @@ export class Lifecycle {
         rec.state.Status = rt.status;
         rec.state.Pid = rt.pid;
         await this.d.store.save(rec);
-        if (rt.status === "running") this.onRunning?.(rec);
+        this.onRunning?.(rec, true);
         this.log.info({ id: rec.id }, "re-adopted running container");
       } else {
         await this.handleExit(rec.id, true);
@@ -177,7 +177,7 @@ export class Lifecycle {
   }
 
   /** Called when a container is (again) running and when it stops (health checks). */
-  onRunning?: (rec: ContainerRecord) => void;
+  onRunning?: (rec: ContainerRecord, readopted?: boolean) => void;
   onStopped?: (id: string) => void;
 
   async handleExit(id: string, atBoot = false): Promise<void> {
