@@ -1,6 +1,6 @@
 /** POST /build (the classic builder's protocol) and POST /build/prune. */
 import { rm } from "node:fs/promises";
-import type { Builder } from "../build/builder.js";
+import type { Builder } from "../builder/builder.js";
 import type { ImageService } from "../engine/images.js";
 import { parseReference, withDefaultTag } from "../image/reference.js";
 import { invalid } from "../util/errors.js";
