@@ -1,85 +1,59 @@
 /**
  * The classic builder (`POST /build`, Builder-Version 1): each Dockerfile
- * step makes an image on top of the last. RUN runs in a real container
- * which is then committed; COPY/ADD write into a snapshot whose upper dir
- * becomes the layer; metadata steps add a history row without a layer.
- * A step is skipped (` ---> Using cache`) when the cache holds an image for
- * (parent image, instruction, source content).
+ * step makes an image on top of the last (handlers in `dispatch.ts`). The
+ * stages the target needs form a graph (FROM, COPY --from, RUN
+ * --mount=from=); each starts as soon as the stages it uses are built, so
+ * independent stages run in parallel, while the output stays in Dockerfile
+ * order (a later stage's lines wait until the earlier stages finished).
+ * A step is skipped (` ---> Using cache`) when the cache (`cache.ts`) holds
+ * an image for its parent image, instruction and sources.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
-import type { Readable } from "node:stream";
-import type { ContainerService } from "../engine/containers/index.js";
-import type { ImageService } from "../engine/images.js";
-import { applyChange } from "../image/changes.js";
-import { ingestLayer } from "../image/ingest.js";
-import { familiar, type Reference } from "../image/reference.js";
-import { hostPlatform, type ImageConfig } from "../image/types.js";
-import { diffTar } from "../layer/diff.js";
-import type { Snapshotter } from "../snapshot/overlay.js";
+import { Readable } from "node:stream";
+import { hostPlatform } from "../image/types.js";
 import { invalid } from "../util/errors.js";
-import { readJson, writeJsonAtomic } from "../util/fs.js";
-import { openContext, resolveSources } from "./context.js";
-import { copyInto } from "./copy.js";
-import {
-  type Dockerfile,
-  DockerfileError,
-  expand,
-  type Instruction,
-  jsonForm,
-  keyValues,
-  parseDockerfile,
-} from "./dockerfile.js";
+import type { BuilderBackend } from "./backend.js";
+import { BuildCache } from "./cache.js";
+import { commitMeta } from "./commit.js";
+import { type BuildContext, contextOf, openContext } from "./context.js";
+import { dispatch } from "./dispatch.js";
+import { type Dockerfile, DockerfileError, parseDockerfile, type Stage } from "./dockerfile.js";
+import { cloneGit, isGitURL } from "./remote.js";
+import { keyValues, processWord } from "./shell.js";
+import type { BuildOptions, Out, StageState, StepContext } from "./types.js";
 
-export interface BuildOptions {
-  dockerfile: string;
-  tags: Reference[];
-  buildArgs: Record<string, string>;
-  target?: string;
-  noCache: boolean;
-  labels: Record<string, string>;
-  quiet: boolean;
-}
+export type { BuildOptions } from "./types.js";
 
 export interface BuilderDeps {
-  images: ImageService;
-  containers: ContainerService;
-  snapshots: Snapshotter;
+  backend: BuilderBackend;
+  /** `<root>/builder`: the cache map, file-hash memo and cache mounts. */
+  cacheDir: string;
   tmpDir: string;
-  cachePath: string;
 }
 
-const PROXY_ARGS = [
-  "HTTP_PROXY",
-  "http_proxy",
-  "HTTPS_PROXY",
-  "https_proxy",
-  "FTP_PROXY",
-  "ftp_proxy",
-  "NO_PROXY",
-  "no_proxy",
-  "ALL_PROXY",
-  "all_proxy",
-];
+const PROXY_ARGS = new Set(
+  ["HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"].flatMap((k) => [k, k.toLowerCase()]),
+);
 
-interface StageState {
-  imageId?: string;
-  config: ImageConfig;
-  /** ARGs declared in this stage, with their values. */
-  args: Map<string, string>;
-  shell: string[];
-  /** CMD was set in this stage (ENTRYPOINT then keeps it). */
-  cmdSet?: boolean;
-}
-
-type Out = (msg: object) => void;
+/** Docker's default PATH (moby's `oci.DefaultPathEnv` for Linux), written when the base has none. */
+export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export class Builder {
-  constructor(private readonly d: BuilderDeps) {}
+  readonly cache: BuildCache;
 
-  async build(body: Readable, o: BuildOptions, out: Out): Promise<string> {
-    const ctx = await openContext(this.d.tmpDir, body);
+  constructor(private readonly d: BuilderDeps) {
+    this.cache = new BuildCache(d.cacheDir);
+  }
+
+  /**
+   * Builds from a context tar (`body`) or a remote context (`remote`: a git
+   * repository, a tarball or a Dockerfile URL). Streams JSON messages to
+   * `out`; returns the image ID. Throws InvalidParameter for a bad
+   * Dockerfile or a failed step (nothing is tagged then).
+   */
+  async build(body: Readable, o: BuildOptions & { remote?: string }, out: Out): Promise<string> {
+    const ctx = await this.openContext(body, o.remote, o.signal);
     try {
       const text = await readFile(join(ctx.dir, posix.normalize(`/${o.dockerfile}`)), "utf8").catch(() => {
         throw invalid(`Cannot locate specified Dockerfile: ${o.dockerfile}`);
@@ -91,114 +65,211 @@ export class Builder {
         if (err instanceof DockerfileError) throw invalid(`failed to parse ${err.message}`);
         throw err;
       }
+      if (df.directives.syntax)
+        out({
+          stream: `# syntax=${df.directives.syntax}: berth uses its own Dockerfile frontend; the syntax image is not pulled\n`,
+        });
       return await this.run(df, ctx, o, out);
     } finally {
+      await this.cache.saveMemo().catch(() => {});
       await ctx.cleanup();
     }
   }
 
-  private async run(
-    df: Dockerfile,
-    ctx: Awaited<ReturnType<typeof openContext>>,
-    o: BuildOptions,
-    out: Out,
-  ): Promise<string> {
-    const say = (s: string) => out({ stream: s });
+  private async openContext(
+    body: Readable,
+    remote: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<BuildContext> {
+    if (!remote) return openContext(this.d.tmpDir, body);
+    if (isGitURL(remote)) {
+      const g = await cloneGit(remote, this.d.tmpDir);
+      return contextOf(g.path, () => rm(g.dir, { recursive: true, force: true }));
+    }
+    if (!/^https?:\/\//.test(remote))
+      throw invalid(`unable to prepare context: unsupported remote ${remote}`);
+    const res = await fetch(remote, { signal }).catch((err: Error) => {
+      throw invalid(`unable to prepare context: ${err.message}`);
+    });
+    if (!res.ok || !res.body) throw invalid(`unable to prepare context: GET ${remote}: ${res.status}`);
+    const data = Buffer.from(await res.arrayBuffer());
+    const tarLike =
+      (data.length > 262 && data.subarray(257, 262).toString() === "ustar") ||
+      (data[0] === 0x1f && data[1] === 0x8b) ||
+      (data[0] === 0x42 && data[1] === 0x5a) ||
+      (data[0] === 0xfd && data[1] === 0x37);
+    if (tarLike) return openContext(this.d.tmpDir, Readable.from([data]));
+    // A plain file is the Dockerfile, in an otherwise empty context.
+    const ctx = await openContext(this.d.tmpDir, Readable.from([Buffer.alloc(1024)]));
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(join(ctx.dir, "Dockerfile"), data);
+    return ctx;
+  }
+
+  /** `POST /build/prune`: the build cache only (steps and cache mounts). */
+  prune() {
+    return this.cache.prune();
+  }
+
+  private async run(df: Dockerfile, ctx: BuildContext, o: BuildOptions, out: Out): Promise<string> {
     const meta = new Map<string, string>();
     for (const a of df.metaArgs) {
-      for (const [k, v] of keyValues(a.args, false)) meta.set(k, o.buildArgs[k] ?? v ?? "");
+      for (const [k, v] of keyValues(a.args, false, (n) => meta.get(n), df.escape))
+        meta.set(k, o.buildArgs[k] ?? v ?? "");
     }
     let last = df.stages.length - 1;
     if (o.target) {
       last = df.stages.findIndex((s) => s.name === o.target!.toLowerCase());
       if (last < 0) throw invalid(`failed to reach build target ${o.target} in Dockerfile`);
     }
-    // Only the stages the target needs (FROM and COPY --from references).
-    const needed = new Set<number>([last]);
-    const stageIndex = (ref: string) => {
+    const stageIndex = (ref: string, before: number) => {
       const byName = df.stages.findIndex((s) => s.name === ref.toLowerCase());
-      if (byName >= 0) return byName;
-      return /^\d+$/.test(ref) && Number(ref) < df.stages.length ? Number(ref) : -1;
+      if (byName >= 0) return byName < before ? byName : -1;
+      return /^\d+$/.test(ref) && Number(ref) < before ? Number(ref) : -1;
     };
-    for (let i = last; i >= 0; i--) {
-      if (!needed.has(i)) continue;
-      const deps = [
-        df.stages[i]!.from,
-        ...df.stages[i]!.instructions.map((x) => x.flags.from).filter((f): f is string => !!f),
-      ];
-      for (const dep of deps) {
-        const j = stageIndex(expand(dep, (k) => meta.get(k)));
-        if (j >= 0 && j < i) needed.add(j);
+    const metaWord = (s: string) => processWord(s, (k) => meta.get(k), df.escape);
+    // The stages the target needs: FROM, COPY --from and RUN --mount from= references.
+    const deps = (i: number): number[] => {
+      const s = df.stages[i]!;
+      const refs = [metaWord(s.from)];
+      for (const ins of s.instructions) {
+        if (ins.flags.from) refs.push(metaWord(ins.flags.from));
+        for (const [f, v] of ins.flagList)
+          if (f === "mount")
+            for (const m of /(?:^|,)from=([^,]+)/.exec(v)?.slice(1) ?? []) refs.push(metaWord(m));
       }
-    }
+      return refs.map((r) => stageIndex(r, i)).filter((j) => j >= 0);
+    };
+    const needed = new Set<number>([last]);
+    for (let i = last; i >= 0; i--) if (needed.has(i)) for (const j of deps(i)) needed.add(j);
+
     const total =
       df.metaArgs.length + df.stages.slice(0, last + 1).reduce((n, s) => n + 1 + s.instructions.length, 0);
-    let step = df.metaArgs.length;
     for (let i = 0; i < df.metaArgs.length; i++)
-      say(`Step ${i + 1}/${total} : ${df.metaArgs[i]!.original}\n`);
-    const results: (string | undefined)[] = [];
-    const used = new Set<string>();
+      out({ stream: `Step ${i + 1}/${total} : ${df.metaArgs[i]!.original}\n` });
+    const firstStep: number[] = [];
+    let step = df.metaArgs.length;
     for (let si = 0; si <= last; si++) {
-      const stage = df.stages[si]!;
-      if (!needed.has(si)) {
-        step += 1 + stage.instructions.length;
-        results.push(undefined);
-        continue;
+      firstStep.push(step);
+      step += 1 + df.stages[si]!.instructions.length;
+    }
+
+    // Output in stage order: a stage's messages wait in its buffer until the stages before it are done.
+    const order = [...needed].sort((a, b) => a - b);
+    const buffers = new Map<number, object[]>(order.map((i) => [i, []]));
+    const finished = new Set<number>();
+    let cur = 0;
+    const emit = (si: number, msg: object) => (order[cur] === si ? out(msg) : buffers.get(si)!.push(msg));
+    const flushFrom = () => {
+      while (cur < order.length) {
+        for (const m of buffers.get(order[cur]!)!.splice(0)) out(m);
+        if (!finished.has(order[cur]!)) return;
+        cur++;
       }
-      const fromRef = expand(stage.from, (k) => meta.get(k));
-      say(`Step ${++step}/${total} : ${stage.fromInstr.original}\n`);
-      const st = await this.base(fromRef, stageIndex(fromRef), results);
+    };
+
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    const used = new Set<string>();
+    const results = new Map<number, Promise<string>>();
+    const runStage = async (si: number): Promise<string> => {
+      const stage = df.stages[si]!;
+      const say = (s: string) => emit(si, { stream: s });
+      const c: StepContext = {
+        o: { ...o, signal: ac.signal },
+        backend: this.d.backend,
+        cache: this.cache,
+        ctx,
+        esc: df.escape,
+        meta,
+        used,
+        say,
+        tmpDir: this.d.tmpDir,
+        stageImage: (ref) => {
+          const j = stageIndex(ref, si);
+          return j >= 0 ? results.get(j) : undefined;
+        },
+      };
+      let n = firstStep[si]!;
+      say(`Step ${++n}/${total} : ${stage.fromInstr.original}\n`);
+      const st = await this.base(stage, c, metaWord);
       say(` ---> ${st.imageId ? st.imageId.slice(7, 19) : ""}\n`);
       const onbuild = st.config.config?.OnBuild ?? [];
       if (st.config.config) st.config.config.OnBuild = null;
       for (const trig of onbuild) {
         say(`# Executing ${onbuild.length} build trigger${onbuild.length > 1 ? "s" : ""}\n`);
         const ins = parseDockerfile(`FROM scratch\n${trig}`).stages[0]!.instructions[0]!;
-        await this.step(ins, st, ctx, o, out, results, stageIndex, meta, used);
+        await dispatch(ins, st, c);
       }
       for (const ins of stage.instructions) {
-        say(`Step ${++step}/${total} : ${ins.original}\n`);
-        await this.step(ins, st, ctx, o, out, results, stageIndex, meta, used);
+        if (ac.signal.aborted) throw invalid("build canceled");
+        say(`Step ${++n}/${total} : ${ins.original}\n`);
+        await dispatch(ins, st, c);
       }
       if (si === last && Object.keys(o.labels).length) {
-        await this.commitMeta(
+        const summary = `LABEL ${Object.entries(o.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}`;
+        await commitMeta(
           st,
-          `LABEL ${Object.entries(o.labels)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" ")}`,
-          (c) => {
-            c.Labels = { ...(c.Labels ?? {}), ...o.labels };
+          summary,
+          (cfg) => {
+            cfg.Labels = { ...(cfg.Labels ?? {}), ...o.labels };
           },
-          o.noCache,
-          out,
+          c,
           true,
         );
       }
-      if (!st.imageId) st.imageId = (await this.d.images.create(st.config)).id;
-      results.push(st.imageId);
+      st.imageId ??= await this.d.backend.createImage(st.config);
+      return st.imageId;
+    };
+    let firstError: unknown;
+    for (const si of order) {
+      const p = (async () => {
+        // Wait for the stages this one uses.
+        await Promise.all(deps(si).map((j) => results.get(j)));
+        return runStage(si);
+      })();
+      p.then(
+        () => {
+          finished.add(si);
+          flushFrom();
+        },
+        (err) => {
+          firstError ??= err;
+          ac.abort();
+        },
+      );
+      results.set(si, p);
     }
-    const unused = Object.keys(o.buildArgs).filter(
-      (k) => !used.has(k) && !meta.has(k) && !PROXY_ARGS.includes(k),
-    );
-    if (unused.length) say(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n`);
-    const id = results[last]!;
+    await Promise.allSettled(results.values());
+    o.signal?.removeEventListener("abort", onAbort);
+    if (firstError) {
+      // Show what every stage printed up to the failure.
+      for (const si of order.slice(cur)) for (const m of buffers.get(si)!.splice(0)) out(m);
+      throw firstError;
+    }
+    const unused = Object.keys(o.buildArgs).filter((k) => !used.has(k) && !meta.has(k) && !PROXY_ARGS.has(k));
+    if (unused.length)
+      out({ stream: `[Warning] One or more build-args [${unused.join(" ")}] were not consumed\n` });
+    const id = await results.get(last)!;
     out({ aux: { ID: id } });
-    say(`Successfully built ${id.slice(7, 19)}\n`);
-    for (const t of o.tags) {
-      await this.d.images.tag(id, t);
-      say(`Successfully tagged ${familiar(t)}\n`);
-    }
+    out({ stream: `Successfully built ${id.slice(7, 19)}\n` });
+    for (const t of o.tags) out({ stream: `Successfully tagged ${await this.d.backend.tag(id, t)}\n` });
     return id;
   }
 
-  private async base(ref: string, stage: number, results: (string | undefined)[]): Promise<StageState> {
+  /** A stage's starting state: scratch, an earlier stage's image, or an image (pulled if needed). */
+  private async base(stage: Stage, c: StepContext, metaWord: (s: string) => string): Promise<StageState> {
+    const ref = metaWord(stage.from);
     const plat = hostPlatform();
     if (ref === "scratch") {
       return {
         config: {
           architecture: plat.architecture,
           os: plat.os,
-          config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+          config: { Env: [DEFAULT_PATH] },
           rootfs: { type: "layers", diff_ids: [] },
           history: [],
         },
@@ -206,420 +277,19 @@ export class Builder {
         shell: ["/bin/sh", "-c"],
       };
     }
-    const id = stage >= 0 && results[stage] ? results[stage]! : this.d.images.store.resolve(ref).id;
-    const rec = this.d.images.store.get(id)!;
-    const config = structuredClone(await this.d.images.config(rec));
-    return { imageId: id, config, args: new Map(), shell: config.config?.Shell ?? ["/bin/sh", "-c"] };
-  }
-
-  /** Env for expansion and RUN: the image's ENV, then the stage's ARGs (ENV wins). */
-  private env(st: StageState): Map<string, string> {
-    const m = new Map<string, string>(st.args);
-    for (const e of st.config.config?.Env ?? []) {
-      const i = e.indexOf("=");
-      m.set(e.slice(0, i), e.slice(i + 1));
+    if (stage.fromInstr.flags.platform) {
+      const want = metaWord(stage.fromInstr.flags.platform);
+      if (want !== `${plat.os}/${plat.architecture}` && want !== plat.os)
+        throw invalid(`FROM --platform=${want}: berth builds for ${plat.os}/${plat.architecture} only`);
     }
-    return m;
+    const id =
+      (await c.stageImage(ref)) ??
+      (await c.backend.resolveImage(ref, { pull: c.o.pull, platform: c.o.platform, say: c.say }));
+    const config = await c.backend.imageConfig(id);
+    config.config ??= {};
+    // Docker's builder adds the default PATH when the base image has none.
+    if (!(config.config.Env ?? []).some((e) => e.startsWith("PATH=")))
+      config.config.Env = [...(config.config.Env ?? []), DEFAULT_PATH];
+    return { imageId: id, config, args: new Map(), shell: config.config.Shell ?? ["/bin/sh", "-c"] };
   }
-
-  private async step(
-    ins: Instruction,
-    st: StageState,
-    ctx: Awaited<ReturnType<typeof openContext>>,
-    o: BuildOptions,
-    out: Out,
-    results: (string | undefined)[],
-    stageIndex: (r: string) => number,
-    meta: Map<string, string>,
-    used: Set<string>,
-  ): Promise<void> {
-    const env = this.env(st);
-    const x = (s: string) => expand(s, (k) => env.get(k), "\\");
-    st.config.config ??= {};
-    const c = st.config.config;
-    const meta1 = (summary: string, fn: (cfg: NonNullable<ImageConfig["config"]>) => void) =>
-      this.commitMeta(st, summary, fn, o.noCache, out);
-    switch (ins.cmd) {
-      case "arg":
-        for (const [k, v] of keyValues(ins.args, false)) {
-          const val = o.buildArgs[k] ?? (v !== undefined ? x(v) : meta.get(k));
-          if (k in o.buildArgs) used.add(k);
-          if (val !== undefined) st.args.set(k, val);
-        }
-        return meta1(`ARG ${ins.args}`, () => {});
-      case "env": {
-        const pairs = keyValues(x(ins.args), true);
-        return meta1(`ENV ${pairs.map(([k, v]) => `${k}=${v ?? ""}`).join(" ")}`, (cfg) => {
-          for (const [k, v] of pairs) applyChange(cfg, `ENV ${k}=${JSON.stringify(v ?? "")}`);
-        });
-      }
-      case "label": {
-        const pairs = keyValues(x(ins.args), true);
-        return meta1(`LABEL ${pairs.map(([k, v]) => `${k}=${v ?? ""}`).join(" ")}`, (cfg) => {
-          cfg.Labels = { ...(cfg.Labels ?? {}), ...Object.fromEntries(pairs.map(([k, v]) => [k, v ?? ""])) };
-        });
-      }
-      case "maintainer":
-        return this.commitMeta(
-          st,
-          `MAINTAINER ${ins.args}`,
-          () => {
-            st.config.author = ins.args;
-          },
-          o.noCache,
-          out,
-        );
-      case "expose":
-      case "volume":
-      case "stopsignal":
-      case "user":
-        return meta1(`${ins.cmd.toUpperCase()} ${x(ins.args)}`, (cfg) =>
-          applyChange(cfg, `${ins.cmd} ${x(ins.args)}`),
-        );
-      case "onbuild":
-        return meta1(`ONBUILD ${ins.args}`, (cfg) => applyChange(cfg, `ONBUILD ${ins.args}`));
-      case "cmd":
-      case "entrypoint": {
-        const arr = jsonForm(ins.args) ?? [...st.shell, ins.args];
-        const shown = `[${arr.map((a) => JSON.stringify(a)).join(" ")}]`;
-        return meta1(`${ins.cmd.toUpperCase()} ${shown}`, (cfg) => {
-          if (ins.cmd === "cmd") {
-            cfg.Cmd = arr;
-            st.cmdSet = true;
-          } else {
-            cfg.Entrypoint = arr;
-            // ENTRYPOINT resets a CMD inherited from the base image, as Docker does.
-            if (!st.cmdSet) cfg.Cmd = null;
-          }
-        });
-      }
-      case "shell": {
-        const arr = jsonForm(ins.args);
-        if (!arr) throw invalid(`SHELL requires the arguments to be in JSON form`);
-        st.shell = arr;
-        return meta1(`SHELL [${arr.map((a) => JSON.stringify(a)).join(" ")}]`, (cfg) => {
-          cfg.Shell = arr;
-        });
-      }
-      case "healthcheck":
-        return meta1(`HEALTHCHECK ${ins.args}`, (cfg) => {
-          const t = ins.args.trim();
-          if (/^none$/i.test(t)) cfg.Healthcheck = { Test: ["NONE"] };
-          else {
-            const cmd = t.replace(/^cmd\s+/i, "");
-            const dur = (v?: string) => (v ? parseDuration(v) : 0);
-            cfg.Healthcheck = {
-              Test: jsonForm(cmd) ? ["CMD", ...jsonForm(cmd)!] : ["CMD-SHELL", cmd],
-              Interval: dur(ins.flags.interval),
-              Timeout: dur(ins.flags.timeout),
-              StartPeriod: dur(ins.flags["start-period"]),
-              Retries: ins.flags.retries ? Number(ins.flags.retries) : 0,
-            };
-          }
-        });
-      case "workdir": {
-        const dir = posix.resolve(c.WorkingDir || "/", x(ins.args));
-        c.WorkingDir = dir;
-        return this.commitFs(
-          st,
-          `WORKDIR ${dir}`,
-          o.noCache,
-          out,
-          async (root) => {
-            const { mkdir } = await import("node:fs/promises");
-            const { resolveInRoot } = await import("../engine/containers/fsviews.js");
-            await mkdir(await resolveInRoot(root, dir, true), { recursive: true });
-          },
-          true,
-        );
-      }
-      case "copy":
-      case "add":
-        return this.copyStep(ins, st, ctx, o, out, results, stageIndex, x);
-      case "run":
-        return this.runStep(ins, st, o, out, used);
-      case "from":
-        throw invalid(`FROM inside a stage`);
-      default:
-        throw invalid(`unknown instruction: ${ins.cmd.toUpperCase()}`);
-    }
-  }
-
-  // --- the cache ---
-
-  private async cacheGet(key: string): Promise<string | undefined> {
-    const map = (await readJson<Record<string, string>>(this.d.cachePath)) ?? {};
-    const id = map[key];
-    return id && this.d.images.store.get(id) ? id : undefined;
-  }
-
-  private async cachePut(key: string, id: string): Promise<void> {
-    const map = (await readJson<Record<string, string>>(this.d.cachePath)) ?? {};
-    map[key] = id;
-    await writeJsonAtomic(this.d.cachePath, map);
-  }
-
-  private cacheKey(st: StageState, ...parts: string[]): string {
-    return createHash("sha256")
-      .update([st.imageId ?? "scratch", ...parts].join("\n"))
-      .digest("hex");
-  }
-
-  private async cached(st: StageState, key: string, noCache: boolean, out: Out): Promise<boolean> {
-    if (noCache) return false;
-    const id = await this.cacheGet(key);
-    if (!id) return false;
-    out({ stream: " ---> Using cache\n" });
-    out({ stream: ` ---> ${id.slice(7, 19)}\n` });
-    st.imageId = id;
-    st.config = structuredClone(await this.d.images.config(this.d.images.store.get(id)!));
-    return true;
-  }
-
-  private async finish(st: StageState, key: string, out: Out): Promise<void> {
-    const rec = await this.d.images.create(st.config, st.imageId ? { parent: st.imageId } : {});
-    st.imageId = rec.id;
-    await this.cachePut(key, rec.id);
-    out({ stream: ` ---> ${rec.id.slice(7, 19)}\n` });
-  }
-
-  private historyRow(createdBy: string, empty: boolean) {
-    return {
-      created: new Date().toISOString(),
-      created_by: createdBy,
-      ...(empty ? { empty_layer: true } : {}),
-    };
-  }
-
-  /** A step that only changes the config: a history row, no layer. */
-  private async commitMeta(
-    st: StageState,
-    summary: string,
-    fn: (cfg: NonNullable<ImageConfig["config"]>) => void,
-    noCache: boolean,
-    out: Out,
-    silent = false,
-  ): Promise<void> {
-    const key = this.cacheKey(st, summary);
-    if (!silent && (await this.cached(st, key, noCache, out))) return;
-    st.config.config ??= {};
-    const cfg = st.config.config;
-    fn(cfg);
-    st.config.created = new Date().toISOString();
-    st.config.history = [
-      ...(st.config.history ?? []),
-      this.historyRow(`/bin/sh -c #(nop)  ${summary}`, true),
-    ];
-    if (silent) {
-      st.imageId = (await this.d.images.create(st.config, st.imageId ? { parent: st.imageId } : {})).id;
-      return;
-    }
-    await this.finish(st, key, out);
-  }
-
-  /** A step that writes files: a snapshot over the current image, its upper dir becomes the layer. */
-  private async commitFs(
-    st: StageState,
-    summary: string,
-    noCache: boolean,
-    out: Out,
-    write: (root: string) => Promise<void>,
-    emptyOk = false,
-    key = this.cacheKey(st, summary),
-  ): Promise<void> {
-    if (await this.cached(st, key, noCache, out)) return;
-    const snapId = `build-${randomBytes(8).toString("hex")}`;
-    const parent = st.imageId
-      ? await this.d.images.topLayer(this.d.images.store.get(st.imageId)!)
-      : undefined;
-    const snap = await this.d.snapshots.prepare(snapId, parent);
-    try {
-      const root = await this.d.snapshots.mount(snapId);
-      await write(root);
-      await this.d.snapshots.unmount(snapId);
-      await this.addLayer(st, snap.upper, snap.lowers, `/bin/sh -c #(nop) ${summary}`, emptyOk);
-    } finally {
-      await this.d.snapshots.remove(snapId);
-    }
-    await this.finish(st, key, out);
-  }
-
-  private async addLayer(
-    st: StageState,
-    upper: string,
-    lowers: string[],
-    createdBy: string,
-    emptyOk: boolean,
-  ): Promise<void> {
-    const empty = emptyOk && (await readdir(upper)).length === 0;
-    if (!empty) {
-      const parent = st.imageId
-        ? await this.d.images.topLayer(this.d.images.store.get(st.imageId)!)
-        : undefined;
-      const layer = await ingestLayer(
-        this.d.images.content,
-        this.d.images.layers,
-        parent,
-        diffTar(upper, lowers),
-      );
-      st.config.rootfs = { type: "layers", diff_ids: [...st.config.rootfs.diff_ids, layer.diffID] };
-    }
-    st.config.created = new Date().toISOString();
-    st.config.history = [...(st.config.history ?? []), this.historyRow(createdBy, empty)];
-  }
-
-  private async copyStep(
-    ins: Instruction,
-    st: StageState,
-    ctx: Awaited<ReturnType<typeof openContext>>,
-    o: BuildOptions,
-    out: Out,
-    results: (string | undefined)[],
-    stageIndex: (r: string) => number,
-    x: (s: string) => string,
-  ): Promise<void> {
-    const words = jsonForm(ins.args) ?? ins.args.split(/\s+/).filter(Boolean);
-    if (words.length < 2 && ins.heredocs.length === 0)
-      throw invalid(`${ins.cmd.toUpperCase()} requires at least two arguments`);
-    const dest0 = x(words[words.length - 1]!);
-    const dest = posix.resolve(st.config.config?.WorkingDir || "/", dest0) + (dest0.endsWith("/") ? "/" : "");
-    const srcWords = words.slice(0, -1).map(x);
-    let srcRoot = ctx.dir;
-    let fromSnap: string | undefined;
-    if (ins.flags.from) {
-      const ref = x(ins.flags.from);
-      const idx = stageIndex(ref);
-      const img = idx >= 0 ? results[idx] : this.d.images.store.resolve(ref).id;
-      if (!img) throw invalid(`invalid from flag value ${ref}`);
-      fromSnap = `build-from-${randomBytes(8).toString("hex")}`;
-      await this.d.snapshots.prepare(fromSnap, await this.d.images.topLayer(this.d.images.store.get(img)!));
-      srcRoot = await this.d.snapshots.mount(fromSnap);
-    }
-    try {
-      const { resolveInRoot } = await import("../engine/containers/fsviews.js");
-      const sources: string[] = [];
-      for (const w of srcWords) {
-        const h = ins.heredocs.find((hd) => w === `<<${hd.name}` || w === `<<-${hd.name}`);
-        if (h) continue;
-        if (fromSnap) sources.push(await resolveInRoot(srcRoot, w, true));
-        else
-          for (const rel of await resolveSources(ctx.dir, w, ctx.ignored)) sources.push(join(ctx.dir, rel));
-      }
-      const hash = createHash("sha256");
-      for (const s of sources) await hashTree(s, hash);
-      for (const h of ins.heredocs) hash.update(h.body);
-      const chown = ins.flags.chown ? x(ins.flags.chown) : undefined;
-      const mode = ins.flags.chmod ? Number.parseInt(ins.flags.chmod, 8) : undefined;
-      const key = this.cacheKey(st, ins.original, hash.digest("hex"), chown ?? "", String(mode ?? ""));
-      const summary = `${ins.cmd.toUpperCase()} ${srcWords.length === 1 ? "file" : "multi"}:${createHash("sha256").update(srcWords.join(" ")).digest("hex").slice(0, 12)} in ${dest0} `;
-      await this.commitFs(
-        st,
-        summary,
-        o.noCache,
-        out,
-        async (root) => {
-          let uid: number | undefined;
-          let gid: number | undefined;
-          if (chown) {
-            const { resolveUser } = await import("../runtime/user.js");
-            const u = await resolveUser(root, chown);
-            uid = u.uid;
-            gid = chown.includes(":") ? u.gid : u.gid;
-          }
-          await copyInto(root, sources, dest, { uid, gid, mode, extract: ins.cmd === "add" });
-          for (const h of ins.heredocs) {
-            const { writeFile, mkdir } = await import("node:fs/promises");
-            const target = await resolveInRoot(root, dest.endsWith("/") ? `${dest}${h.name}` : dest, true);
-            await mkdir(posix.dirname(target), { recursive: true });
-            await writeFile(target, h.body, { mode: mode ?? 0o644 });
-          }
-        },
-        false,
-        key,
-      );
-    } finally {
-      if (fromSnap) await this.d.snapshots.remove(fromSnap);
-    }
-  }
-
-  private async runStep(
-    ins: Instruction,
-    st: StageState,
-    o: BuildOptions,
-    out: Out,
-    used: Set<string>,
-  ): Promise<void> {
-    const heredoc = ins.heredocs[0];
-    const cmd = jsonForm(ins.args) ?? [...st.shell, heredoc ? heredoc.body : ins.args];
-    const argEnv = [...st.args].filter(
-      ([k]) => !(st.config.config?.Env ?? []).some((e) => e.startsWith(`${k}=`)),
-    );
-    for (const [k] of argEnv) if (k in o.buildArgs) used.add(k);
-    const prefix = argEnv.length ? `|${argEnv.length} ${argEnv.map(([k, v]) => `${k}=${v}`).join(" ")} ` : "";
-    const createdBy = `${prefix}${cmd.join(" ")}`;
-    const key = this.cacheKey(st, createdBy);
-    if (await this.cached(st, key, o.noCache, out)) return;
-    const c = st.config.config ?? {};
-    if (!st.imageId) st.imageId = (await this.d.images.create(st.config)).id;
-    const { Id } = await this.d.containers.create({
-      Image: st.imageId,
-      Cmd: cmd,
-      Entrypoint: [],
-      Env: [...(c.Env ?? []), ...argEnv.map(([k, v]) => `${k}=${v}`)],
-      User: c.User ?? "",
-      WorkingDir: c.WorkingDir ?? "",
-      Labels: {},
-      HostConfig: { NetworkMode: "none" },
-    });
-    out({ stream: ` ---> Running in ${Id.slice(0, 12)}\n` });
-    try {
-      await this.d.containers.start(Id);
-      const { Writable } = await import("node:stream");
-      const sink = new Writable({
-        write(chunk: Buffer, _e, cb) {
-          out({ stream: chunk.toString() });
-          cb();
-        },
-      });
-      const ac = new AbortController();
-      await this.d.containers.logs(
-        Id,
-        sink,
-        { stdout: true, stderr: true, follow: true, timestamps: false },
-        ac.signal,
-      );
-      const { StatusCode } = await this.d.containers.wait(Id, "not-running");
-      if (StatusCode !== 0) {
-        throw invalid(`The command '${cmd.join(" ")}' returned a non-zero code: ${StatusCode}`);
-      }
-      const rec = this.d.containers.d.store.resolve(Id);
-      const snap = await this.d.snapshots.get(rec.id);
-      await this.addLayer(st, snap.upper, snap.lowers, createdBy, false);
-      await this.finish(st, key, out);
-    } finally {
-      await this.d.containers.remove(Id, { force: true });
-      out({ stream: `Removing intermediate container ${Id.slice(0, 12)}\n` });
-    }
-  }
-}
-
-/** Content hash of a source tree: paths, modes, link targets and file contents. */
-async function hashTree(path: string, h: ReturnType<typeof createHash>, rel = ""): Promise<void> {
-  const st = await lstat(path);
-  h.update(`${rel}\0${st.mode}\0`);
-  if (st.isDirectory()) {
-    for (const n of (await readdir(path)).sort()) await hashTree(join(path, n), h, `${rel}/${n}`);
-  } else if (st.isSymbolicLink()) {
-    h.update(await (await import("node:fs/promises")).readlink(path));
-  } else if (st.isFile()) {
-    h.update(await readFile(path));
-  }
-}
-
-/** Go duration strings (30s, 1m30s, 500ms) to nanoseconds. */
-function parseDuration(s: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * units[m[2]!]!;
-  return Math.round(total);
 }

@@ -16,9 +16,12 @@ export interface CopyOptions {
   mode?: number;
   /** ADD: extract local tar archives. */
   extract: boolean;
+  /** Source paths (absolute host paths) left out (COPY --exclude, .dockerignore). */
+  skip?: (src: string) => boolean;
 }
 
 async function copyTree(src: string, dst: string, o: CopyOptions): Promise<void> {
+  if (o.skip?.(src)) return;
   const st = await lstat(src);
   const own = async (p: string, s: import("node:fs").Stats) => {
     await lchown(p, o.uid ?? 0, o.gid ?? 0);
@@ -60,6 +63,7 @@ export async function copyInto(root: string, sources: string[], dest: string, o:
   const target = await resolveInRoot(root, dest, true);
   const targetSt = await lstat(target).catch(() => undefined);
   for (const src of sources) {
+    if (o.skip?.(src)) continue;
     const st = await lstat(src);
     if (o.extract && st.isFile() && (await isTarArchive(src))) {
       await mkdir(target, { recursive: true });
