@@ -62,6 +62,9 @@ export async function prepareMounts(
     for (const raw of specs) {
       const m = parseSpec(expand(raw));
       const type = m.type ?? "bind";
+      if (type === "ssh") throw invalid(`RUN --mount=type=ssh is not supported by berth's builder`);
+      if (!["cache", "bind", "tmpfs", "secret"].includes(type))
+        throw invalid(`RUN --mount: unsupported mount type ${type}`);
       const target0 = m.target ?? (type === "secret" ? `/run/secrets/${m.id ?? ""}` : undefined);
       if (!target0 || target0 === "/run/secrets/") throw invalid(`RUN --mount=${raw}: target is required`);
       const target = posix.resolve(workdir || "/", target0);

@@ -6,34 +6,13 @@
  * cgroup, --rm/--force-rm, and the /build parameters berth refuses.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
-
-/** The docker CLI without blocking the event loop (this process serves HTTP meanwhile). */
-export function dockerAsync(
-  d: TestDaemon,
-  args: string[],
-  input?: string,
-): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: "0" } });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (b: Buffer) => {
-      out += b.toString();
-    });
-    p.stderr.on("data", (b: Buffer) => {
-      err += b.toString();
-    });
-    p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-    p.stdin.end(input ?? "");
-  });
-}
+import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { dockerAsync } from "../helpers/docker-async.js";
 
 describe("docker build: RUN's network and options", () => {
   let d: TestDaemon;
