@@ -30,6 +30,8 @@ export interface BuilderDeps {
   /** `<root>/builder`: the cache map, file-hash memo and cache mounts. */
   cacheDir: string;
   tmpDir: string;
+  /** Debug log of each build's facts (context files hashed vs reused from stat data). */
+  log?: (facts: object, msg: string) => void;
 }
 
 const PROXY_ARGS = new Set(
@@ -172,6 +174,7 @@ export class Builder {
     const onAbort = () => ac.abort();
     o.signal?.addEventListener("abort", onAbort, { once: true });
     const used = new Set<string>();
+    const hashStats = { read: 0, reused: 0 };
     const results = new Map<number, Promise<string>>();
     const runStage = async (si: number): Promise<string> => {
       const stage = df.stages[si]!;
@@ -186,6 +189,7 @@ export class Builder {
         used,
         say,
         tmpDir: this.d.tmpDir,
+        hashStats,
         stageImage: (ref) => {
           const j = stageIndex(ref, si);
           return j >= 0 ? results.get(j) : undefined;
@@ -245,6 +249,10 @@ export class Builder {
     }
     await Promise.allSettled(results.values());
     o.signal?.removeEventListener("abort", onAbort);
+    this.d.log?.(
+      { contextFilesRead: hashStats.read, contextFilesFromStat: hashStats.reused },
+      "build sources hashed",
+    );
     if (firstError) {
       // Show what every stage printed up to the failure.
       for (const si of order.slice(cur)) for (const m of buffers.get(si)!.splice(0)) out(m);

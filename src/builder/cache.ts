@@ -14,12 +14,16 @@ import { dirSize, readJson, writeJsonAtomic } from "../util/fs.js";
 
 type Memo = Record<string, [number, number, number, string]>;
 
+/** Files hashed by reading them, and files whose hash came from stat data. */
+export interface HashStats {
+  read: number;
+  reused: number;
+}
+
 export class BuildCache {
   private map?: Record<string, string>;
   private memo?: Memo;
   private writes: Promise<void> = Promise.resolve();
-  /** Files whose content was read for hashing in this daemon's life (tests and bench read it). */
-  hashedFiles = 0;
 
   constructor(readonly dir: string) {}
 
@@ -60,10 +64,10 @@ export class BuildCache {
    * Hashes source trees (paths, modes, link targets, contents). Files under
    * `memoRoot` (the context) are looked up by stat data first.
    */
-  async hashSources(paths: string[], memoRoot?: string): Promise<string> {
+  async hashSources(paths: string[], memoRoot?: string, stats?: HashStats): Promise<string> {
     this.memo ??= (await readJson<Memo>(this.memoPath)) ?? {};
     const h = createHash("sha256");
-    for (const p of paths) await this.hashTree(p, h, "", memoRoot);
+    for (const p of paths) await this.hashTree(p, h, "", memoRoot, stats);
     return h.digest("hex");
   }
 
@@ -76,12 +80,18 @@ export class BuildCache {
     }
   }
 
-  private async hashTree(path: string, h: ReturnType<typeof createHash>, rel: string, memoRoot?: string) {
+  private async hashTree(
+    path: string,
+    h: ReturnType<typeof createHash>,
+    rel: string,
+    memoRoot?: string,
+    stats?: HashStats,
+  ) {
     const st = await lstat(path);
     h.update(`${rel}\0${st.mode}\0`);
     if (st.isDirectory()) {
       for (const n of (await readdir(path)).sort())
-        await this.hashTree(join(path, n), h, `${rel}/${n}`, memoRoot);
+        await this.hashTree(join(path, n), h, `${rel}/${n}`, memoRoot, stats);
     } else if (st.isSymbolicLink()) {
       h.update(await readlink(path));
     } else if (st.isFile()) {
@@ -89,14 +99,19 @@ export class BuildCache {
         memoRoot && path.startsWith(`${memoRoot}/`) ? path.slice(memoRoot.length + 1) : undefined;
       const m = memoKey ? this.memo![memoKey] : undefined;
       if (m && m[0] === st.size && m[1] === st.mtimeMs && m[2] === st.mode) {
+        if (stats) stats.reused++;
         h.update(m[3]);
         return;
       }
       const fh = createHash("sha256");
       await pipeline(createReadStream(path), fh);
       const digest = fh.digest("hex");
-      this.hashedFiles++;
-      if (memoKey) this.memo![memoKey] = [st.size, st.mtimeMs, st.mode, digest];
+      if (stats) stats.read++;
+      // Git's "racily clean" rule: a file modified in the last two seconds
+      // could change again without its (second-resolution, from the tar)
+      // mtime changing, so its hash is not remembered.
+      if (memoKey && st.mtimeMs < Date.now() - 2000)
+        this.memo![memoKey] = [st.size, st.mtimeMs, st.mode, digest];
       h.update(digest);
     }
   }

@@ -117,6 +117,7 @@ export const copy: Handler = async (ins, st, c) => {
       await c.cache.hashSources(
         sources.map((s) => s.path),
         fromImage ? undefined : c.ctx.dir,
+        c.hashStats,
       ),
     );
     for (const s of sources) hash.update(`\0${s.keep}`);

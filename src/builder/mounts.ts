@@ -118,7 +118,7 @@ export async function prepareMounts(
           keyParts.push(img);
         }
         let src = await resolveInRoot(root, source, true);
-        if (!m.from) keyParts.push(await c.cache.hashSources([src], c.ctx.dir));
+        if (!m.from) keyParts.push(await c.cache.hashSources([src], c.ctx.dir, c.hashStats));
         if (truthy(m.rw)) {
           // Writes to a bind mount are discarded: the container gets a copy.
           const copy = await mkdtemp(join(c.tmpDir, "bind-rw-"));

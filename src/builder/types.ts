@@ -1,7 +1,7 @@
 /** The builder's shared shapes: build options, a stage's state and a step's surroundings. */
 import type { ImageConfig } from "../image/types.js";
 import type { BuilderBackend } from "./backend.js";
-import type { BuildCache } from "./cache.js";
+import type { BuildCache, HashStats } from "./cache.js";
 import type { BuildContext } from "./context.js";
 import type { Instruction } from "./dockerfile.js";
 
@@ -63,6 +63,8 @@ export interface StepContext {
   /** The image of a stage (by name or index), waiting for it to be built; undefined if `ref` names no stage. */
   stageImage(ref: string): Promise<string> | undefined;
   tmpDir: string;
+  /** How context files were hashed in this build. */
+  hashStats: HashStats;
 }
 
 export type Handler = (ins: Instruction, st: StageState, c: StepContext) => Promise<void>;

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, normalize } from "node:path";
@@ -313,6 +313,37 @@ describe("docker build: Dockerfile features", () => {
     const rt = await berth(["build", "-t", "remote-tar", `${base}/ctx.tar`]);
     assert.equal(rt.code, 0, rt.err + rt.out);
     assert.equal(d.ok(["run", "--rm", "remote-tar", "cat", "/from-remote-context"]), "from git");
+  });
+
+  it("keys the cache on stat data: only changed files are read again", async () => {
+    const content: Record<string, string> = { Dockerfile: "FROM bb\nCOPY . /app/\n" };
+    for (let i = 0; i < 30; i++) content[`src/f${i}.txt`] = `file ${i}\n`;
+    const dir = ctx("statcache", content);
+    const old = new Date(Date.now() - 3600_000);
+    for (const f of Object.keys(content)) utimesSync(join(dir, f), old, old);
+    const lastFacts = () => {
+      const lines = d
+        .log()
+        .split("\n")
+        .filter((l) => l.includes("build sources hashed"));
+      return JSON.parse(lines[lines.length - 1]!) as {
+        contextFilesRead: number;
+        contextFilesFromStat: number;
+      };
+    };
+    assert.equal((await build(dir, "-t", "stat1")).code, 0);
+    assert.equal(lastFacts().contextFilesRead, 31);
+    writeFileSync(join(dir, "src/f7.txt"), "changed, longer\n");
+    utimesSync(join(dir, "src/f7.txt"), old, new Date(old.getTime() + 5000));
+    const r = await build(dir, "-t", "stat2");
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(lastFacts(), { ...lastFacts(), contextFilesRead: 1, contextFilesFromStat: 30 });
+    assert.doesNotMatch(r.out, /Step 2\/2 : COPY[^\n]*\n ---> Using cache/);
+    assert.equal(d.ok(["run", "--rm", "stat2", "cat", "/app/src/f7.txt"]), "changed, longer");
+    // Unchanged: every file from stat data, and the step from the cache.
+    const again = await build(dir, "-t", "stat3");
+    assert.match(again.out, /Using cache/);
+    assert.equal(lastFacts().contextFilesRead, 0);
   });
 
   it("builds independent stages in parallel", async () => {
