@@ -6,9 +6,9 @@
 import { createReadStream } from "node:fs";
 import { chmod, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { resolveInRoot } from "../engine/containers/fsviews.js";
 import { extractArchive } from "../layer/apply.js";
 import { decompress } from "../layer/compression.js";
+import { resolveInRoot } from "../layer/rootpath.js";
 
 export interface CopyOptions {
   uid?: number;

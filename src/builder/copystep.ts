@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { lstat, mkdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, posix, relative } from "node:path";
-import { resolveInRoot } from "../engine/containers/fsviews.js";
+import { resolveInRoot } from "../layer/rootpath.js";
 import { resolveUser } from "../runtime/user.js";
 import { invalid } from "../util/errors.js";
 import { commitFiles } from "./commit.js";

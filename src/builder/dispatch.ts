@@ -5,8 +5,8 @@
  */
 import { mkdir } from "node:fs/promises";
 import { posix } from "node:path";
-import { resolveInRoot } from "../engine/containers/fsviews.js";
 import { applyChange } from "../image/changes.js";
+import { resolveInRoot } from "../layer/rootpath.js";
 import { invalid } from "../util/errors.js";
 import { type ContainerConfig, commitFiles, commitMeta } from "./commit.js";
 import { copy } from "./copystep.js";

@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { chown, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { resolveInRoot } from "../engine/containers/fsviews.js";
+import { resolveInRoot } from "../layer/rootpath.js";
 import { invalid } from "../util/errors.js";
 import type { ImageRoot } from "./backend.js";
 import type { StepContext } from "./types.js";

@@ -182,6 +182,41 @@ describe("docker build: RUN's network and options", () => {
     assert.doesNotMatch(kept.out, /Removing intermediate container/);
   });
 
+  it("docker commit goes through the same commit path: a layer, history with author and comment", () => {
+    d.ok(["run", "--name", "tocommit", "bb", "sh", "-c", "echo committed > /c"]);
+    const id = d.ok([
+      "commit",
+      "-a",
+      "Ann",
+      "-m",
+      "my change",
+      "--change",
+      "ENV K=v",
+      "tocommit",
+      "committed:1",
+    ]);
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(d.ok(["run", "--rm", "committed:1", "sh", "-c", "cat /c; echo $K"]), "committed\nv");
+    const hist = d.ok([
+      "history",
+      "--no-trunc",
+      "--format",
+      "{{.CreatedBy}}|{{.Comment}}|{{.Size}}",
+      "committed:1",
+    ]);
+    assert.match(hist.split("\n")[0]!, /^sh -c echo committed > \/c\|my change\|\d+B$/);
+    assert.equal(
+      d.ok(["image", "inspect", "-f", "{{.Author}} {{len .RootFS.Layers}}", "committed:1"]),
+      "Ann 2",
+    );
+    // Nothing changed: as Docker, still a layer, an empty one.
+    d.ok(["run", "--name", "unchanged", "committed:1", "true"]);
+    d.ok(["commit", "unchanged", "committed:2"]);
+    assert.equal(d.ok(["image", "inspect", "-f", "{{len .RootFS.Layers}}", "committed:2"]), "3");
+    assert.equal(d.ok(["history", "--format", "{{.Size}}", "committed:2"]).split("\n")[0], "0B");
+    d.ok(["rm", "tocommit", "unchanged"]);
+  });
+
   it("refuses what berth cannot do with a clear message, and keeps serving", async () => {
     const dir = join(work, "ctx");
     mkdirSync(dir, { recursive: true });
