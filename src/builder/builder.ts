@@ -30,6 +30,8 @@ export interface BuilderDeps {
   /** `<root>/builder`: the cache map, file-hash memo and cache mounts. */
   cacheDir: string;
   tmpDir: string;
+  /** For RUN --mount=type=secret files while a step runs (the daemon's exec root). */
+  secretDir: string;
   /** Debug log of each build's facts (context files hashed vs reused from stat data). */
   log?: (facts: object, msg: string) => void;
 }
@@ -189,6 +191,7 @@ export class Builder {
         used,
         say,
         tmpDir: this.d.tmpDir,
+        secretDir: this.d.secretDir,
         hashStats,
         stageImage: (ref) => {
           const j = stageIndex(ref, si);

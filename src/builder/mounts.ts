@@ -137,7 +137,8 @@ export async function prepareMounts(
           if (truthy(m.required)) throw invalid(`secret ${id} not found`);
           continue;
         }
-        const dir = await mkdtemp(join(c.tmpDir, "secret-"));
+        await mkdir(c.secretDir, { recursive: true, mode: 0o700 });
+        const dir = await mkdtemp(join(c.secretDir, "secret-"));
         cleanups.push(() => rm(dir, { recursive: true, force: true }));
         const file = join(dir, randomBytes(8).toString("hex"));
         await writeFile(file, data, { mode: mode ?? 0o400 });
@@ -154,6 +155,5 @@ export async function prepareMounts(
     await release();
     throw err;
   }
-  await mkdir(c.tmpDir, { recursive: true });
   return { mounts, scrub, keyParts, release };
 }

@@ -63,6 +63,8 @@ export interface StepContext {
   /** The image of a stage (by name or index), waiting for it to be built; undefined if `ref` names no stage. */
   stageImage(ref: string): Promise<string> | undefined;
   tmpDir: string;
+  /** Where secrets are written for a step (under the exec root: memory, not disk, on a usual /run). */
+  secretDir: string;
   /** How context files were hashed in this build. */
   hashStats: HashStats;
 }

@@ -126,6 +126,7 @@ export class Engine {
       }),
       cacheDir: join(config.root, "builder"),
       tmpDir: join(config.root, "tmp"),
+      secretDir: join(config.execRoot, "builder-secrets"),
       log: (facts, msg) => log.debug(facts, msg),
     });
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
