@@ -43,9 +43,7 @@ export class EngineBuildBackend implements BuilderBackend {
     } catch (err) {
       throw invalid((err as Error).message);
     }
-    o.say(
-      `${parsed.tag ?? parsed.digest}: Pulling from ${familiar({ ...parsed, tag: undefined, digest: undefined })}\n`,
-    );
+    o.say(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.path.replace(/^library\//, "")}\n`);
     const res = await pull(this.d.images, parsed, {
       insecure: this.d.registry.insecure,
       mirrors: this.d.registry.mirrors,

@@ -11,6 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { startRegistryServer } from "../../src/registry/server/index.js";
 import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { dockerAsync } from "../helpers/docker-async.js";
 
@@ -180,6 +181,29 @@ describe("docker build: RUN's network and options", () => {
     assert.equal(kept.code, 0, kept.err);
     assert.equal(d.ok(["ps", "-aq"]).split("\n").filter(Boolean).length, before + 2);
     assert.doesNotMatch(kept.out, /Removing intermediate container/);
+  });
+
+  it("pulls a missing FROM image from its registry, and again with --pull", async () => {
+    const srv = await startRegistryServer({ addr: "127.0.0.1:0", root: join(work, "registry") });
+    try {
+      const ref = `${srv.url.replace(/^https?:\/\//, "")}/base/bb:1`;
+      d.ok(["tag", "bb", ref]);
+      assert.equal((await dockerAsync(d, ["push", ref])).code, 0);
+      d.ok(["rmi", ref]);
+      const r = await build(`FROM ${ref}\nRUN echo pulled > /p\n`, "-t", "pulled");
+      assert.equal(r.code, 0, r.err + r.out);
+      assert.match(r.out, /Pulling from base\/bb/);
+      assert.equal(cat("pulled", "/p"), "pulled");
+      assert.equal(d.docker(["image", "inspect", ref]).code, 0);
+      const again = await build(`FROM ${ref}\nRUN echo pulled > /p\n`, "--pull", "-t", "pulled");
+      assert.equal(again.code, 0, again.err);
+      assert.match(again.out, /Image is up to date/);
+      assert.match(again.out, /Using cache/);
+      const missing = await build(`FROM ${ref.replace("base/bb", "base/none")}\n`);
+      assert.notEqual(missing.code, 0);
+    } finally {
+      await srv.close();
+    }
   });
 
   it("docker commit goes through the same commit path: a layer, history with author and comment", () => {
