@@ -56,8 +56,6 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
   if (q.get("outputs") && jsonParam<unknown[]>(q, "outputs", []).length)
     throw invalid("outputs are only supported by BuildKit, not by berth's classic builder");
   const cacheFrom = jsonParam<string[]>(q, "cachefrom", []);
-  if (cacheFrom.length)
-    throw invalid("--cache-from is not supported by berth's builder (it uses its local build cache)");
   const platform = q.get("platform") || undefined;
   if (platform) {
     const p = hostPlatform();

@@ -11,10 +11,11 @@
 import { readFile, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
-import { hostPlatform } from "../image/types.js";
+import { hostPlatform, type ImageConfig } from "../image/types.js";
 import { invalid } from "../util/errors.js";
 import type { BuilderBackend } from "./backend.js";
 import { BuildCache } from "./cache.js";
+import { CacheFrom } from "./cachefrom.js";
 import { commitMeta } from "./commit.js";
 import { type BuildContext, contextOf, openContext } from "./context.js";
 import { dispatch } from "./dispatch.js";
@@ -176,6 +177,16 @@ export class Builder {
     const onAbort = () => ac.abort();
     o.signal?.addEventListener("abort", onAbort, { once: true });
     const used = new Set<string>();
+    const sources: { id: string; config: ImageConfig }[] = [];
+    for (const ref of o.cacheFrom) {
+      // As moby: a --cache-from image that isn't here is skipped.
+      const id = await this.d.backend
+        .resolveImage(ref, { pull: false, say: () => {} })
+        .catch(() => undefined);
+      if (id) sources.push({ id, config: await this.d.backend.imageConfig(id) });
+      else out({ stream: `cache-from image ${ref} not found locally, not used\n` });
+    }
+    const cacheFrom = new CacheFrom(sources);
     const hashStats = { read: 0, reused: 0 };
     const results = new Map<number, Promise<string>>();
     const runStage = async (si: number): Promise<string> => {
@@ -185,6 +196,7 @@ export class Builder {
         o: { ...o, signal: ac.signal },
         backend: this.d.backend,
         cache: this.cache,
+        cacheFrom,
         ctx,
         esc: df.escape,
         meta,

@@ -8,11 +8,26 @@ import type { StageState, StepContext } from "./types.js";
 
 export type ContainerConfig = NonNullable<ImageConfig["config"]>;
 
-/** Uses the cached image for `key` if there is one (and --no-cache is off). */
-export async function fromCache(st: StageState, key: string, c: StepContext): Promise<boolean> {
+/**
+ * Uses the cached image for `key` if there is one (and --no-cache is off),
+ * else one from the --cache-from images whose next history row is
+ * `probe.createdBy` (`probe.config`: the image config the step makes).
+ */
+export async function fromCache(
+  st: StageState,
+  key: string,
+  c: StepContext,
+  probe?: { createdBy: string; config: ImageConfig },
+): Promise<boolean> {
   if (c.o.noCache) return false;
-  const id = await c.cache.get(key);
-  if (!id || !c.backend.hasImage(id)) return false;
+  let id = await c.cache.get(key);
+  if (id && !c.backend.hasImage(id)) id = undefined;
+  if (!id && probe && !c.cacheFrom.empty) {
+    const parent = st.imageId ? { id: st.imageId, config: st.config } : undefined;
+    id = await c.cacheFrom.probe(c.backend, parent, probe.createdBy, probe.config);
+    if (id) await c.cache.put(key, id);
+  }
+  if (!id) return false;
   c.say(" ---> Using cache\n");
   c.say(` ---> ${id.slice(7, 19)}\n`);
   st.imageId = id;
@@ -35,19 +50,20 @@ async function done(st: StageState, id: string, key: string, c: StepContext): Pr
 export async function commitMeta(
   st: StageState,
   summary: string,
-  fn: (cfg: ContainerConfig) => void,
+  fn: (cfg: ContainerConfig, img: ImageConfig) => void,
   c: StepContext,
   silent = false,
 ): Promise<void> {
   const key = c.cache.key(st.imageId, summary);
-  if (!silent && (await fromCache(st, key, c))) return;
-  st.config.config ??= {};
-  fn(st.config.config);
+  const createdBy = `/bin/sh -c #(nop)  ${summary}`;
+  // Applied to a copy first: the handler's effects on the stage (CMD seen...) hold on a cache hit too.
+  const next = structuredClone(st.config);
+  next.config ??= {};
+  fn(next.config, next);
+  if (!silent && (await fromCache(st, key, c, { createdBy, config: next }))) return;
+  st.config = next;
   st.config.created = new Date().toISOString();
-  st.config.history = [
-    ...(st.config.history ?? []),
-    { ...historyRow(`/bin/sh -c #(nop)  ${summary}`), empty_layer: true },
-  ];
+  st.config.history = [...(st.config.history ?? []), { ...historyRow(createdBy), empty_layer: true }];
   const id = await c.backend.createImage(st.config, st.imageId);
   if (silent) {
     st.imageId = id;
@@ -65,7 +81,7 @@ export async function commitFiles(
   write: (root: string) => Promise<void>,
   emptyOk = false,
 ): Promise<void> {
-  if (await fromCache(st, key, c)) return;
+  if (await fromCache(st, key, c, { createdBy: `/bin/sh -c #(nop) ${summary}`, config: st.config })) return;
   st.config.created = new Date().toISOString();
   const id = await c.backend.commitFiles({
     parent: st.imageId,

@@ -122,17 +122,14 @@ export const copy: Handler = async (ins, st, c) => {
     );
     for (const s of sources) hash.update(`\0${s.keep}`);
     for (const h of ins.heredocs) hash.update(h.body);
-    const key = c.cache.key(
-      st.imageId,
-      ins.original,
-      hash.digest("hex"),
-      chown ?? "",
-      String(mode ?? ""),
-      fromImage ?? "",
-      ...keyParts,
-      ...excludes,
-    );
-    const summary = `${ins.cmd.toUpperCase()} ${srcWords.length === 1 ? "file" : "multi"}:${createHash("sha256").update(srcWords.join(" ")).digest("hex").slice(0, 12)} in ${dest0} `;
+    // Everything that shapes the result is in this hash, so the history row
+    // (Docker's `COPY file:<hash> in <dest>`) can stand for the step (--cache-from matches on it).
+    hash.update(JSON.stringify([chown ?? "", mode ?? "", excludes, keyParts, fromImage ?? ""]));
+    const digest = hash.digest("hex");
+    const key = c.cache.key(st.imageId, ins.original, digest);
+    const one = sources.length === 1 && ins.heredocs.length === 0 ? await lstat(sources[0]!.path) : undefined;
+    const kind = one ? (one.isDirectory() ? "dir" : "file") : "multi";
+    const summary = `${ins.cmd.toUpperCase()} ${kind}:${digest} in ${dest0} `;
     await commitFiles(st, summary, key, c, async (target) => {
       let uid: number | undefined;
       let gid: number | undefined;

@@ -6,6 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import { posix } from "node:path";
 import { applyChange } from "../image/changes.js";
+import type { ImageConfig } from "../image/types.js";
 import { resolveInRoot } from "../layer/rootpath.js";
 import { invalid } from "../util/errors.js";
 import { type ContainerConfig, commitFiles, commitMeta } from "./commit.js";
@@ -28,8 +29,12 @@ function lookupOf(st: StageState): (k: string) => string | undefined {
 
 const word = (ins: Instruction, st: StageState, c: StepContext) => processWord(ins.args, lookupOf(st), c.esc);
 
-const meta = (st: StageState, c: StepContext, summary: string, fn: (cfg: ContainerConfig) => void) =>
-  commitMeta(st, summary, fn, c);
+const meta = (
+  st: StageState,
+  c: StepContext,
+  summary: string,
+  fn: (cfg: ContainerConfig, img: ImageConfig) => void,
+) => commitMeta(st, summary, fn, c);
 
 /** A config change Docker's `--change` syntax also expresses (EXPOSE, VOLUME, STOPSIGNAL, USER). */
 const asChange: Handler = (ins, st, c) => {
@@ -83,8 +88,8 @@ export const dispatchers: Record<string, Handler> = {
     });
   },
   maintainer: (ins, st, c) =>
-    meta(st, c, `MAINTAINER ${ins.args}`, () => {
-      st.config.author = ins.args;
+    meta(st, c, `MAINTAINER ${ins.args}`, (_cfg, img) => {
+      img.author = ins.args;
     }),
   expose: asChange,
   volume: asChange,

@@ -42,7 +42,8 @@ export const run: Handler = async (ins, st, c) => {
   const mounts = await prepareMounts(specs, cfg.WorkingDir ?? "", c, expand);
   try {
     const key = c.cache.key(st.imageId, createdBy, ...mounts.keyParts, stepNet ? `network=${stepNet}` : "");
-    if (await fromCache(st, key, c)) return;
+    // A step with mounts depends on more than its command: never taken from --cache-from images.
+    if (await fromCache(st, key, c, specs.length ? undefined : { createdBy, config: st.config })) return;
     st.imageId ??= await c.backend.createImage(st.config);
     const hostConfig: Record<string, unknown> = {
       ...c.o.resources,

@@ -2,6 +2,7 @@
 import type { ImageConfig } from "../image/types.js";
 import type { BuilderBackend } from "./backend.js";
 import type { BuildCache, HashStats } from "./cache.js";
+import type { CacheFrom } from "./cachefrom.js";
 import type { BuildContext } from "./context.js";
 import type { Instruction } from "./dockerfile.js";
 
@@ -52,6 +53,8 @@ export interface StepContext {
   o: BuildOptions;
   backend: BuilderBackend;
   cache: BuildCache;
+  /** The --cache-from images (empty without the option). */
+  cacheFrom: CacheFrom;
   ctx: BuildContext;
   /** The Dockerfile's escape token. */
   esc: string;
