@@ -38,7 +38,9 @@ const meta = (
 
 /** A config change Docker's `--change` syntax also expresses (EXPOSE, VOLUME, STOPSIGNAL, USER). */
 const asChange: Handler = (ins, st, c) => {
-  const v = word(ins, st, c);
+  // The JSON form (VOLUME ["/a", "/b"]) keeps its form; each element is processed.
+  const arr = jsonForm(ins.args);
+  const v = arr ? JSON.stringify(arr.map((a) => processWord(a, lookupOf(st), c.esc))) : word(ins, st, c);
   return meta(st, c, `${ins.cmd.toUpperCase()} ${v}`, (cfg) => applyChange(cfg, `${ins.cmd} ${v}`));
 };
 

@@ -68,7 +68,7 @@ describe("docker build: Dockerfile features", () => {
   it("processes words with the escape directive in every instruction", async () => {
     const win = ctx("escape", {
       Dockerfile:
-        '# escape=`\nFROM bb\nENV WIN=C:\\path OTHER="a b" `\n  SAME=${WIN}\nENV NEXT=${WIN}\\x\nLABEL dir=C:\\dir\nWORKDIR C:\\w\n',
+        '# escape=`\nFROM bb\nENV WIN=C:\\path OTHER="a b" `\n  SAME=${WIN}\nENV NEXT=${WIN}\\x\nLABEL dir=C:\\dir\nWORKDIR C:\\w\nVOLUME ["/data", "/v$OTHER"]\n',
     });
     const r = await build(win, "-t", "esc-tick");
     assert.equal(r.code, 0, r.err + r.out);
@@ -80,6 +80,10 @@ describe("docker build: Dockerfile features", () => {
     assert.ok(env.includes("SAME="));
     assert.equal(d.ok(["image", "inspect", "-f", '{{index .Config.Labels "dir"}}', "esc-tick"]), "C:\\dir");
     assert.equal(d.ok(["image", "inspect", "-f", "{{.Config.WorkingDir}}", "esc-tick"]), "/C:\\w");
+    assert.equal(
+      d.ok(["image", "inspect", "-f", "{{json .Config.Volumes}}", "esc-tick"]),
+      '{"/data":{},"/va b":{}}',
+    );
     const bs = ctx("backslash", {
       Dockerfile:
         'FROM bb\nENV WIN=C:\\path Q="say \\"hi\\"" S=\'$WIN\' D="$WIN" E=${NOPE:-dflt} P=${WIN#C:} ESC=\\$WIN\n',
