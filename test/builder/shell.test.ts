@@ -3,6 +3,7 @@
  * escape token (`\` or a backtick), variable forms, word splitting and
  * key=value pairs. Expected values follow Docker's documented behaviour.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not templates
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { keyValues, processWord, processWords } from "../../src/builder/shell.js";

@@ -6,6 +6,7 @@
  * repository, remote contexts, `# syntax=`, builder prune, and independent
  * stages built in parallel.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not templates
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
