@@ -51,6 +51,8 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
   if (boolParam(q, "squash")) throw invalid("squash is only supported with experimental mode");
   if (q.getAll("securityopt").length)
     throw invalid("The daemon on this platform does not support setting security options on build");
+  // berth's containers all live under the daemon's cgroup (HostConfig.CgroupParent is not applied).
+  if (q.get("cgroupparent")) throw invalid("--cgroup-parent is not supported by berth's builder");
   const isolation = q.get("isolation");
   if (isolation && isolation !== "default") throw invalid(`Unsupported isolation: "${isolation}"`);
   if (q.get("outputs") && jsonParam<unknown[]>(q, "outputs", []).length)
@@ -86,7 +88,6 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
   for (const [p, k] of [
     ["cpusetcpus", "CpusetCpus"],
     ["cpusetmems", "CpusetMems"],
-    ["cgroupparent", "CgroupParent"],
   ] as const) {
     const v = q.get(p);
     if (v) resources[k] = v;

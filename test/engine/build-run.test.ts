@@ -168,6 +168,41 @@ describe("docker build: RUN's network and options", () => {
     assert.equal(cat("res", "/shm"), String(16 * 1024));
   });
 
+  it("--cpuset-cpus, --cpu-period, --memory-swap, and --ulimit reach the RUN container", async () => {
+    const df = [
+      "FROM bb",
+      "RUN cat /sys/fs/cgroup/cpuset/cpuset.cpus > /cpus 2>/dev/null || cat /sys/fs/cgroup/cpuset.cpus > /cpus",
+      "RUN cat /sys/fs/cgroup/cpu/cpu.cfs_period_us > /period 2>/dev/null || cut -d' ' -f2 /sys/fs/cgroup/cpu.max > /period",
+      "RUN cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes > /swap 2>/dev/null || echo unsupported > /swap",
+      "RUN ulimit -n > /nofile && ulimit -Hn >> /nofile",
+      "",
+    ].join("\n");
+    const r = await build(
+      df,
+      "--cpuset-cpus",
+      "0",
+      "--cpu-period",
+      "200000",
+      "--memory",
+      "64m",
+      "--memory-swap",
+      "128m",
+      "--ulimit",
+      "nofile=1000:2000",
+      "-t",
+      "res2",
+    );
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.equal(cat("res2", "/cpus"), "0");
+    assert.equal(cat("res2", "/period"), "200000");
+    const swap = cat("res2", "/swap");
+    if (swap !== "unsupported") assert.equal(swap, String(128 * 1024 * 1024));
+    assert.equal(cat("res2", "/nofile"), "1000\n2000");
+    const bad = await build("FROM bb\nRUN true\n", "--memory", "64m", "--memory-swap", "32m");
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /[Mm]emory/);
+  });
+
   it("keeps a failed step's container unless --force-rm; --rm=false keeps them all", async () => {
     const before = d.ok(["ps", "-aq"]).split("\n").filter(Boolean).length;
     const failed = await build("FROM bb\nRUN exit 3\n");
@@ -277,6 +312,7 @@ describe("docker build: RUN's network and options", () => {
       [["--platform", "linux/s390x"], /platform linux\/s390x is not supported/],
       [["--security-opt", "seccomp=unconfined"], /does not support setting security options on build/],
       [["--isolation", "hyperv"], /Unsupported isolation: "hyperv"/],
+      [["--cgroup-parent", "/x"], /--cgroup-parent is not supported/],
     ];
     for (const [args, re] of cases) {
       const r = await dockerAsync(d, ["build", ...args, dir]);
