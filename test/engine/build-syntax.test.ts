@@ -147,6 +147,32 @@ describe("docker build: Dockerfile features", () => {
     assert.match((await build(ssh)).err, /RUN --mount=type=ssh is not supported/);
   });
 
+  it("cache mount sharing: locked serialises parallel stages, private gives each its own, shared lets them meet", async () => {
+    const probe = (mode: string) =>
+      `RUN --mount=type=cache,id=sharing-${mode},target=/c,sharing=${mode} if [ -e /c/busy ]; then echo met > /r; else touch /c/busy; sleep 2; rm /c/busy; echo alone > /r; fi`;
+    const results: Record<string, string> = {};
+    for (const mode of ["locked", "private", "shared"]) {
+      const dir = ctx(`sharing-${mode}`, {
+        Dockerfile: [
+          "FROM bb AS one",
+          probe(mode),
+          "FROM bb AS two",
+          probe(mode),
+          "FROM bb",
+          "COPY --from=one /r /one",
+          "COPY --from=two /r /two",
+          "",
+        ].join("\n"),
+      });
+      const r = await build(dir, "--no-cache", "-t", `sharing-${mode}`);
+      assert.equal(r.code, 0, r.err + r.out);
+      results[mode] = d.ok(["run", "--rm", `sharing-${mode}`, "cat", "/one", "/two"]);
+    }
+    assert.equal(results.locked, "alone\nalone");
+    assert.equal(results.private, "alone\nalone");
+    assert.match(results.shared!, /met/);
+  });
+
   it("RUN --mount=type=bind (context, stage, rw) and type=tmpfs", async () => {
     const dir = ctx("bind", {
       Dockerfile: [
