@@ -8,7 +8,7 @@
  * A step is skipped (` ---> Using cache`) when the cache (`cache.ts`) holds
  * an image for its parent image, instruction and sources.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
 import { hostPlatform, type ImageConfig } from "../image/types.js";
@@ -106,7 +106,6 @@ export class Builder {
     if (tarLike) return openContext(this.d.tmpDir, Readable.from([data]));
     // A plain file is the Dockerfile, in an otherwise empty context.
     const ctx = await openContext(this.d.tmpDir, Readable.from([Buffer.alloc(1024)]));
-    const { writeFile } = await import("node:fs/promises");
     await writeFile(join(ctx.dir, "Dockerfile"), data);
     return ctx;
   }

@@ -4,7 +4,18 @@
  * and --chmod, and ADD's extraction of local tar archives.
  */
 import { createReadStream } from "node:fs";
-import { chmod, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+} from "node:fs/promises";
 import { join, posix } from "node:path";
 import { extractArchive } from "../layer/apply.js";
 import { decompress } from "../layer/compression.js";
@@ -43,7 +54,7 @@ async function copyTree(src: string, dst: string, o: CopyOptions): Promise<void>
 }
 
 async function isTarArchive(path: string): Promise<boolean> {
-  const fh = await import("node:fs/promises").then((fs) => fs.open(path, "r"));
+  const fh = await open(path, "r");
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
