@@ -344,6 +344,13 @@ describe("docker build: Dockerfile features", () => {
     const rt = await berth(["build", "-t", "remote-tar", `${base}/ctx.tar`]);
     assert.equal(rt.code, 0, rt.err + rt.out);
     assert.equal(d.ok(["run", "--rm", "remote-tar", "cat", "/from-remote-context"]), "from git");
+    files.set("/plain/Dockerfile", Buffer.from("FROM bb\nRUN echo plain > /p\n"));
+    const rp = await berth(["build", "-t", "remote-plain", `${base}/plain/Dockerfile`]);
+    assert.equal(rp.code, 0, rp.err + rp.out);
+    assert.equal(d.ok(["run", "--rm", "remote-plain", "cat", "/p"]), "plain");
+    const r404 = await berth(["build", `${base}/nothing-here.tar`]);
+    assert.notEqual(r404.code, 0);
+    assert.match(r404.err, /404/);
   });
 
   it("keys the cache on stat data: only changed files are read again", async () => {
