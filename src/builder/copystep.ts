@@ -74,7 +74,10 @@ export const copy: Handler = async (ins, st, c) => {
     }
     const sources: Source[] = [];
     const keyParts: string[] = [];
-    let mode = ins.flags.chmod ? Number.parseInt(ins.flags.chmod, 8) : undefined;
+    const chmod = ins.flags.chmod ? x(ins.flags.chmod) : undefined;
+    if (chmod !== undefined && !/^[0-7]{1,4}$/.test(chmod))
+      throw invalid(`${ins.cmd.toUpperCase()} --chmod=${chmod}: berth supports octal modes only`);
+    let mode = chmod !== undefined ? Number.parseInt(chmod, 8) : undefined;
     for (const w of srcWords) {
       if (ins.heredocs.some((hd) => w === `<<${hd.name}` || w === `<<-${hd.name}`)) continue;
       if (isAdd && isGitURL(w)) {
