@@ -282,6 +282,16 @@ describe("docker build: Dockerfile features", () => {
       "p/a/c/two.txt",
       "pivot/b/one.txt",
     ]);
+    for (const [line, re] of [
+      ["COPY --chmod=u+x keep.txt /k", /--chmod=u\+x: berth supports octal modes only/],
+      ["COPY --nope keep.txt /k", /COPY --nope is not supported/],
+      ["RUN --security=insecure true", /RUN --security=insecure is not supported/],
+    ] as const) {
+      writeFileSync(join(dir, "Dockerfile"), `FROM bb\n${line}\n`);
+      const bad = await build(dir);
+      assert.notEqual(bad.code, 0, line);
+      assert.match(bad.err, re, line);
+    }
   });
 
   it("ADD an http URL with --checksum, and a git repository; # syntax= is noted", async () => {
