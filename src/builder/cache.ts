@@ -56,8 +56,9 @@ export class BuildCache {
   async put(key: string, id: string): Promise<void> {
     (await this.load())[key] = id;
     // Serialised: parallel stages write the same file.
-    this.writes = this.writes.then(() => writeJsonAtomic(this.mapPath, this.map));
-    await this.writes;
+    const w = this.writes.catch(() => {}).then(() => writeJsonAtomic(this.mapPath, this.map));
+    this.writes = w.catch(() => {});
+    await w;
   }
 
   /**
@@ -75,8 +76,9 @@ export class BuildCache {
   async saveMemo(): Promise<void> {
     if (this.memo) {
       const memo = this.memo;
-      this.writes = this.writes.then(() => writeJsonAtomic(this.memoPath, memo));
-      await this.writes;
+      const w = this.writes.then(() => writeJsonAtomic(this.memoPath, memo));
+      this.writes = w.catch(() => {});
+      await w;
     }
   }
 
