@@ -10,7 +10,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { validateLogConfig } from "./containers/logconfig.js";
 import type { Logger } from "pino";
-import { Builder } from "../build/builder.js";
+import { Builder } from "../builder/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
 import { NetworkManager } from "../network/manager.js";
@@ -22,6 +22,7 @@ import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { VolumeStore } from "../volume/store.js";
+import { EngineBuildBackend } from "./build-backend.js";
 import type { DaemonConfig } from "./config.js";
 import { ContainerService } from "./containers/index.js";
 import { VolumeMounts } from "./containers/mounts.js";
@@ -117,11 +118,20 @@ export class Engine {
     );
     this.containers.network = network;
     this.builder = new Builder({
-      images: this.images,
-      containers: this.containers,
-      snapshots: this.snapshots,
+      backend: new EngineBuildBackend({
+        images: this.images,
+        containers: this.containers,
+        snapshots: this.snapshots,
+        registry: {
+          insecure: config.insecureRegistries,
+          mirrors: config.registryMirrors,
+          sources: this.blobSources,
+        },
+      }),
+      cacheDir: join(config.root, "builder"),
       tmpDir: join(config.root, "tmp"),
-      cachePath: this.buildCachePath,
+      secretDir: join(config.execRoot, "builder-secrets"),
+      log: (facts, msg) => log.debug(facts, msg),
     });
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
     this.images.gcRoots = async () => ({
@@ -136,10 +146,6 @@ export class Engine {
   /** A cgroup directory name per daemon root, so two daemons never share one. */
   private cgroupName(): string {
     return createHash("sha256").update(this.config.root).digest("hex").slice(0, 8);
-  }
-
-  get buildCachePath(): string {
-    return join(this.config.root, "builder", "cache.json");
   }
 
   get tmpDir(): string {

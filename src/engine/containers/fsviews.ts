@@ -7,11 +7,11 @@ import { lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import { applyChange } from "../../image/changes.js";
-import { ingestLayer } from "../../image/ingest.js";
 import type { ImageConfig } from "../../image/types.js";
 import { extractArchive } from "../../layer/apply.js";
 import { tarDirectory } from "../../layer/archive.js";
-import { changes, diffTar } from "../../layer/diff.js";
+import { changes } from "../../layer/diff.js";
+import { resolveInRoot } from "../../layer/rootpath.js";
 import { invalid, isErrno, notFound } from "../../util/errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { ContainerDeps } from "./service.js";
@@ -69,17 +69,10 @@ export async function commit(
   try {
     const snap = await d.snapshots.get(rec.id);
     const base = await d.images.config(d.images.store.get(rec.image) ?? d.images.store.resolve(rec.image));
-    const layer = await ingestLayer(
-      d.images.content,
-      d.images.layers,
-      rec.layer,
-      diffTar(snap.upper, snap.lowers),
-    );
     const cfg = { ...rec.config, ...(o.config ?? {}) };
     delete (cfg as { Image?: string }).Image;
     for (const c of o.changes) applyChange(cfg, c);
     const now = new Date().toISOString();
-    const empty = layer.chainID === rec.layer;
     const config: ImageConfig = {
       ...base,
       created: now,
@@ -88,22 +81,20 @@ export async function commit(
       container: rec.id,
       container_config: rec.config,
       ...(o.comment ? { comment: o.comment } : {}),
-      rootfs: {
-        type: "layers",
-        diff_ids: empty ? base.rootfs.diff_ids : [...base.rootfs.diff_ids, layer.diffID],
-      },
-      history: [
-        ...(base.history ?? []),
-        {
-          created: now,
-          created_by: [rec.path, ...rec.args].join(" "),
-          ...(o.author ? { author: o.author } : {}),
-          ...(o.comment ? { comment: o.comment } : {}),
-          ...(empty ? { empty_layer: true } : {}),
-        },
-      ],
     };
-    const img = await d.images.create(config, { parent: rec.image });
+    const img = await d.images.commit({
+      parent: rec.image,
+      parentLayer: rec.layer,
+      config,
+      upper: snap.upper,
+      lowers: snap.lowers,
+      history: {
+        created: now,
+        created_by: [rec.path, ...rec.args].join(" "),
+        ...(o.author ? { author: o.author } : {}),
+        ...(o.comment ? { comment: o.comment } : {}),
+      },
+    });
     if (target) await d.images.tag(img.id, target);
     d.events.emit("container", "commit", rec.id, eventAttrs(rec, { comment: o.comment ?? "" }));
     return img.id;
@@ -124,45 +115,6 @@ export async function exportContainer(d: ContainerDeps, ref: string): Promise<Re
   tar.once("end", done).once("error", done).once("close", done);
   d.events.emit("container", "export", rec.id, eventAttrs(rec));
   return tar;
-}
-
-/**
- * Resolves `path` inside `root` following symlinks the way the container
- * would see them (absolute links are relative to root), never leaving root.
- */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
-  const parts = posix.normalize(`/${path}`).split("/").filter(Boolean);
-  let cur = "/";
-  let hops = 0;
-  while (parts.length) {
-    const name = parts.shift()!;
-    if (name === "..") {
-      cur = posix.dirname(cur);
-      continue;
-    }
-    const next = posix.join(cur, name);
-    if (parts.length === 0 && !followLast) return posix.join(root, next);
-    let st: import("node:fs").Stats;
-    try {
-      st = await lstat(posix.join(root, next));
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) {
-        cur = next;
-        continue;
-      }
-      throw err;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > 40) throw invalid(`too many levels of symbolic links: ${path}`);
-      const link = await readlink(posix.join(root, next));
-      const target = link.startsWith("/") ? link : posix.join(cur, link);
-      parts.unshift(...posix.normalize(target).split("/").filter(Boolean));
-      cur = "/";
-      continue;
-    }
-    cur = next;
-  }
-  return posix.join(root, cur);
 }
 
 export interface PathStat {

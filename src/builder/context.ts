@@ -44,6 +44,7 @@ function withEndOfArchive(tarStream: Readable): Readable {
   );
 }
 
+/** Unpacks a context tar (`docker build DIR` or a tarball URL) into a private directory. */
 export async function openContext(tmpRoot: string, body: Readable): Promise<BuildContext> {
   await mkdir(tmpRoot, { recursive: true });
   const dir = await mkdtemp(join(tmpRoot, "build-"));
@@ -53,6 +54,11 @@ export async function openContext(tmpRoot: string, body: Readable): Promise<Buil
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+  return contextOf(dir, () => rm(dir, { recursive: true, force: true }));
+}
+
+/** A context already on disk (a git checkout); `cleanup` removes it. */
+export async function contextOf(dir: string, cleanup: () => Promise<void>): Promise<BuildContext> {
   const rules = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
   const ig = dockerignore({ ignorecase: false });
   ig.add(
@@ -65,7 +71,7 @@ export async function openContext(tmpRoot: string, body: Readable): Promise<Buil
   return {
     dir,
     ignored: (rel) => rel !== "" && rel !== "." && ig.ignores(rel),
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    cleanup,
   };
 }
 

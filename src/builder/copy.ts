@@ -4,11 +4,22 @@
  * and --chmod, and ADD's extraction of local tar archives.
  */
 import { createReadStream } from "node:fs";
-import { chmod, copyFile, lchown, lstat, mkdir, readdir, readlink, rm, symlink } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rm,
+  symlink,
+} from "node:fs/promises";
 import { join, posix } from "node:path";
-import { resolveInRoot } from "../engine/containers/fsviews.js";
 import { extractArchive } from "../layer/apply.js";
 import { decompress } from "../layer/compression.js";
+import { resolveInRoot } from "../layer/rootpath.js";
 
 export interface CopyOptions {
   uid?: number;
@@ -16,9 +27,12 @@ export interface CopyOptions {
   mode?: number;
   /** ADD: extract local tar archives. */
   extract: boolean;
+  /** Source paths (absolute host paths) left out (COPY --exclude, .dockerignore). */
+  skip?: (src: string) => boolean;
 }
 
 async function copyTree(src: string, dst: string, o: CopyOptions): Promise<void> {
+  if (o.skip?.(src)) return;
   const st = await lstat(src);
   const own = async (p: string, s: import("node:fs").Stats) => {
     await lchown(p, o.uid ?? 0, o.gid ?? 0);
@@ -40,7 +54,7 @@ async function copyTree(src: string, dst: string, o: CopyOptions): Promise<void>
 }
 
 async function isTarArchive(path: string): Promise<boolean> {
-  const fh = await import("node:fs/promises").then((fs) => fs.open(path, "r"));
+  const fh = await open(path, "r");
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
@@ -60,6 +74,7 @@ export async function copyInto(root: string, sources: string[], dest: string, o:
   const target = await resolveInRoot(root, dest, true);
   const targetSt = await lstat(target).catch(() => undefined);
   for (const src of sources) {
+    if (o.skip?.(src)) continue;
     const st = await lstat(src);
     if (o.extract && st.isFile() && (await isTarArchive(src))) {
       await mkdir(target, { recursive: true });
