@@ -12,9 +12,9 @@ import {
   intParam,
   jsonBody,
   type Router,
-  skipBody,
   sendJson,
   sendStatus,
+  skipBody,
 } from "./router.js";
 
 const rawStream = "application/vnd.docker.raw-stream";

@@ -8,7 +8,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { validateLogConfig } from "./containers/logconfig.js";
 import type { Logger } from "pino";
 import { Builder } from "../builder/builder.js";
 import { ContentStore } from "../content/store.js";
@@ -25,6 +24,7 @@ import { VolumeStore } from "../volume/store.js";
 import { EngineBuildBackend } from "./build-backend.js";
 import type { DaemonConfig } from "./config.js";
 import { ContainerService } from "./containers/index.js";
+import { validateLogConfig } from "./containers/logconfig.js";
 import { VolumeMounts } from "./containers/mounts.js";
 import { BridgeNetworks } from "./containers/network.js";
 import { startHooks } from "./containers/prepare.js";
