@@ -1,21 +1,23 @@
 /**
- * Keeping rotated log files for `--log-opt max-file=N`. conmon bounds the
- * live file itself (--log-size-max): past the limit it renames a fresh empty
- * file over the log path, which drops the old one. To keep it, berthd holds
- * a hard link to the live file (<log>.keep); when the live file's inode
- * changes, the kept one becomes <log>.1 (older ones shift up to
- * <log>.<N-1>, the oldest drops) and the new live file is linked. Disk use is
- * bounded by conmon even while berthd is down (files rotated then are
- * dropped rather than kept). Readers list the files with logFiles().
+ * Log rotation for `--log-opt max-size=S --log-opt max-file=N` (N > 1).
+ * berthd watches the live file conmon writes; once it reaches S bytes it
+ * shifts <log>.1.. up to <log>.<N-1> (the oldest drops), renames the live
+ * file to <log>.1 and asks conmon over its ctl fifo to reopen its log, which
+ * creates a fresh live file. conmon writes into the renamed file until it
+ * reopens, so no line is lost between files. (With N = 1 conmon bounds the
+ * file itself with --log-size-max, starting it afresh.) While berthd is
+ * down nothing rotates: the live file grows until berthd is back and
+ * rotates it at once. Readers list the files with logFiles().
  */
 import { watch } from "node:fs";
-import { link, readdir, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { readdir, rename, stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
+import { reopenLogVia } from "./attach.js";
 
 const CHECK_MS = 1000;
 
-/** The files of one container's log, oldest first, the live one last (those that exist). */
+/** The files of one container's log, oldest first, the live one last (rotated ones that exist). */
 export async function logFiles(logPath: string): Promise<string[]> {
   const base = basename(logPath);
   const names = await readdir(dirname(logPath)).catch(() => [] as string[]);
@@ -27,35 +29,37 @@ export async function logFiles(logPath: string): Promise<string[]> {
   return [...rotated, logPath];
 }
 
-/** Watches one live log file and keeps up to `maxFiles - 1` rotated ones beside it. */
+/** Rotates one container's live log file at `maxSize` bytes, keeping `maxFiles - 1` old ones. */
 export class LogRotator {
-  private readonly keep: string;
   private watcher?: ReturnType<typeof watch>;
   private timer?: NodeJS.Timeout;
-  private chain: Promise<void> = Promise.resolve();
+  private running = false;
+  private again = false;
   private stopped = false;
 
   constructor(
     private readonly logPath: string,
+    /** conmon's ctl fifo. */
+    private readonly ctl: string,
+    private readonly maxSize: number,
     private readonly maxFiles: number,
     private readonly log?: Logger,
-  ) {
-    this.keep = `${logPath}.keep`;
-  }
+  ) {}
 
-  /** Links the live file and starts watching (conmon must have created the file). */
-  async start(): Promise<void> {
-    await this.check(true);
+  /** Starts watching; a live file already past the limit (berthd was down) rotates at once. */
+  start(): void {
     try {
+      // inotify on the directory reports every write to the live file.
       this.watcher = watch(dirname(this.logPath), (_ev, name) => {
-        if (name === basename(this.logPath)) this.schedule();
+        if (name === basename(this.logPath)) this.check();
       });
       this.watcher.on("error", () => {});
     } catch {
-      // no inotify: the timer below still notices rotations
+      // no inotify: the timer below still checks
     }
-    this.timer = setInterval(() => this.schedule(), CHECK_MS);
+    this.timer = setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
+    this.check();
   }
 
   stop(): void {
@@ -64,32 +68,32 @@ export class LogRotator {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private schedule(): void {
+  /** One check at a time; events during a check run it once more afterwards. */
+  private check(): void {
     if (this.stopped) return;
-    this.chain = this.chain
-      .then(() => this.check(false))
-      .catch((err) => this.log?.warn({ err, log: this.logPath }, "log rotation failed"));
-  }
-
-  /** When the live inode is not the kept one: shift the kept file into .1 and link the new one. */
-  private async check(first: boolean): Promise<void> {
-    const live = await stat(this.logPath).catch(() => undefined);
-    if (!live) return;
-    const kept = await stat(this.keep).catch(() => undefined);
-    if (kept && kept.ino === live.ino) return;
-    if (kept && !first) {
-      for (let i = this.maxFiles - 1; i >= 2; i--)
-        await rename(`${this.logPath}.${i - 1}`, `${this.logPath}.${i}`).catch(() => {});
-      if (this.maxFiles > 1) await rename(this.keep, `${this.logPath}.1`);
+    if (this.running) {
+      this.again = true;
+      return;
     }
-    await rm(this.keep, { force: true });
-    await link(this.logPath, this.keep);
+    this.running = true;
+    this.rotateIfFull()
+      .catch((err) => this.log?.warn({ err, log: this.logPath }, "log rotation failed"))
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.check();
+        }
+      });
   }
-}
 
-/** Removes a container's rotated files and link (the live file stays). */
-export async function removeRotated(logPath: string): Promise<void> {
-  await rm(`${logPath}.keep`, { force: true });
-  for (const f of await logFiles(logPath)) if (f !== logPath) await rm(f, { force: true });
-  await rm(join(dirname(logPath), `${basename(logPath)}.tmp`), { force: true });
+  private async rotateIfFull(): Promise<void> {
+    // Missing: renamed away, and conmon has not reopened yet.
+    const live = await stat(this.logPath).catch(() => undefined);
+    if (!live || live.size < this.maxSize) return;
+    for (let i = this.maxFiles - 1; i >= 2; i--)
+      await rename(`${this.logPath}.${i - 1}`, `${this.logPath}.${i}`).catch(() => {});
+    await rename(this.logPath, `${this.logPath}.1`);
+    await reopenLogVia(this.ctl);
+  }
 }

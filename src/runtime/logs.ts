@@ -7,6 +7,7 @@
  * whole), and follow until aborted or the container is gone and the file
  * drained.
  */
+import type { BigIntStats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { logFiles } from "./logrotate.js";
@@ -147,10 +148,31 @@ async function tailStart(
   return { offset: 0, from: { stdout: 0, stderr: 0 } };
 }
 
-/** True when `path` now names another file than the one `fh` has open. */
-async function replaced(path: string, fh: FileHandle): Promise<boolean> {
-  const now = await stat(path).catch(() => undefined);
-  return !!now && now.ino !== (await fh.stat()).ino;
+/**
+ * The file conmon wrote after the one `cur` describes (fstat of the open
+ * file, which may be renamed or deleted by now): of the rotated and live
+ * files, the one created next. Creation times order them whatever renames
+ * happened meanwhile; undefined while `cur` is the newest.
+ */
+async function nextFile(path: string, cur: BigIntStats): Promise<{ path: string; ino: bigint } | undefined> {
+  let best: { path: string; ino: bigint; born: bigint } | undefined;
+  const files = await logFiles(path);
+  if (cur.birthtimeNs === 0n) {
+    // No creation times on this filesystem: go by name order (oldest rotated .. live).
+    const named: { path: string; ino: bigint }[] = [];
+    for (const f of files) {
+      const st = await stat(f, { bigint: true }).catch(() => undefined);
+      if (st) named.push({ path: f, ino: st.ino });
+    }
+    const i = named.findIndex((f) => f.ino === cur.ino);
+    return i >= 0 ? named[i + 1] : named[0];
+  }
+  for (const f of files) {
+    const st = await stat(f, { bigint: true }).catch(() => undefined);
+    if (!st || st.ino === cur.ino || st.birthtimeNs <= cur.birthtimeNs) continue;
+    if (!best || st.birthtimeNs < best.born) best = { path: f, ino: st.ino, born: st.birthtimeNs };
+  }
+  return best;
 }
 
 export async function* readLogs(
@@ -162,6 +184,12 @@ export async function* readLogs(
   try {
     fh = await open(path, "r");
   } catch {
+    // No live file (rotated away just as the container exited): the rotated ones are all there is.
+    if (!withRotated) return;
+    const all: LogEntry[] = [];
+    for (const f of (await logFiles(path)).slice(0, -1))
+      for await (const e of readLogs(f, { ...o, follow: false, tail: undefined }, false)) all.push(e);
+    yield* o.tail === undefined ? all : all.slice(all.length - Math.min(o.tail, all.length));
     return;
   }
   const wantStream = (s: LogStream) => (s === "stdout" ? o.stdout : o.stderr);
@@ -240,10 +268,19 @@ export async function* readLogs(
         continue;
       }
       const grown = (await fh.stat()).size > pos;
-      if (!grown && (await replaced(path, fh))) {
-        // conmon started a new file (rotation): go on from its start.
+      const next = grown ? undefined : await nextFile(path, await fh.stat({ bigint: true }));
+      if (next) {
+        // conmon moved on to a newer file (rotation) and no longer writes this one:
+        // read its last lines, then go on with the next.
+        for (let more = await readChunk(); more.length || lastRead > 0; more = await readChunk())
+          for (const e of more) if (wanted(e)) yield e;
+        const nfh = await open(next.path, "r").catch(() => undefined);
+        if (!nfh || (await nfh.stat({ bigint: true })).ino !== next.ino) {
+          await nfh?.close(); // shifted under us: look again
+          continue;
+        }
         await fh.close();
-        fh = await open(path, "r");
+        fh = nfh;
         pos = 0;
         rest = Buffer.alloc(0);
         restAt = 0;

@@ -70,8 +70,9 @@ interface ContainerFiles {
   /** conmon runs without --leave-stdin-open: dropping the attach connection closes stdin. */
   stdinOnce?: boolean;
   cgroupsPath?: string;
-  /** Rotated log files kept (see logrotate.ts); absent or 1: none. */
+  /** berthd rotates the log at logMaxSize bytes keeping logMaxFiles files (logrotate.ts); absent: conmon bounds it alone. */
   logMaxFiles?: number;
+  logMaxSize?: number;
 }
 
 export class Runtime implements RuntimePort {
@@ -106,16 +107,16 @@ export class Runtime implements RuntimePort {
     for (const name of await readdir(this.filesDir)) {
       if (!name.endsWith(".json")) continue;
       const f = await readJson<ContainerFiles>(join(this.filesDir, name)).catch(() => undefined);
-      if (!f || !(f.logMaxFiles && f.logMaxFiles > 1)) continue;
-      if (await conmonAlive(join(f.bundleDir, "conmon.pid"), f.id)) await this.rotate(f);
+      if (!f?.logMaxFiles || !f.logMaxSize) continue;
+      if (await conmonAlive(join(f.bundleDir, "conmon.pid"), f.id)) this.rotate(f);
     }
   }
 
-  private async rotate(f: ContainerFiles): Promise<void> {
+  private rotate(f: ContainerFiles): void {
     this.rotators.get(f.id)?.stop();
-    const r = new LogRotator(f.logPath, f.logMaxFiles ?? 1, this.log);
+    const r = new LogRotator(f.logPath, join(f.bundleDir, "ctl"), f.logMaxSize!, f.logMaxFiles!, this.log);
     this.rotators.set(f.id, r);
-    await r.start().catch((err) => this.log?.warn({ err, id: f.id }, "log rotation not started"));
+    r.start();
   }
 
   private fileOf(id: string): string {
@@ -163,7 +164,9 @@ export class Runtime implements RuntimePort {
       openStdin: o.openStdin,
       stdinOnce: o.openStdin && o.stdinOnce !== false,
       cgroupsPath: spec.linux?.cgroupsPath,
-      logMaxFiles: o.log?.file && o.log.maxSize ? o.log.maxFiles : undefined,
+      ...(o.log?.file && o.log.maxSize && o.log.maxFiles > 1
+        ? { logMaxFiles: o.log.maxFiles, logMaxSize: o.log.maxSize }
+        : {}),
     };
     const existing = await this.runc.state(o.id);
     if (existing?.status === "stopped") await this.delete(o.id);
@@ -192,7 +195,8 @@ export class Runtime implements RuntimePort {
         pidFile: join(o.bundleDir, "pidfile"),
         conmonPidFile: join(o.bundleDir, "conmon.pid"),
         logPath: o.log?.file === false ? undefined : o.logPath,
-        logSizeMax: o.log?.maxSize,
+        // One file: conmon starts it afresh at the limit. More: berthd rotates (logrotate.ts).
+        logSizeMax: o.log && o.log.maxFiles <= 1 ? o.log.maxSize : undefined,
         exitDir: this.exitDir,
         persistDir: persist,
         socketDir: this.socketDir,
@@ -216,7 +220,7 @@ export class Runtime implements RuntimePort {
       throw new Error(`conmon failed: ${conmon.stderr() || "exited without reporting"}`);
     }
     const conmonPid = await readPid(join(o.bundleDir, "conmon.pid"));
-    if (rec.logMaxFiles && rec.logMaxFiles > 1) await this.rotate(rec);
+    if (rec.logMaxFiles) this.rotate(rec);
     this.log?.debug({ id: o.id, pid: msg.data, conmonPid }, "container created");
     return { pid: msg.data, conmonPid };
   }

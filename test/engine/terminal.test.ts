@@ -58,7 +58,7 @@ describe("interactive terminals (docker CLI in tmux)", () => {
 
   it("run -it: types, resizes, detaches, reattaches and exits with the shell's code", async () => {
     open("run", 120, 40, `${DOCKER} run -it --name term bb sh`);
-    await waitFor("run", /\/ # $/m);
+    await waitFor("run", /^\/ #/m);
     tmux("send-keys", "-t", "run", "stty size; echo T=$TERM; echo $((6*7))", "Enter");
     const s1 = await waitFor("run", /^42$/m);
     assert.match(s1, /^40 120$/m);
@@ -91,7 +91,7 @@ describe("interactive terminals (docker CLI in tmux)", () => {
     assert.match(s, /EXIT=0/);
 
     open("exec2", 100, 30, `${DOCKER} exec -it host sh`);
-    await waitFor("exec2", /\/ # $/m);
+    await waitFor("exec2", /^\/ #/m);
     tmux("resize-window", "-t", "exec2", "-x", "64", "-y", "20");
     await sleep(500);
     tmux("send-keys", "-t", "exec2", "stty size; exit 5", "Enter");
