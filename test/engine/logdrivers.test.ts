@@ -83,13 +83,13 @@ describe("log drivers", () => {
   });
 
   it("logs -f follows the container across rotations without gaps", async () => {
-    d.ok([
+    const id = d.ok([
       "run",
       "-d",
       "--name",
       "rotf",
       "--log-opt",
-      "max-size=50k",
+      "max-size=200k",
       "--log-opt",
       "max-file=5",
       "bb",
@@ -100,6 +100,10 @@ describe("log drivers", () => {
     const r = d.docker(["logs", "-f", "rotf"], { timeout: 60_000 });
     assert.equal(r.code, 0, r.err);
     assertTailInOrder(r.out, 19999);
+    assert.ok(
+      readdirSync(join(d.root, "containers", id)).includes("container.log.1"),
+      "the log never rotated",
+    );
   });
 
   it("--log-driver none keeps nothing and refuses reading", () => {
