@@ -24,6 +24,7 @@ import { CLI_VERSION, register as registerSystem } from "./commands/system.js";
 import { register as registerTransfer } from "./commands/transfer.js";
 import { register as registerVolumes } from "./commands/volumes.js";
 import { TemplateError } from "./format/template.js";
+import { docker404 } from "./unknown.js";
 
 /** Builds the command tree (exported for tests). */
 export function buildProgram(): Command {
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   const apply = (c: Command) => {
     c.exitOverride();
     c.configureOutput({ outputError: (s, write) => write(s) });
+    if (c.commands.length) docker404(c);
     for (const sub of c.commands) apply(sub);
   };
   apply(program);

@@ -102,6 +102,10 @@ export function printInspect(items: unknown[], format: string | undefined): void
     out(`${items.length ? JSON.stringify(items, null, 4) : "[]"}\n`);
     return;
   }
+  if (format === "json") {
+    out(`${JSON.stringify(items)}\n`); // docker's JSON inspector: one compact array
+    return;
+  }
   let tmpl: ReturnType<typeof parseTemplate>;
   try {
     tmpl = parseTemplate(format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"));
@@ -137,7 +141,7 @@ export async function inspectNames(
       else throw e;
     }
   }
-  if (found.length || !format) printInspect(found, format);
+  if (found.length || !format || format === "json") printInspect(found, format);
   if (errors.length) throw new CliError(errors.join("\n"));
 }
 

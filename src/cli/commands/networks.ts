@@ -56,9 +56,10 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Name: n.Name,
       Driver: n.Driver,
       Scope: n.Scope,
+      IPv4: String(!!n.EnableIPv4),
       IPv6: String(!!n.EnableIPv6),
       Internal: String(!!n.Internal),
-      CreatedAt: goTime(Date.parse(n.Created)),
+      CreatedAt: goTimeFrac(Date.parse(n.Created)),
       Labels: Object.keys(labels)
         .sort()
         .map((k) => `${k}=${labels[k]}`)
@@ -75,6 +76,7 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Name: "NAME",
       Driver: "DRIVER",
       Scope: "SCOPE",
+      IPv4: "IPV4",
       IPv6: "IPV6",
       Internal: "INTERNAL",
       CreatedAt: "CREATED",
@@ -186,4 +188,12 @@ export function register(program: Command, ctx: Ctx): void {
       const ids: string[] = r?.NetworksDeleted ?? [];
       if (ids.length) out(`Deleted Networks:\n${ids.join("\n")}\n`);
     });
+}
+
+/** Go's time.String: seconds carry their fraction when it is not zero (the API's Created has ms). */
+function goTimeFrac(ms: number): string {
+  const frac = String(((ms % 1000) + 1000) % 1000)
+    .padStart(3, "0")
+    .replace(/0+$/, "");
+  return frac ? goTime(ms).replace(/^(\S+ \S+)/, `$1.${frac}`) : goTime(ms);
 }
