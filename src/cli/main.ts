@@ -42,6 +42,10 @@ export function buildProgram(): Command {
     .option("-D, --debug", "Enable debug mode")
     .option("-l, --log-level <string>", "Set the logging level")
     .option("--config <string>", "Location of client config files")
+    .option(
+      "-c, --context <string>",
+      'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")',
+    )
     .option("-v, --version", "Print version information and quit")
     .action(() => {
       if (program.opts().version) process.stdout.write(`berth version ${CLI_VERSION}\n`);

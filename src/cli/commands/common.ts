@@ -19,6 +19,7 @@ export function makeCtx(program: Command): Ctx {
         const o = program.opts();
         c = new Client({
           host: o.host,
+          context: o.context,
           tls: o.tls,
           tlsverify: o.tlsverify,
           tlscacert: o.tlscacert,
