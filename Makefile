@@ -32,6 +32,7 @@ deps:
 build:
 	rm -rf dist
 	npx tsc -p .
+	scripts/buildinfo.sh >dist/src/buildinfo.json
 
 lint:
 	npx biome check src test

@@ -1,5 +1,6 @@
 /** version, info, system df/prune, events. */
 import type { Command } from "commander";
+import { BUILD } from "../../util/buildinfo.js";
 import { API_VERSION, CliError } from "../client.js";
 import { context } from "../format/table.js";
 import { execute, parseTemplate } from "../format/template.js";
@@ -10,7 +11,21 @@ import { jsonValues } from "../stream.js";
 import { type Ctx, collect, confirm, err, filtersJson, out, printList } from "./common.js";
 import { printDfVerbose } from "./df.js";
 
-export const CLI_VERSION = "0.1.0";
+export const CLI_VERSION = BUILD.version;
+
+/** Go's time.ANSIC ("Mon Jan _2 15:04:05 2006"), as docker prints build times; "" stays "". */
+export function ansic(rfc3339: string): string {
+  const t = new Date(rfc3339);
+  if (!rfc3339 || Number.isNaN(t.getTime())) return rfc3339;
+  const [wd, mon, day, , time] = [
+    t.toUTCString().slice(0, 3),
+    t.toUTCString().slice(8, 11),
+    String(t.getUTCDate()).padStart(2, " "),
+    "",
+    t.toISOString().slice(11, 19),
+  ];
+  return `${wd} ${mon} ${day} ${time} ${t.getUTCFullYear()}`;
+}
 
 function clientInfo(host: string, context: string): J {
   return {
@@ -19,11 +34,11 @@ function clientInfo(host: string, context: string): J {
     ApiVersion: API_VERSION,
     APIVersion: API_VERSION,
     DefaultAPIVersion: API_VERSION,
-    GitCommit: "",
-    GoVersion: `node ${process.version}`,
+    GitCommit: BUILD.gitCommit,
+    GoVersion: `node${process.versions.node}`,
     Os: process.platform,
     Arch: process.arch === "x64" ? "amd64" : process.arch,
-    BuildTime: "",
+    BuildTime: ansic(BUILD.buildTime),
     Context: context,
     Host: host,
   };
@@ -42,7 +57,12 @@ async function version(ctx: Ctx, o: J): Promise<void> {
   let failure: Error | undefined;
   try {
     const v = await ctx.client().get<J>("/version");
-    server = { ...v, APIVersion: v.ApiVersion, MinAPIVersion: v.MinAPIVersion };
+    server = {
+      ...v,
+      APIVersion: v.ApiVersion,
+      MinAPIVersion: v.MinAPIVersion,
+      BuildTime: ansic(v.BuildTime),
+    };
   } catch (e) {
     failure = e as Error;
   }
