@@ -212,3 +212,40 @@ export class SeqPacketSocket {
     c.close(this.fd);
   }
 }
+
+const SOCK_DGRAM = 2;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const dgram = {
+  sendto: libc.func(
+    "intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)",
+  ),
+  fcntl: libc.func("int fcntl(int fd, int cmd, int arg)"),
+};
+
+/**
+ * Sends one datagram to the unix socket at `path` ("@name" is the abstract
+ * namespace, as systemd's NOTIFY_SOCKET writes it) without blocking: Node's
+ * dgram module has no unix datagram sockets. Throws SyscallError.
+ */
+export function sendUnixDatagram(path: string, data: Buffer): void {
+  const abstract = path.startsWith("@");
+  const addr = sockaddrUn(abstract ? `\0${path.slice(1)}` : path);
+  // An abstract name's length is exact (no trailing NUL counts).
+  const len = abstract ? 2 + Buffer.byteLength(path) : addr.length;
+  const fd = check(c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket", path);
+  try {
+    check(dgram.sendto(fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL, addr, len), "sendto", path);
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** Marks an inherited fd close-on-exec (socket-activation fds must not reach containers). */
+export function setCloexec(fd: number): void {
+  const flags = check(dgram.fcntl(fd, F_GETFD, 0), "fcntl", `fd ${fd}`);
+  check(dgram.fcntl(fd, F_SETFD, flags | FD_CLOEXEC), "fcntl", `fd ${fd}`);
+}
