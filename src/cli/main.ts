@@ -8,7 +8,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import { CliError } from "./client.js";
+import { CliError, Client } from "./client.js";
 import { registerBuild } from "./commands/build.js";
 import { makeCtx } from "./commands/common.js";
 import { register as registerContainers } from "./commands/containers.js";
@@ -23,6 +23,7 @@ import { register as registerRun } from "./commands/run.js";
 import { CLI_VERSION, register as registerSystem } from "./commands/system.js";
 import { register as registerTransfer } from "./commands/transfer.js";
 import { register as registerVolumes } from "./commands/volumes.js";
+import { complete, completionScript } from "./completion.js";
 import { TemplateError } from "./format/template.js";
 import { docker404 } from "./unknown.js";
 
@@ -69,6 +70,17 @@ export function buildProgram(): Command {
   registerVolumes(program, ctx);
   registerNetworks(program, ctx);
   registerRegistry(program, ctx);
+  program
+    .command("completion")
+    .description("Generate the autocompletion script for the specified shell")
+    .argument("<shell>", "bash, zsh or fish")
+    .action((shell: string) => {
+      try {
+        process.stdout.write(completionScript(shell));
+      } catch (e) {
+        throw new CliError((e as Error).message, 1);
+      }
+    });
   const apply = (c: Command) => {
     c.exitOverride();
     c.configureOutput({ outputError: (s, write) => write(s) });
@@ -91,6 +103,17 @@ async function main(): Promise<void> {
     if (e.code === "EPIPE") process.exit(0);
   });
   const program = buildProgram();
+  // The completion scripts' back end: candidates for the words typed so far, one a line.
+  if (process.argv[2] === "__complete") {
+    const words = process.argv.slice(3);
+    const found = await complete(
+      program,
+      words.length ? words : [""],
+      (g) => new Client({ host: g.host, context: g.context }),
+    );
+    if (found.length) process.stdout.write(`${found.join("\n")}\n`);
+    await exit(0);
+  }
   try {
     await program.parseAsync(process.argv);
     await exit(typeof process.exitCode === "number" ? process.exitCode : 0);
