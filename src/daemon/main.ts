@@ -9,50 +9,20 @@ process.env.UV_THREADPOOL_SIZE ??= "64";
 
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Command } from "commander";
 import { checkHosts, listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
-import { BUILD } from "../util/buildinfo.js";
 import { isErrno } from "../util/errors.js";
 import { resolveRemap, setRemap } from "../util/idmap.js";
 import { lockRoot } from "../util/lock.js";
 import { checkHost } from "./checks.js";
+import { daemonProgram } from "./flags.js";
 import { DEFAULT_GROUP, lookupGroup } from "./group.js";
 import { createLogger, parseLogFormat } from "./logging.js";
 import { startEngine } from "./start.js";
 import { fdsForHost, sdNotify, takeActivationFds } from "./systemd.js";
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 async function main(): Promise<void> {
-  const program = new Command("berthd")
-    .description("berth daemon: serves the Docker Engine API")
-    .option("--config-file <path>", "daemon configuration file", "/etc/berth/daemon.json")
-    .option("--root <dir>", "root of persistent state (default /var/lib/berth)")
-    .option("--data-root <dir>", "alias of --root")
-    .option("--exec-root <dir>", "root of runtime state (default /run/berth)")
-    .option(
-      "-H, --host <address>",
-      "socket to listen on (unix:///path, fd:// for systemd socket activation, or tcp://host:port), repeatable",
-      collect,
-      [],
-    )
-    .option("-l, --log-level <level>", "debug, info, warn, error, fatal")
-    .option("--log-format <format>", "text or json (default: text on a terminal, else json)")
-    .option("--log-file <path>", "append logs to this file instead of stderr")
-    .option("-G, --group <group>", `group for the unix socket (default "${DEFAULT_GROUP}"; "" for root's)`)
-    .option("--default-runtime <name>", "OCI runtime: runc or crun")
-    .option("--bridge <name>", "name of the default bridge interface")
-    .option("--network-prefix <prefix>", "prefix of host network objects (tables, veths)")
-    .option("--insecure-registry <host>", "registry reached over plain HTTP, repeatable", collect, [])
-    .option("--registry-mirror <url>", "registry mirror, repeatable", collect, [])
-    .option("--userns-remap <user>", "remap container root to this user's subordinate ids")
-    .option("--tls", "use TLS on TCP listeners")
-    .option("--tlsverify", "require and verify client certificates")
-    .option("--tlscacert <file>", "CA to verify clients")
-    .option("--tlscert <file>", "server certificate")
-    .option("--tlskey <file>", "server key")
-    .version(BUILD.version);
+  const program = daemonProgram();
   program.parse();
   const o = program.opts();
 
