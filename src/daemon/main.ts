@@ -72,6 +72,7 @@ async function main(): Promise<void> {
   await mkdir(cfg.root, { recursive: true, mode: 0o711 });
   const lock = await lockRoot(cfg.root);
   if (cfg.usernsRemap) await applyRemap(cfg);
+  else await prepareExecRoot(cfg.execRoot, socketGid);
 
   const { engine, router, extra } = await startEngine(cfg, log);
   const listeners = await listen(cfg.hosts, router, log, cfg.tls, {
@@ -102,6 +103,18 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/**
+ * The exec-root holds the default socket (/run/berth/berth.sock) but also the
+ * containers' runtime state: root-only (0700), or 0710 root:<socket group> so
+ * that the group's members (who may use the API anyway) can reach the socket.
+ */
+async function prepareExecRoot(dir: string, socketGid: number | undefined): Promise<void> {
+  const { chmod, chown, mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chown(dir, 0, socketGid ?? 0);
+  await chmod(dir, socketGid === undefined ? 0o700 : 0o710);
 }
 
 /**

@@ -1,0 +1,143 @@
+/**
+ * The API socket's group (--group) and berthd's logs (--log-format,
+ * --log-file, request errors with their status). The group test makes two
+ * throwaway users: a member of a throwaway group, who can `docker ps`
+ * through the socket, and another user, who cannot; both users and the group
+ * are removed afterwards.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000, env });
+  return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+}
+
+describe("socket group", { timeout: 300_000 }, () => {
+  const suffix = String(process.pid % 100000);
+  const group = `btg${suffix}`;
+  const member = `btm${suffix}`;
+  const other = `bto${suffix}`;
+  let d: TestDaemon | undefined;
+  const home = mkdtempSync("/tmp/berth-group-home-");
+
+  before(async () => {
+    assert.equal(run("groupadd", ["--system", group]).code, 0);
+    for (const [u, extra] of [
+      [member, ["-G", group]],
+      [other, []],
+    ] as const)
+      assert.equal(
+        run("useradd", ["--system", "--no-create-home", "--shell", "/bin/sh", ...extra, u]).code,
+        0,
+      );
+    // Users other than root must be able to walk to the socket (mkdtemp makes 0700 dirs).
+    d = await startDaemon({ extraArgs: ["--group", group], dirMode: 0o755 });
+    spawnSync("chmod", ["1777", home]);
+  });
+
+  after(async () => {
+    await cleanupDaemon(d);
+    for (const u of [member, other]) run("userdel", [u]);
+    run("groupdel", [group]);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("creates the socket with that group and mode 0660", () => {
+    const st = statSync((d as TestDaemon).socket);
+    const gid = Number(run("getent", ["group", group]).out.split(":")[2]);
+    assert.equal(st.gid, gid);
+    assert.equal(st.uid, 0);
+    assert.equal(st.mode & 0o777, 0o660);
+  });
+
+  it("lets a member of the group use it, and no one else", () => {
+    const t = d as TestDaemon;
+    const as = (user: string) =>
+      run("runuser", ["-u", user, "--", DOCKER, "-H", t.host, "ps", "--format", "{{.ID}}"], {
+        PATH: process.env.PATH,
+        HOME: home,
+        DOCKER_CONFIG: join(home, `.docker-${user}`),
+      });
+    const ok = as(member);
+    assert.equal(ok.code, 0, ok.err);
+    const denied = as(other);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.err, /permission denied/i);
+  });
+
+  it("refuses to start with a group that does not exist", () => {
+    const dir = mkdtempSync("/tmp/berth-nogroup-");
+    try {
+      const r = run(process.execPath, [
+        join(import.meta.dirname, "../../src/daemon/main.js"),
+        "--root",
+        join(dir, "root"),
+        "--exec-root",
+        join(dir, "exec"),
+        "-H",
+        `unix://${join(dir, "s.sock")}`,
+        "--group",
+        `nosuch${suffix}`,
+        "--bridge",
+        `bn${suffix}0`,
+        "--network-prefix",
+        `bn${suffix}`,
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, new RegExp(`group nosuch${suffix} not found`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("daemon logs", { timeout: 300_000 }, () => {
+  for (const format of ["text", "json"] as const) {
+    it(`--log-format ${format} --log-file records each request error with its status`, async () => {
+      const dir = mkdtempSync("/tmp/berth-logs-");
+      const file = join(dir, "sub", "berthd.log");
+      let d: TestDaemon | undefined;
+      try {
+        d = await startDaemon({ extraArgs: ["--log-format", format, "--log-file", file] });
+        const r = d.docker(["inspect", "--type", "container", "nosuchthing"]);
+        assert.equal(r.code, 1);
+        await d.stop();
+        const log = readFileSync(file, "utf8");
+        assert.equal(d.log().includes("berthd ready"), false, "stderr carries no log lines");
+        if (format === "json") {
+          const lines = log
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
+          const e = lines.find((l) => l.msg === "request error" && l.path === "/containers/nosuchthing/json");
+          assert.ok(e, log);
+          assert.equal(e.status, 404);
+          assert.match(e.message, /No such container: nosuchthing/);
+          assert.ok(lines.some((l) => l.msg === "berthd ready"));
+        } else {
+          assert.doesNotMatch(log, /^\{/m, "text, not JSON");
+          assert.match(log, /INFO.*berthd ready/);
+          assert.match(log, /INFO.*request error[\s\S]*?status: 404[\s\S]*?No such container: nosuchthing/);
+        }
+      } finally {
+        await cleanupDaemon(d);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("rejects an unknown --log-format", () => {
+    const r = run(process.execPath, [
+      join(import.meta.dirname, "../../src/daemon/main.js"),
+      "--log-format",
+      "xml",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /invalid log format "xml": use text or json/);
+  });
+});
