@@ -1,0 +1,232 @@
+/**
+ * The CLI against a real berthd, next to the real docker CLI where docker has
+ * the same command: unknown commands, `run -dit` without a terminal,
+ * `--format json`, docker contexts, `system df -v`, version details and bash
+ * completion (compgen over the script `berth completion bash` prints).
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+
+const CLI = resolve(import.meta.dirname, "../../src/cli/main.js");
+const REPO = resolve(import.meta.dirname, "../../..");
+
+describe("CLI polish", { timeout: 300_000 }, () => {
+  let d: TestDaemon;
+  let work: string;
+  // Neither CLI may pick up a host or context from the environment running the tests.
+  const baseEnv = () => {
+    const env = { ...process.env };
+    for (const k of ["DOCKER_HOST", "BERTH_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG"]) delete env[k];
+    return env;
+  };
+  const cli = (bin: string, args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const e: NodeJS.ProcessEnv = { ...baseEnv(), DOCKER_HOST: d.host, ...env };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k];
+    const r = spawnSync(
+      bin === "berth" ? process.execPath : DOCKER,
+      bin === "berth" ? [CLI, ...args] : args,
+      {
+        env: e,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"], // no terminal anywhere
+        timeout: 60_000,
+      },
+    );
+    return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+  };
+  const berth = (args: string[], env?: NodeJS.ProcessEnv) => cli("berth", args, env);
+  const docker = (args: string[], env?: NodeJS.ProcessEnv) => cli("docker", args, env);
+
+  before(async () => {
+    d = await startDaemon();
+    work = mkdtempSync("/tmp/berth-polish-");
+    d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
+    d.ok(["run", "-d", "--name", "pol1", "bb", "sleep", "600"]);
+    d.ok(["create", "--name", "pol2", "bb", "true"]);
+    d.ok(["volume", "create", "polvol"]);
+    d.ok(["network", "create", "polnet"]);
+  });
+
+  after(async () => {
+    d.docker(["network", "rm", "polnet"]);
+    await cleanupDaemon(d);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("answers an unknown command as docker does, with a hint", () => {
+    for (const args of [["imagse"], ["container", "lss"]]) {
+      const b = berth(args);
+      const k = docker(args);
+      assert.equal(b.code, k.code);
+      assert.match(b.err, /Did you mean this\?\n/);
+      const withoutHint = b.err.replace(/\nDid you mean this\?\n(\t.*\n)+/, "");
+      assert.equal(withoutHint.trimEnd(), k.err.replaceAll("docker", "berth").trimEnd());
+    }
+    assert.match(berth(["imagse"]).err, /\timages\n/);
+  });
+
+  it("runs -dit without a terminal, and refuses -it without one, like docker", () => {
+    for (const bin of ["berth", "docker"]) {
+      const r = cli(bin, ["run", "-dit", "bb", "sh"]);
+      assert.equal(r.code, 0, `${bin}: ${r.err}`);
+      const id = r.out.trim();
+      assert.match(id, /^[0-9a-f]{64}$/);
+      assert.equal(
+        d.ok(["inspect", "--format", "{{.State.Running}} {{.Config.Tty}} {{.Config.OpenStdin}}", id]),
+        "true true true",
+      );
+      d.ok(["rm", "-f", id]);
+      const it = cli(bin, ["run", "-it", "bb", "true"]);
+      assert.notEqual(it.code, 0);
+      assert.match(it.err, /the input device is not a TTY/);
+    }
+  });
+
+  it("prints --format json as docker does for ps, images, volume ls, network ls and inspect", () => {
+    // Relative times may tick between the two runs: compare everything else.
+    const strip = (s: string) =>
+      s
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => {
+          const o = JSON.parse(l);
+          for (const k of ["RunningFor", "Status", "CreatedSince"])
+            if (Array.isArray(o) === false) delete o[k];
+          return o;
+        });
+    for (const args of [
+      ["ps", "-a"],
+      ["images"],
+      ["volume", "ls"],
+      ["network", "ls"],
+      ["inspect", "pol1", "bb"],
+      ["image", "inspect", "bb"],
+      ["network", "inspect", "polnet"],
+    ]) {
+      const b = berth([...args, "--format", "json"]);
+      const k = docker([...args, "--format", "json"]);
+      assert.equal(b.code, 0, b.err);
+      assert.deepEqual(strip(b.out), strip(k.out), args.join(" "));
+      assert.equal(b.out.trim().split("\n").length, k.out.trim().split("\n").length);
+    }
+    const missing = berth(["inspect", "--format", "json", "nosuch"]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.out, "[]\n");
+  });
+
+  it("honours docker contexts: current context, DOCKER_CONTEXT, --context", () => {
+    const cfg = join(work, "config");
+    const env = { DOCKER_HOST: undefined, DOCKER_CONFIG: undefined };
+    assert.equal(
+      docker(["--config", cfg, "context", "create", "polctx", "--docker", `host=${d.host}`], env).code,
+      0,
+    );
+    // Made by the real docker CLI: contexts/meta/<sha256 of the name>/meta.json.
+    const ids = (args: string[], e: NodeJS.ProcessEnv = env) => {
+      const r = berth([...args, "ps", "-aq"], e);
+      assert.equal(r.code, 0, r.err);
+      return r.out.trim().split("\n").sort();
+    };
+    const expected = d.ok(["ps", "-aq"]).split("\n").sort();
+    assert.deepEqual(ids(["--config", cfg, "--context", "polctx"]), expected);
+    assert.deepEqual(ids(["--config", cfg], { ...env, DOCKER_CONTEXT: "polctx" }), expected);
+    // No context selected: the default socket, which this test's daemon is not on.
+    assert.notEqual(berth(["--config", cfg, "ps"], env).code, 0);
+    assert.equal(docker(["--config", cfg, "context", "use", "polctx"], env).code, 0);
+    assert.deepEqual(ids(["--config", cfg]), expected);
+    assert.deepEqual(ids([], { ...env, DOCKER_CONFIG: cfg }), expected);
+    const v = berth(["--config", cfg, "version", "--format", "{{.Client.Context}}"], env);
+    assert.equal(v.out.split("\n")[0], "polctx");
+    // A context that doesn't exist, and --context with -H: docker's errors.
+    const bad = berth(["--config", cfg, "--context", "nope", "ps"], env);
+    const badDocker = docker(["--config", cfg, "--context", "nope", "ps"], env);
+    assert.equal(bad.code, badDocker.code);
+    assert.equal(bad.err.trim(), badDocker.err.trim());
+    const both = berth(["--context", "polctx", "-H", d.host, "ps"]);
+    assert.equal(both.err.trim(), docker(["--context", "polctx", "-H", d.host, "ps"]).err.trim());
+    // DOCKER_HOST wins over the config's current context, as in docker.
+    assert.deepEqual(ids(["--config", cfg], { DOCKER_HOST: d.host }), expected);
+  });
+
+  it("shows system df -v as docker does", () => {
+    const b = berth(["system", "df", "-v"]);
+    const k = docker(["system", "df", "-v"]);
+    assert.equal(b.code, 0, b.err);
+    const heads = (s: string) => s.split("\n").filter((l) => /^[A-Z][A-Za-z ]+(:|ID|NAME)/.test(l));
+    assert.deepEqual(heads(b.out), heads(k.out));
+    assert.match(b.out, /^Images space usage:\n\nREPOSITORY +TAG +IMAGE ID/);
+    const j = (s: string) => {
+      const o = JSON.parse(s);
+      for (const list of Object.values(o) as Record<string, unknown>[][])
+        for (const row of list) for (const k of ["RunningFor", "Status", "CreatedSince"]) delete row[k];
+      return o;
+    };
+    const bj = berth(["system", "df", "-v", "--format", "json"]);
+    const kj = docker(["system", "df", "-v", "--format", "json"]);
+    assert.deepEqual(j(bj.out), j(kj.out));
+    assert.equal(bj.out, JSON.stringify(JSON.parse(bj.out)), "compact, as docker prints it");
+  });
+
+  it("reports the build's commit and time, Node and the runtime, conmon and init versions", () => {
+    const v = JSON.parse(berth(["version", "--format", "{{json .Server}}"]).out);
+    const head = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
+      cwd: REPO,
+      encoding: "utf8",
+    }).trim();
+    assert.ok(v.GitCommit.startsWith(head), `${v.GitCommit} vs ${head}`);
+    assert.ok(Date.parse(v.BuildTime) > Date.parse("2026-01-01"), v.BuildTime);
+    assert.equal(v.GoVersion, `node${process.versions.node}`);
+    const comps = Object.fromEntries(
+      v.Components.map((c: { Name: string; Version: string }) => [c.Name, c.Version]),
+    );
+    const first = (cmd: string) =>
+      /version:?\s+v?(\S+)/i.exec(execFileSync(cmd, ["--version"], { encoding: "utf8" }))?.[1];
+    assert.equal(comps.runc, first("/usr/sbin/runc"));
+    assert.equal(comps.conmon, first("/usr/bin/conmon"));
+    assert.equal(comps["docker-init"], first("/usr/bin/tini-static"));
+    const text = docker(["version"]).out;
+    assert.match(text, /^ runc:\n {2}Version: +\S+/m, "the docker CLI shows them");
+  });
+
+  it("completes subcommands and names in bash", () => {
+    const bin = join(work, "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "berth"), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const complete = (...words: string[]) => {
+      const script = `source <(berth completion bash)
+COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
+_berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = spawnSync("bash", ["-c", script], {
+        env: { ...baseEnv(), PATH: `${bin}:${process.env.PATH}`, BERTH_HOST: d.host },
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.split("\n").filter(Boolean);
+    };
+    assert.deepEqual(complete("berth", "ru"), ["run"]);
+    assert.deepEqual(complete("berth", "rm", ""), ["pol1", "pol2"]);
+    assert.deepEqual(complete("berth", "rm", "-f", "pol1", "pol"), ["pol1", "pol2"]);
+    assert.deepEqual(complete("berth", "container", "ins"), ["inspect"]);
+    assert.ok(complete("berth", "run", "--rm", "").includes("bb:latest"));
+    assert.ok(complete("berth", "volume", "rm", "").includes("polvol"));
+    assert.ok(complete("berth", "network", "inspect", "pol").includes("polnet"));
+    assert.ok(complete("berth", "ps", "--a").includes("--all"));
+    // The image is given: run's next words are the command, not names.
+    assert.deepEqual(complete("berth", "run", "bb", "po"), []);
+  });
+
+  it("prints the zsh and fish scripts, and refuses other shells", () => {
+    assert.match(berth(["completion", "zsh"]).out, /^#compdef berth\n/);
+    assert.match(berth(["completion", "fish"]).out, /complete -c berth -f -a '\(__berth_complete\)'/);
+    const r = berth(["completion", "tcsh"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /unsupported shell "tcsh"/);
+  });
+});
