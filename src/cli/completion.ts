@@ -8,8 +8,9 @@
  */
 import type { Command, Option } from "commander";
 import type { Client } from "./client.js";
+import { contextNames } from "./context.js";
 
-type Kind = "container" | "image" | "network" | "volume";
+type Kind = "container" | "image" | "network" | "volume" | "context";
 
 /** Which objects an argument named like this takes (commander argument names: "container...", "image"). */
 function kindOf(argName: string): Kind | undefined {
@@ -18,6 +19,7 @@ function kindOf(argName: string): Kind | undefined {
   if (n === "image" || n === "repository" || n === "source" || n === "repository[:tag]") return "image";
   if (n === "network") return "network";
   if (n === "volume") return "volume";
+  if (n === "context") return "context";
   return undefined;
 }
 
@@ -32,6 +34,7 @@ function findOption(cmds: Command[], flag: string): Option | undefined {
 /** Names of `kind` objects from the daemon, sorted. */
 async function objectNames(client: Client, kind: Kind): Promise<string[]> {
   type J = Record<string, unknown>;
+  if (kind === "context") return contextNames();
   if (kind === "container") {
     const list = (await client.get<J[]>("/containers/json", { all: true })) ?? [];
     return list.flatMap((c) => ((c.Names as string[]) ?? []).map((n) => n.replace(/^\//, ""))).sort();
@@ -72,6 +75,10 @@ export async function complete(
     if (w.startsWith("-") && w !== "-") {
       if (w.includes("=")) continue;
       const o = findOption([...path].reverse(), w);
+      if (o && (o.required || o.optional) && i + 1 === done.length && o.long === "--context") {
+        // the value of --context is being typed
+        return (await contextNames()).filter((n) => n.startsWith(cur));
+      }
       if (o && (o.required || o.optional) && i + 1 < done.length) {
         if (cmd === program) globals[o.attributeName()] = done[i + 1]!;
         i++;

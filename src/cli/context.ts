@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CliError } from "./client.js";
@@ -20,6 +21,15 @@ export interface ResolvedContext {
   /** Directory holding ca.pem/cert.pem/key.pem for this context's endpoint, if it has one. */
   tlsDir?: string;
   skipTLSVerify?: boolean;
+}
+
+/** Where docker keeps a context's metadata and TLS files: <config>/contexts/{meta,tls}/<sha256 of the name>. */
+export function contextPaths(name: string, env = process.env): { meta: string; tls: string } {
+  const id = createHash("sha256").update(name).digest("hex");
+  return {
+    meta: join(configDir(env), "contexts", "meta", id),
+    tls: join(configDir(env), "contexts", "tls", id),
+  };
 }
 
 /** The client config dir: DOCKER_CONFIG, else ~/.docker. */
@@ -68,4 +78,18 @@ export function loadContext(name: string, env = process.env): ResolvedContext {
     tlsDir: existsSync(tlsDir) ? tlsDir : undefined,
     skipTLSVerify: ep?.SkipTLSVerify,
   };
+}
+
+/** Names of the stored contexts and "default", sorted (for completion). */
+export async function contextNames(env = process.env): Promise<string[]> {
+  const dir = join(configDir(env), "contexts", "meta");
+  const names = ["default"];
+  for (const id of await readdir(dir).catch(() => [] as string[])) {
+    try {
+      names.push(JSON.parse(await readFile(join(dir, id, "meta.json"), "utf8")).Name);
+    } catch {
+      // not a context
+    }
+  }
+  return names.sort();
 }

@@ -4,6 +4,7 @@ import { CliError } from "./client.js";
 import { registerBuild } from "./commands/build.js";
 import { makeCtx } from "./commands/common.js";
 import { register as registerContainers } from "./commands/containers.js";
+import { register as registerContext } from "./commands/context.js";
 import { register as registerFilesystem } from "./commands/filesystem.js";
 import { register as registerImages } from "./commands/images.js";
 import { register as registerInspect } from "./commands/inspect.js";
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerVolumes(program, ctx);
   registerNetworks(program, ctx);
   registerRegistry(program, ctx);
+  registerContext(program, ctx);
   program
     .command("completion")
     .description("Generate the autocompletion script for the specified shell")

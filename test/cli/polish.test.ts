@@ -153,6 +153,46 @@ describe("CLI polish", { timeout: 300_000 }, () => {
     assert.deepEqual(ids(["--config", cfg], { DOCKER_HOST: d.host }), expected);
   });
 
+  it("manages contexts in docker's storage: each CLI sees what the other made", () => {
+    const cfg = join(work, "config2");
+    const env = { DOCKER_CONFIG: cfg };
+    const made = berth(
+      ["context", "create", "bctx", "--description", "from berth", "--docker", `host=${d.host}`],
+      env,
+    );
+    assert.equal(made.code, 0, made.err);
+    assert.equal(made.out, "bctx\n");
+    assert.equal(made.err, 'Successfully created context "bctx"\n');
+    assert.equal(docker(["context", "create", "dctx", "--docker", "host=unix:///nowhere.sock"], env).code, 0);
+    for (const args of [
+      ["context", "ls"],
+      ["context", "ls", "--format", "json"],
+      ["context", "ls", "-q"],
+      ["context", "inspect", "bctx", "dctx"],
+    ]) {
+      const b = berth(args, env);
+      const k = docker(args, env);
+      assert.equal(b.code, 0, b.err);
+      assert.equal(b.out, k.out, args.join(" "));
+    }
+    const use = berth(["context", "use", "bctx"], env);
+    assert.equal(use.out, "bctx\n");
+    assert.equal(docker(["context", "show"], { ...env, DOCKER_HOST: undefined }).out, "bctx\n");
+    assert.equal(
+      berth(["ps", "-q", "--filter", "name=pol1"], { ...env, DOCKER_HOST: undefined }).out.length,
+      13,
+    );
+    const inUse = berth(["context", "rm", "bctx"], { ...env, DOCKER_HOST: undefined });
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.err, /context "bctx" is in use, set -f flag to force remove/);
+    assert.equal(berth(["context", "rm", "-f", "bctx"], { ...env, DOCKER_HOST: undefined }).code, 0);
+    assert.equal(docker(["context", "show"], { ...env, DOCKER_HOST: undefined }).out, "default\n");
+    assert.equal(berth(["context", "rm", "dctx"], env).code, 0);
+    assert.equal(docker(["context", "ls", "-q"], env).out, "default\n");
+    const missing = berth(["context", "inspect", "nope"], env);
+    assert.equal(missing.err.trim(), docker(["context", "inspect", "nope"], env).err.trim());
+  });
+
   it("shows system df -v as docker does", () => {
     const b = berth(["system", "df", "-v"]);
     const k = docker(["system", "df", "-v"]);
@@ -218,6 +258,8 @@ _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
     assert.ok(complete("berth", "volume", "rm", "").includes("polvol"));
     assert.ok(complete("berth", "network", "inspect", "pol").includes("polnet"));
     assert.ok(complete("berth", "ps", "--a").includes("--all"));
+    assert.deepEqual(complete("berth", "context", "use", ""), ["default"]);
+    assert.deepEqual(complete("berth", "--context", "def"), ["default"]);
     // The image is given: run's next words are the command, not names.
     assert.deepEqual(complete("berth", "run", "bb", "po"), []);
   });
