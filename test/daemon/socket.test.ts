@@ -6,7 +6,7 @@
  * are removed afterwards.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -53,6 +53,8 @@ describe("socket group", { timeout: 300_000 }, () => {
     assert.equal(st.gid, gid);
     assert.equal(st.uid, 0);
     assert.equal(st.mode & 0o777, 0o660);
+    // Its stderr is a file, not a terminal: JSON lines by default.
+    assert.match((d as TestDaemon).log(), /^\{"level":30,.*"msg":"berthd ready"\}$/m);
   });
 
   it("lets a member of the group use it, and no one else", () => {
@@ -130,6 +132,52 @@ describe("daemon logs", { timeout: 300_000 }, () => {
       }
     });
   }
+
+  it("logs text by default on a terminal (a pty), JSON otherwise", async () => {
+    const dir = mkdtempSync("/tmp/berth-tty-");
+    const tag = dir
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "x");
+    const cmd = [
+      process.execPath,
+      join(import.meta.dirname, "../../src/daemon/main.js"),
+      "--root",
+      join(dir, "root"),
+      "--exec-root",
+      join(dir, "exec"),
+      "-H",
+      `unix://${join(dir, "s.sock")}`,
+      "--bridge",
+      `bp${tag}0`,
+      "--network-prefix",
+      `bp${tag}`,
+      "--group",
+      "",
+    ].map((a) => `'${a}'`);
+    // script(1) gives berthd a pseudo-terminal as stdin/stdout/stderr.
+    const p = spawn("script", ["-qfec", cmd.join(" "), "/dev/null"], { stdio: ["pipe", "pipe", "inherit"] });
+    let text = "";
+    let raw = "";
+    p.stdout.on("data", (c) => {
+      raw += c;
+      text += String(c).replace(/\x1b\[[0-9;]*m/g, "");
+    });
+    try {
+      for (let i = 0; i < 300 && !/berthd ready/.test(text); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.match(text, /INFO \((\d+)\): berthd ready/);
+      assert.ok(raw.includes("\x1b[32mINFO"), "coloured on a terminal");
+      assert.doesNotMatch(text, /"level":/);
+      const pid = Number(/INFO \((\d+)\): berthd ready/.exec(text)?.[1]);
+      process.kill(pid, "SIGTERM");
+      await new Promise((r) => (p.exitCode !== null ? r(null) : p.once("exit", r)));
+      assert.match(text, /INFO \(\d+\): stopped/);
+    } finally {
+      p.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("rejects an unknown --log-format", () => {
     const r = run(process.execPath, [

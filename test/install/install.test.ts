@@ -10,6 +10,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -94,12 +95,19 @@ describe("make install", { timeout: 600_000 }, () => {
     for (const line of ["ListenStream=/run/berth/berth.sock", "SocketMode=0660", "SocketGroup=berth"])
       assert.match(socket, new RegExp(`^${line}$`, "m"));
     if (existsSync("/usr/bin/systemd-analyze")) {
+      // Verified as installed: a copy whose ExecStart names the staged berthd.
+      const check = join(dir, "units");
+      mkdirSync(check, { recursive: true });
+      writeFileSync(join(check, "berthd.service"), service.replace(`${prefix}/bin`, bin));
+      writeFileSync(join(check, "berthd.socket"), socket);
       const v = sh("systemd-analyze", [
         "verify",
-        join(units, "berthd.socket"),
-        join(units, "berthd.service"),
+        join(check, "berthd.socket"),
+        join(check, "berthd.service"),
       ]);
-      assert.doesNotMatch(v.err, /\[(Unit|Service|Socket|Install)\].*unknown|Unknown (key|section)/i, v.err);
+      // Clean but for Documentation=man:berthd(8), which the staged tree can't serve.
+      const complaints = v.err.split("\n").filter((l) => l && !/Command 'man berthd\(8\)' failed/.test(l));
+      assert.deepEqual(complaints, []);
     }
 
     const cfg = JSON.parse(readFileSync(join(dest, "etc/berth/daemon.json"), "utf8"));
