@@ -5,7 +5,7 @@
  * completion (compgen over the script `berth completion bash` prints).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -262,6 +262,42 @@ _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
     assert.deepEqual(complete("berth", "--context", "def"), ["default"]);
     // The image is given: run's next words are the command, not names.
     assert.deepEqual(complete("berth", "run", "bb", "po"), []);
+  });
+
+  it("completes on TAB in an interactive bash (a pty)", async () => {
+    const bin = join(work, "bin");
+    const p = spawn("script", ["-qfec", "bash --norc --noprofile -i", "/dev/null"], {
+      env: {
+        ...baseEnv(),
+        PATH: `${bin}:${process.env.PATH}`,
+        BERTH_HOST: d.host,
+        TERM: "dumb",
+        PS1: "PTY> ",
+      },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let screen = "";
+    p.stdout.on("data", (c) => {
+      screen += String(c).replace(/\r/g, "");
+    });
+    const typeAndWait = async (keys: string, until: RegExp) => {
+      p.stdin.write(keys);
+      for (let i = 0; i < 100 && !until.test(screen); i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    try {
+      await typeAndWait("source <(berth completion bash); echo sourced\n", /^sourced$/m);
+      await typeAndWait("berth ru\t", /berth run $/m);
+      assert.match(screen, /berth run $/m);
+      const prompts = () => screen.split("PTY> ").length;
+      const before = prompts();
+      p.stdin.write("\x03"); // a fresh line, once the new prompt is up
+      for (let i = 0; i < 50 && prompts() === before; i++) await new Promise((r) => setTimeout(r, 100));
+      await typeAndWait("berth rm pol\t", /berth rm pol$/m);
+      await typeAndWait("\t", /pol1\s+pol2/);
+      assert.match(screen, /pol1\s+pol2/);
+    } finally {
+      p.kill("SIGKILL"); // bash gets SIGHUP as its terminal goes away
+    }
   });
 
   it("prints the zsh and fish scripts, and refuses other shells", () => {
