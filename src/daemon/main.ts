@@ -60,7 +60,9 @@ async function main(): Promise<void> {
   if (cfg.hosts.some((h) => h.startsWith("fd://")))
     for (const h of cfg.hosts) if (h.startsWith("fd://")) fdsForHost(h, activated);
   let socketGid: number | undefined;
-  if (cfg.group && cfg.hosts.some((h) => h.startsWith("unix://"))) {
+  // The group owns the unix sockets berthd makes and the exec-root, which may hold a socket
+  // systemd made (/run/berth/berth.sock with -H fd://).
+  if (cfg.group) {
     socketGid = await lookupGroup(cfg.group);
     if (socketGid === undefined) {
       if (groupExplicit) throw new Error(`group ${cfg.group} not found (create it, or pass --group "")`);

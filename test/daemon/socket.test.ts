@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
@@ -70,6 +70,67 @@ describe("socket group", { timeout: 300_000 }, () => {
     const denied = as(other);
     assert.notEqual(denied.code, 0);
     assert.match(denied.err, /permission denied/i);
+  });
+
+  it("keeps a socket-activated socket in the exec-root reachable for the group (as under berthd.socket)", async () => {
+    const dir = mkdtempSync("/tmp/berth-fdgroup-");
+    spawnSync("chmod", ["755", dir]);
+    const exec = join(dir, "exec");
+    const sock = join(exec, "berth.sock");
+    // What systemd does for berthd.socket: the directory (0755), the socket (root:group 0660).
+    mkdirSync(exec, { mode: 0o755 });
+    const tag = dir
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "x");
+    const act = spawn(
+      "systemd-socket-activate",
+      [
+        "-l",
+        sock,
+        process.execPath,
+        join(import.meta.dirname, "../../src/daemon/main.js"),
+        "--root",
+        join(dir, "root"),
+        "--exec-root",
+        exec,
+        "-H",
+        "fd://",
+        "--group",
+        group,
+        "--bridge",
+        `bf${tag}0`,
+        "--network-prefix",
+        `bf${tag}`,
+      ],
+      { stdio: "ignore" },
+    );
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+      spawnSync("chgrp", [group, sock]);
+      spawnSync("chmod", ["660", sock]);
+      const as = (user: string) =>
+        run("runuser", ["-u", user, "--", DOCKER, "-H", `unix://${sock}`, "ps", "-q"], {
+          PATH: process.env.PATH,
+          HOME: home,
+          DOCKER_CONFIG: join(home, `.docker-fd-${user}`),
+        });
+      const first = as(member); // starts berthd, which then closes the exec-root to all but the group
+      assert.equal(first.code, 0, first.err);
+      const st = statSync(exec);
+      assert.equal(st.mode & 0o777, 0o710);
+      assert.equal(st.gid, Number(run("getent", ["group", group]).out.split(":")[2]));
+      assert.equal(as(member).code, 0, "still reachable for members");
+      const denied = as(other);
+      assert.notEqual(denied.code, 0);
+      assert.match(denied.err, /permission denied/i);
+    } finally {
+      if (act.exitCode === null) {
+        act.kill("SIGTERM");
+        await new Promise((r) => (act.exitCode !== null ? r(null) : act.once("exit", r)));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses to start with a group that does not exist", () => {
