@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
@@ -264,9 +264,10 @@ _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
     assert.deepEqual(complete("berth", "run", "bb", "po"), []);
   });
 
-  it("completes on TAB in an interactive bash (a pty)", async () => {
+  /** Types into an interactive shell in a pty (script(1)) and returns the screen after each step. */
+  async function ptyShell(shell: string[], steps: { keys: string; until?: RegExp }[]): Promise<string> {
     const bin = join(work, "bin");
-    const p = spawn("script", ["-qfec", "bash --norc --noprofile -i", "/dev/null"], {
+    const p = spawn("script", ["-qfec", shell.join(" "), "/dev/null"], {
       env: {
         ...baseEnv(),
         PATH: `${bin}:${process.env.PATH}`,
@@ -278,26 +279,63 @@ _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
     });
     let screen = "";
     p.stdout.on("data", (c) => {
-      screen += String(c).replace(/\r/g, "");
+      screen += String(c)
+        .replace(/\r/g, "")
+        .replace(/\x1b\[[?0-9;]*[a-zA-Z]/g, "");
     });
-    const typeAndWait = async (keys: string, until: RegExp) => {
-      p.stdin.write(keys);
-      for (let i = 0; i < 100 && !until.test(screen); i++) await new Promise((r) => setTimeout(r, 100));
-    };
     try {
-      await typeAndWait("source <(berth completion bash); echo sourced\n", /^sourced$/m);
-      await typeAndWait("berth ru\t", /berth run $/m);
-      assert.match(screen, /berth run $/m);
-      const prompts = () => screen.split("PTY> ").length;
-      const before = prompts();
-      p.stdin.write("\x03"); // a fresh line, once the new prompt is up
-      for (let i = 0; i < 50 && prompts() === before; i++) await new Promise((r) => setTimeout(r, 100));
-      await typeAndWait("berth rm pol\t", /berth rm pol$/m);
-      await typeAndWait("\t", /pol1\s+pol2/);
-      assert.match(screen, /pol1\s+pol2/);
+      for (const step of steps) {
+        p.stdin.write(step.keys);
+        // A step without a pattern (^C) gets a second for the shell to settle.
+        for (let i = 0; i < (step.until ? 100 : 10) && !step.until?.test(screen); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        if (step.until) assert.match(screen, step.until, `after typing ${JSON.stringify(step.keys)}`);
+      }
+      return screen;
     } finally {
-      p.kill("SIGKILL"); // bash gets SIGHUP as its terminal goes away
+      p.kill("SIGKILL"); // the shell gets SIGHUP as its terminal goes away
     }
+  }
+
+  it("completes on TAB in an interactive bash (a pty)", async () => {
+    await ptyShell(
+      ["bash", "--norc", "--noprofile", "-i"],
+      [
+        { keys: "source <(berth completion bash); echo SOURCED$((1+1))\n", until: /SOURCED2/ },
+        { keys: "berth ru\t", until: /berth run $/m },
+        { keys: "\x03" }, // a fresh line
+        { keys: "berth rm pol\t", until: /berth rm pol$/m },
+        { keys: "\t", until: /pol1\s+pol2/ },
+      ],
+    );
+  });
+
+  it("completes on TAB in an interactive zsh (a pty)", {
+    skip: !existsSync("/usr/bin/zsh") && "no zsh",
+  }, async () => {
+    await ptyShell(
+      ["zsh", "-f", "-i"],
+      [
+        {
+          keys: "autoload -Uz compinit; compinit -u; source <(berth completion zsh); echo SOURCED$((1+1))\n",
+          until: /SOURCED2/,
+        },
+        { keys: "berth ru\t", until: /berth run $/m },
+        { keys: "\x03" },
+        { keys: "berth rm pol\t", until: /pol1\s+pol2/ },
+      ],
+    );
+  });
+
+  it("completes in fish", { skip: !existsSync("/usr/bin/fish") && "no fish" }, () => {
+    const bin = join(work, "bin");
+    const r = spawnSync(
+      "fish",
+      ["-c", 'berth completion fish | source; complete -C "berth ru"; echo ==; complete -C "berth rm pol"'],
+      { env: { ...baseEnv(), PATH: `${bin}:${process.env.PATH}`, BERTH_HOST: d.host }, encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "run\n==\npol1\npol2\n");
   });
 
   it("prints the zsh and fish scripts, and refuses other shells", () => {
