@@ -35,6 +35,21 @@ Credentials and the current context.
 .BR berthd (8),
 .BR docker (1)
 `;
+const CLI_ABOUT = `berth is a client with docker's command-line syntax: it talks to berthd, the
+berth daemon, over the Docker Engine API (v1.41) on a unix socket, or TCP with TLS.
+Commands, flags, output formats (--format, json) and exit statuses follow docker's.
+
+The daemon is found from -H, BERTH_HOST, DOCKER_HOST, then the current docker context
+(--context, DOCKER_CONTEXT, currentContext in the config directory), then
+unix:///run/berth/berth.sock. Shell completion: berth completion bash|zsh|fish.`;
+const DAEMON_ABOUT = `berthd serves the Docker Engine API (v1.41) so that the docker CLI, docker-compose,
+docker-py and dockerode work against it unchanged. Containers run with runc (or crun)
+under conmon on overlayfs, with bridges and published ports made with iproute2 and
+nftables; they keep running when berthd stops.
+
+Under systemd, berthd.socket holds /run/berth/berth.sock (group berth, mode 0660) and
+starts berthd.service (berthd -H fd://) on the first connection; berthd reports READY=1
+once the API serves.`;
 const DAEMON_EXTRA = `.SH FILES
 .TP
 .I /etc/berth/daemon.json
@@ -102,8 +117,8 @@ await build({
       const [out, version, date] = process.argv.slice(2);
       mkdirSync(out + "/man", { recursive: true });
       mkdirSync(out + "/completion", { recursive: true });
-      writeFileSync(out + "/man/berth.1", manPage(buildProgram(), "1", version, date, ${JSON.stringify(CLI_EXTRA)}));
-      writeFileSync(out + "/man/berthd.8", manPage(daemonProgram(), "8", version, date, ${JSON.stringify(DAEMON_EXTRA)}));
+      writeFileSync(out + "/man/berth.1", manPage(buildProgram(), "1", version, date, ${JSON.stringify(CLI_EXTRA)}, ${JSON.stringify(CLI_ABOUT)}));
+      writeFileSync(out + "/man/berthd.8", manPage(daemonProgram(), "8", version, date, ${JSON.stringify(DAEMON_EXTRA)}, ${JSON.stringify(DAEMON_ABOUT)}));
       writeFileSync(out + "/completion/berth.bash", completionScript("bash"));
       writeFileSync(out + "/completion/_berth", completionScript("zsh"));
       writeFileSync(out + "/completion/berth.fish", completionScript("fish"));

@@ -42,8 +42,9 @@ function walk(cmd: Command, prefix: string): string {
 }
 
 /**
- * The man page of `program` in `section` ("1", "8"), dated `date` (YYYY-MM-DD),
- * with `extra` roff appended (FILES, ENVIRONMENT, SEE ALSO...).
+ * The man page of `program` in `section` ("1", "8"), dated `date` (YYYY-MM-DD):
+ * `about` (plain text paragraphs) as its DESCRIPTION (else the command's own),
+ * `extra` roff appended (FILES, ENVIRONMENT, SEE ALSO...).
  */
 export function manPage(
   program: Command,
@@ -51,12 +52,14 @@ export function manPage(
   version: string,
   date: string,
   extra = "",
+  about = "",
 ): string {
   const name = program.name();
   let s = `.TH ${name.toUpperCase()} ${section} "${date}" "berth ${esc(version)}" "berth manual"\n`;
   s += `.SH NAME\n${name} \\- ${esc(program.description() || "")}\n`;
   s += `.SH SYNOPSIS\n.B ${name}\n[OPTIONS]${program.commands.length ? " COMMAND [ARG...]" : ""}\n`;
-  s += `.SH DESCRIPTION\n${esc(program.description() || "")}\n`;
+  const paras = (about || program.description() || "").split(/\n\s*\n/).map((p: string) => esc(p.trim()));
+  s += `.SH DESCRIPTION\n${paras.join("\n.PP\n")}\n`;
   s += `.SH OPTIONS\n${optionItems(program.options)}`;
   if (program.commands.length) s += `.SH COMMANDS\n${walk(program, name)}`;
   return s + extra;
