@@ -66,17 +66,22 @@ export function handler(router: Router, log: Logger) {
       });
       res.end(body);
     };
+    // Refusals before any handler runs, logged like the handlers' errors.
+    const refuse = (status: number, message: string) => {
+      log.info({ method: req.method, path, status, message }, "request error");
+      sendError(status, message);
+    };
     if (Number(version) > Number(API_VERSION)) {
-      sendError(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      refuse(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
       return;
     }
     const match = router.match(req.method ?? "GET", path);
     if (match === undefined) {
-      sendError(404, `page not found`);
+      refuse(404, `page not found`);
       return;
     }
     if (match === "method") {
-      sendError(405, `method ${req.method} not allowed for ${path}`);
+      refuse(405, `method ${req.method} not allowed for ${path}`);
       return;
     }
     const t0 = Date.now();

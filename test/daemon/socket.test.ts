@@ -169,6 +169,11 @@ describe("daemon logs", { timeout: 300_000 }, () => {
         d = await startDaemon({ extraArgs: ["--log-format", format, "--log-file", file] });
         const r = d.docker(["inspect", "--type", "container", "nosuchthing"]);
         assert.equal(r.code, 1);
+        // Refused before any handler: no such route, a too new API version.
+        const curl = (url: string) =>
+          spawnSync("curl", ["-s", "--unix-socket", (d as TestDaemon).socket, url], { encoding: "utf8" });
+        curl("http://x/v1.41/nosuchroute");
+        curl("http://x/v9.99/version");
         await d.stop();
         const log = readFileSync(file, "utf8");
         assert.equal(d.log().includes("berthd ready"), false, "stderr carries no log lines");
@@ -181,11 +186,16 @@ describe("daemon logs", { timeout: 300_000 }, () => {
           assert.ok(e, log);
           assert.equal(e.status, 404);
           assert.match(e.message, /No such container: nosuchthing/);
+          const route = lines.find((l) => l.msg === "request error" && l.path === "/nosuchroute");
+          assert.equal(route?.status, 404, log);
+          const newer = lines.find((l) => l.msg === "request error" && l.path === "/version");
+          assert.equal(newer?.status, 400, log);
           assert.ok(lines.some((l) => l.msg === "berthd ready"));
         } else {
           assert.doesNotMatch(log, /^\{/m, "text, not JSON");
           assert.match(log, /INFO.*berthd ready/);
           assert.match(log, /INFO.*request error[\s\S]*?status: 404[\s\S]*?No such container: nosuchthing/);
+          assert.match(log, /path: "\/nosuchroute"\n\s+status: 404/);
         }
       } finally {
         await cleanupDaemon(d);
