@@ -126,9 +126,19 @@ export function completionScript(shell: string, name = "berth"): string {
     return `# bash completion for ${name}: source this file, or install it as
 # /usr/share/bash-completion/completions/${name}
 ${fn}() {
-  local cur=\${COMP_WORDS[COMP_CWORD]}
+  # The words up to the cursor, split on blanks only (bash also splits on : and =, which
+  # image names and flag values contain), the last one being completed.
+  local line=\${COMP_LINE:0:COMP_POINT}
+  local -a words
+  read -ra words <<<"$line"
+  [[ -z $line || $line == *[[:blank:]] ]] && words+=("")
+  local cur=\${words[\${#words[@]}-1]}
   local IFS=$'\\n'
-  COMPREPLY=($(compgen -W "$(${name} __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "$cur"))
+  COMPREPLY=($(compgen -W "$(${name} __complete "\${words[@]:1}" 2>/dev/null)" -- "$cur"))
+  # bash replaces only what follows the last : or = of the word: drop that much of each reply.
+  local pre=\${cur%"\${cur##*[:=]}"}
+  [[ -n $pre ]] && COMPREPLY=("\${COMPREPLY[@]#"$pre"}")
+  return 0
 }
 complete -o default -F ${fn} ${name}
 `;

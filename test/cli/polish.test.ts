@@ -240,8 +240,10 @@ describe("CLI polish", { timeout: 300_000 }, () => {
       mode: 0o755,
     });
     const complete = (...words: string[]) => {
+      // As bash calls it: the line and the cursor at its end.
+      const line = words.join(" ");
       const script = `source <(berth completion bash)
-COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
+COMP_LINE='${line}'; COMP_POINT=${line.length}
 _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
       const r = spawnSync("bash", ["-c", script], {
         env: { ...baseEnv(), PATH: `${bin}:${process.env.PATH}`, BERTH_HOST: d.host },
@@ -251,6 +253,9 @@ _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
       return r.stdout.split("\n").filter(Boolean);
     };
     assert.deepEqual(complete("berth", "ru"), ["run"]);
+    // After a ':' bash replaces only the tag: the reply is what follows it.
+    assert.deepEqual(complete("berth", "run", "bb:"), ["latest"]);
+    assert.deepEqual(complete("berth", "image", "inspect", "bb:la"), ["latest"]);
     assert.deepEqual(complete("berth", "rm", ""), ["pol1", "pol2"]);
     assert.deepEqual(complete("berth", "rm", "-f", "pol1", "pol"), ["pol1", "pol2"]);
     assert.deepEqual(complete("berth", "container", "ins"), ["inspect"]);
@@ -303,6 +308,7 @@ _berth; printf '%s\\n' "\${COMPREPLY[@]}"`;
       [
         { keys: "source <(berth completion bash); echo SOURCED$((1+1))\n", until: /SOURCED2/ },
         { keys: "berth ru\t", until: /berth run $/m },
+        { keys: "bb:\t", until: /berth run bb:latest $/m },
         { keys: "\x03" }, // a fresh line
         { keys: "berth rm pol\t", until: /berth rm pol$/m },
         { keys: "\t", until: /pol1\s+pol2/ },
