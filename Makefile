@@ -50,6 +50,8 @@ build:
 
 # One esbuild bundle per program (fast start), koffi beside them, man pages and completions.
 bundle:
+	@[ -d node_modules/esbuild ] || { echo "esbuild is missing: run 'make setup' first" >&2; exit 1; }
+	@[ -n "$(NODE)" ] || { echo "no node on the PATH (or pass NODE=/path/to/node)" >&2; exit 1; }
 	node scripts/bundle.mjs "$(NODE)"
 
 # Installs berth and berthd on the PATH, the systemd units, completions, man pages, and
