@@ -1,5 +1,6 @@
 /** The berth command tree (commander), apart from main.ts so tools can build it without running the CLI. */
 import { Command } from "commander";
+import { BUILD } from "../util/buildinfo.js";
 import { CliError } from "./client.js";
 import { registerBuild } from "./commands/build.js";
 import { makeCtx } from "./commands/common.js";
@@ -41,7 +42,11 @@ export function buildProgram(): Command {
     )
     .option("-v, --version", "Print version information and quit")
     .action(() => {
-      if (program.opts().version) process.stdout.write(`berth version ${CLI_VERSION}\n`);
+      // As `docker --version`: "Docker version 28.2.2, build e6534b4".
+      if (program.opts().version)
+        process.stdout.write(
+          `berth version ${CLI_VERSION}${BUILD.gitCommit ? `, build ${BUILD.gitCommit}` : ""}\n`,
+        );
       else program.help();
     });
   program.hook("preAction", () => {

@@ -34,5 +34,5 @@ export function daemonProgram(): Command {
     .option("--tlscacert <file>", "CA to verify clients")
     .option("--tlscert <file>", "server certificate")
     .option("--tlskey <file>", "server key")
-    .version(BUILD.version);
+    .version(`berthd version ${BUILD.version}${BUILD.gitCommit ? `, build ${BUILD.gitCommit}` : ""}`);
 }

@@ -151,6 +151,15 @@ describe("make install", { timeout: 600_000 }, () => {
     assert.equal(String(client.GitCommit).replace(/-dirty$/, ""), head);
     assert.match(client.BuildTime, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$/);
     assert.equal(client.Version, JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version);
+    // --version as docker prints it: "Docker version 28.2.2, build e6534b4".
+    assert.equal(
+      sh(join(bin, "berth"), ["--version"]).out,
+      `berth version ${client.Version}, build ${client.GitCommit}\n`,
+    );
+    assert.equal(
+      sh(join(bin, "berthd"), ["--version"]).out,
+      `berthd version ${client.Version}, build ${client.GitCommit}\n`,
+    );
   });
 
   it("keeps an existing daemon.json on a second install", () => {
