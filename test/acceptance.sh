@@ -7,7 +7,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SUITE=${ACC_SUITE:-../shared/acceptance}
 LIST=test/acceptance-passing.txt
-[ -x "$SUITE/run.sh" ] || { echo "acceptance suite not found at $SUITE" >&2; exit 1; }
+if ! [ -x "$SUITE/run.sh" ]; then
+  # A clone of berth alone has no shared suite: say so plainly and skip, unless the suite was
+  # asked for (ACC_SUITE set) or this is CI (CI=true), where a missing suite is a failure.
+  if [ -n "${ACC_SUITE:-}" ] || [ "${CI:-}" = true ]; then
+    echo "acceptance suite not found at $SUITE" >&2
+    exit 1
+  fi
+  echo "acceptance: SKIPPED: the shared acceptance suite is not at $SUITE (it lives beside this" >&2
+  echo "  repository in the project's workspace, not in it); set ACC_SUITE=<dir> to run it." >&2
+  exit 0
+fi
 
 # Stage the suite privately, so a missing fixture or log dir never touches the shared copy.
 run_dir=$(mktemp -d /tmp/berth-acc.XXXXXX)

@@ -5,7 +5,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import { chmod, rm } from "node:fs/promises";
+import { chmod, chown, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
@@ -66,17 +66,22 @@ export function handler(router: Router, log: Logger) {
       });
       res.end(body);
     };
+    // Refusals before any handler runs, logged like the handlers' errors.
+    const refuse = (status: number, message: string) => {
+      log.info({ method: req.method, path, status, message }, "request error");
+      sendError(status, message);
+    };
     if (Number(version) > Number(API_VERSION)) {
-      sendError(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      refuse(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
       return;
     }
     const match = router.match(req.method ?? "GET", path);
     if (match === undefined) {
-      sendError(404, `page not found`);
+      refuse(404, `page not found`);
       return;
     }
     if (match === "method") {
-      sendError(405, `method ${req.method} not allowed for ${path}`);
+      refuse(405, `method ${req.method} not allowed for ${path}`);
       return;
     }
     const t0 = Date.now();
@@ -86,8 +91,9 @@ export function handler(router: Router, log: Logger) {
     } catch (err) {
       const status = statusOf(err);
       const message = (err as Error).message ?? String(err);
-      if (status >= 500) log.error({ err, method: req.method, path }, "request failed");
-      else log.debug({ method: req.method, path, status, message }, "request error");
+      // Every failed request is logged with its status; server faults with their stack.
+      if (status >= 500) log.error({ err, method: req.method, path, status }, "request failed");
+      else log.info({ method: req.method, path, status, message }, "request error");
       sendError(status, message);
     }
   };
@@ -110,7 +116,6 @@ export interface Listener {
   server: Server;
 }
 
-/** Starts one listener per -H address: unix:///path, tcp://host:port (TLS required), fd:// not supported. */
 export interface TlsOptions {
   verify: boolean;
   ca?: string;
@@ -121,9 +126,9 @@ export interface TlsOptions {
 /** Refuses listen addresses berthd will not serve (before anything else starts). */
 export function checkHosts(hosts: string[], tls: TlsOptions | undefined): void {
   for (const host of hosts) {
-    if (host.startsWith("unix://")) continue;
+    if (host.startsWith("unix://") || host.startsWith("fd://")) continue;
     if (!host.startsWith("tcp://"))
-      throw new Error(`unsupported host address ${host}: use unix:///path or tcp://host:port`);
+      throw new Error(`unsupported host address ${host}: use unix:///path, fd:// or tcp://host:port`);
     if (!tls?.cert || !tls.key || !tls.verify || !tls.ca)
       throw new Error(
         `refusing to listen on ${host} without TLS client verification: pass --tlsverify --tlscacert --tlscert --tlskey`,
@@ -131,16 +136,42 @@ export function checkHosts(hosts: string[], tls: TlsOptions | undefined): void {
   }
 }
 
+/** Where and how listeners are made besides their addresses. */
+export interface ListenOptions {
+  /** gid given to unix sockets berthd creates (mode 0660); root's group when undefined. */
+  socketGid?: number;
+  /** Sockets from systemd socket activation, served by fd:// (resolves fd:// into the ones it names). */
+  activation?: { fds: number[]; pick: (host: string, fds: number[]) => number[] };
+}
+
+/**
+ * Starts listeners per -H address: unix:///path (made here, mode 0660,
+ * group socketGid), fd:// or fd://N (sockets systemd passed), tcp://host:port
+ * (TLS with client verification required).
+ */
 export async function listen(
   hosts: string[],
   router: Router,
   log: Logger,
   tls?: TlsOptions,
+  opts: ListenOptions = {},
 ): Promise<Listener[]> {
   const out: Listener[] = [];
   for (const host of hosts) {
     const h = handler(router, log);
-    if (host.startsWith("unix://")) {
+    if (host.startsWith("fd://")) {
+      const act = opts.activation;
+      for (const fd of act ? act.pick(host, act.fds) : []) {
+        const server = createServer(h);
+        acceptUpgrades(server, h);
+        await new Promise<void>((resolve, reject) => {
+          server.once("error", reject);
+          server.listen({ fd }, () => resolve());
+        });
+        out.push({ address: `fd://${fd}`, server });
+      }
+      if (!act) throw new Error(`${host}: no sockets were passed by systemd socket activation`);
+    } else if (host.startsWith("unix://")) {
       const path = host.slice("unix://".length);
       await rm(path, { force: true });
       const server = createServer(h);
@@ -149,6 +180,7 @@ export async function listen(
         server.once("error", reject);
         server.listen(path, () => resolve());
       });
+      if (opts.socketGid !== undefined) await chown(path, 0, opts.socketGid);
       await chmod(path, 0o660);
       out.push({ address: host, server });
     } else if (host.startsWith("tcp://")) {
@@ -172,7 +204,7 @@ export async function listen(
       });
       out.push({ address: host, server });
     } else {
-      throw new Error(`unsupported host address ${host}: use unix:///path or tcp://host:port`);
+      throw new Error(`unsupported host address ${host}: use unix:///path, fd:// or tcp://host:port`);
     }
   }
   return out;

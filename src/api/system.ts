@@ -2,10 +2,12 @@
 
 import { readFileSync } from "node:fs";
 import { cpus, hostname, release, totalmem } from "node:os";
+import { componentVersions } from "../engine/components.js";
 import { diskUsage } from "../engine/df.js";
 import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
 import type { EngineEvent } from "../engine/events.js";
 import { parseFilters } from "../engine/filters.js";
+import { BUILD } from "../util/buildinfo.js";
 import { type Ctx, type Router, sendJson } from "./router.js";
 
 function osName(): string {
@@ -42,8 +44,10 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.get("/_ping", ping);
   r.head("/_ping", ping);
 
-  r.get("/version", (ctx) => {
+  r.get("/version", async (ctx) => {
     const arch = process.arch === "x64" ? "amd64" : process.arch;
+    const cfg = engine.config;
+    const parts = await componentVersions(cfg.runtimes[cfg.defaultRuntime] ?? "", cfg.conmon, cfg.init);
     sendJson(ctx, 200, {
       Platform: { Name: "berth" },
       Components: [
@@ -56,18 +60,23 @@ export function systemRoutes(r: Router, engine: Engine): void {
             Os: "linux",
             Arch: arch,
             KernelVersion: release(),
+            GitCommit: BUILD.gitCommit,
+            GoVersion: `node${process.versions.node}`,
+            BuildTime: BUILD.buildTime,
+            Experimental: "false",
           },
         },
+        ...parts,
       ],
       Version: ENGINE_VERSION,
       ApiVersion: API_VERSION,
       MinAPIVersion: MIN_API_VERSION,
-      GitCommit: "berth",
+      GitCommit: BUILD.gitCommit,
       GoVersion: `node${process.versions.node}`,
       Os: "linux",
       Arch: arch,
       KernelVersion: release(),
-      BuildTime: new Date(0).toISOString(),
+      BuildTime: BUILD.buildTime,
     });
   });
 

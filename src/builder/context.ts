@@ -5,15 +5,17 @@
  */
 
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
+import ignoreMod from "@balena/dockerignore";
 import { extractArchive } from "../layer/apply.js";
 import { decompress } from "../layer/compression.js";
 import { invalid } from "../util/errors.js";
 
-const require = createRequire(import.meta.url);
-const dockerignore = require("@balena/dockerignore") as (o?: object) => {
+// A static import (not createRequire) so that the installed bundle carries it too.
+const dockerignore = ((ignoreMod as unknown as { default?: unknown }).default ?? ignoreMod) as (
+  o?: object,
+) => {
   add(p: string[] | string): unknown;
   ignores(p: string): boolean;
 };

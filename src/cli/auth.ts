@@ -38,7 +38,8 @@ export async function loadConfig(path = configPath()): Promise<ConfigFile> {
   }
 }
 
-async function saveConfig(cfg: ConfigFile, path = configPath()): Promise<void> {
+/** Writes config.json atomically (temp file, rename), tab-indented as docker writes it. */
+export async function saveConfig(cfg: ConfigFile, path = configPath()): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, `${JSON.stringify(cfg, null, "\t")}\n`, { mode: 0o600 });

@@ -10,6 +10,7 @@ import type { Socket } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { contextName, loadContext, type ResolvedContext } from "./context.js";
 
 export const API_VERSION = "1.41";
 export const DEFAULT_HOST = "unix:///run/berth/berth.sock";
@@ -36,6 +37,8 @@ export class DaemonError extends CliError {
 
 export interface HostOptions {
   host?: string;
+  /** --context: a docker context name (see context.ts). */
+  context?: string;
   tls?: boolean;
   tlsverify?: boolean;
   tlscacert?: string;
@@ -49,28 +52,43 @@ export interface RequestInit {
   headers?: Record<string, string>;
 }
 
-/** Resolves -H, BERTH_HOST, DOCKER_HOST, then the default socket. */
-export function resolveHost(opts: HostOptions, env = process.env): string {
-  return opts.host || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
+/** Resolves -H, BERTH_HOST, DOCKER_HOST, then the current docker context, then the default socket. */
+export function resolveHost(
+  opts: HostOptions,
+  env = process.env,
+): { host: string; context: ResolvedContext } {
+  if (opts.host && opts.context)
+    throw new CliError(`conflicting options: cannot specify both --host and --context`);
+  const context = loadContext(contextName(opts, env), env);
+  return { host: opts.host || env.BERTH_HOST || env.DOCKER_HOST || context.host || DEFAULT_HOST, context };
 }
 
 export class Client {
   readonly host: string;
+  /** The docker context this client's endpoint came from ("default" for -H/env/the default socket). */
+  readonly context: string;
   private readonly base: RequestOptions;
   private readonly secure: boolean;
 
   constructor(opts: HostOptions = {}, env = process.env) {
-    this.host = resolveHost(opts, env);
+    const r = resolveHost(opts, env);
+    this.host = r.host;
+    this.context = r.context.name;
     const u = new URL(this.host.includes("://") ? this.host : `tcp://${this.host}`);
-    const verify = opts.tlsverify || (!!env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== "0");
+    const ctxTls = r.context.tlsDir !== undefined && this.host === r.context.host;
+    const verify =
+      opts.tlsverify ||
+      (!!env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== "0") ||
+      (ctxTls && !r.context.skipTLSVerify);
     this.secure = false;
     if (u.protocol === "unix:") {
       this.base = { socketPath: u.pathname };
     } else if (u.protocol === "tcp:" || u.protocol === "http:" || u.protocol === "https:") {
       this.base = { host: u.hostname, port: Number(u.port) || (verify || opts.tls ? 2376 : 2375) };
-      if (opts.tls || verify || u.protocol === "https:") {
+      if (opts.tls || verify || ctxTls || u.protocol === "https:") {
         this.secure = true;
-        const dir = env.DOCKER_CERT_PATH || join(homedir(), ".docker");
+        const dir =
+          (ctxTls ? r.context.tlsDir : undefined) ?? (env.DOCKER_CERT_PATH || join(homedir(), ".docker"));
         const read = (f: string | undefined, def: string) => {
           try {
             return readFileSync(f || join(dir, def));

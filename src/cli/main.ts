@@ -7,71 +7,13 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, CommanderError } from "commander";
-import { CliError } from "./client.js";
-import { registerBuild } from "./commands/build.js";
-import { makeCtx } from "./commands/common.js";
-import { register as registerContainers } from "./commands/containers.js";
-import { register as registerFilesystem } from "./commands/filesystem.js";
-import { register as registerImages } from "./commands/images.js";
-import { register as registerInspect } from "./commands/inspect.js";
-import { register as registerIo } from "./commands/io.js";
-import { register as registerMonitor } from "./commands/monitor.js";
-import { register as registerNetworks } from "./commands/networks.js";
-import { register as registerRegistry } from "./commands/registry.js";
-import { register as registerRun } from "./commands/run.js";
-import { CLI_VERSION, register as registerSystem } from "./commands/system.js";
-import { register as registerTransfer } from "./commands/transfer.js";
-import { register as registerVolumes } from "./commands/volumes.js";
+import { CommanderError } from "commander";
+import { CliError, Client } from "./client.js";
+import { complete } from "./completion.js";
 import { TemplateError } from "./format/template.js";
+import { buildProgram } from "./program.js";
 
-/** Builds the command tree (exported for tests). */
-export function buildProgram(): Command {
-  const program = new Command("berth");
-  program
-    .usage("[OPTIONS] COMMAND")
-    .description("A docker-compatible client for berthd")
-    .enablePositionalOptions()
-    .option("-H, --host <string>", "Daemon socket to connect to")
-    .option("--tls", "Use TLS; implied by --tlsverify")
-    .option("--tlsverify", "Use TLS and verify the remote")
-    .option("--tlscacert <string>", "Trust certs signed only by this CA")
-    .option("--tlscert <string>", "Path to TLS certificate file")
-    .option("--tlskey <string>", "Path to TLS key file")
-    .option("-D, --debug", "Enable debug mode")
-    .option("-l, --log-level <string>", "Set the logging level")
-    .option("--config <string>", "Location of client config files")
-    .option("-v, --version", "Print version information and quit")
-    .action(() => {
-      if (program.opts().version) process.stdout.write(`berth version ${CLI_VERSION}\n`);
-      else program.help();
-    });
-  program.hook("preAction", () => {
-    const cfg = program.opts().config;
-    if (cfg) process.env.DOCKER_CONFIG = cfg;
-  });
-  const ctx = makeCtx(program);
-  registerSystem(program, ctx);
-  registerImages(program, ctx);
-  registerTransfer(program, ctx);
-  registerBuild(program, ctx);
-  registerInspect(program, ctx);
-  registerRun(program, ctx);
-  registerContainers(program, ctx);
-  registerIo(program, ctx);
-  registerFilesystem(program, ctx);
-  registerMonitor(program, ctx);
-  registerVolumes(program, ctx);
-  registerNetworks(program, ctx);
-  registerRegistry(program, ctx);
-  const apply = (c: Command) => {
-    c.exitOverride();
-    c.configureOutput({ outputError: (s, write) => write(s) });
-    for (const sub of c.commands) apply(sub);
-  };
-  apply(program);
-  return program;
-}
+export { buildProgram };
 
 /** Flushes stdout/stderr, then exits with `code`. */
 export async function exit(code: number): Promise<never> {
@@ -85,6 +27,17 @@ async function main(): Promise<void> {
     if (e.code === "EPIPE") process.exit(0);
   });
   const program = buildProgram();
+  // The completion scripts' back end: candidates for the words typed so far, one a line.
+  if (process.argv[2] === "__complete") {
+    const words = process.argv.slice(3);
+    const found = await complete(
+      program,
+      words.length ? words : [""],
+      (g) => new Client({ host: g.host, context: g.context }),
+    );
+    if (found.length) process.stdout.write(`${found.join("\n")}\n`);
+    await exit(0);
+  }
   try {
     await program.parseAsync(process.argv);
     await exit(typeof process.exitCode === "number" ? process.exitCode : 0);

@@ -7,44 +7,20 @@
 
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Command } from "commander";
-import { pino } from "pino";
 import { checkHosts, listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
 import { isErrno } from "../util/errors.js";
 import { resolveRemap, setRemap } from "../util/idmap.js";
 import { lockRoot } from "../util/lock.js";
 import { checkHost } from "./checks.js";
+import { daemonProgram } from "./flags.js";
+import { DEFAULT_GROUP, lookupGroup } from "./group.js";
+import { createLogger, parseLogFormat } from "./logging.js";
 import { startEngine } from "./start.js";
-
-const collect = (v: string, prev: string[]) => [...prev, v];
+import { fdsForHost, sdNotify, takeActivationFds } from "./systemd.js";
 
 async function main(): Promise<void> {
-  const program = new Command("berthd")
-    .description("berth daemon: serves the Docker Engine API")
-    .option("--config-file <path>", "daemon configuration file", "/etc/berth/daemon.json")
-    .option("--root <dir>", "root of persistent state (default /var/lib/berth)")
-    .option("--data-root <dir>", "alias of --root")
-    .option("--exec-root <dir>", "root of runtime state (default /run/berth)")
-    .option(
-      "-H, --host <address>",
-      "socket to listen on (unix:///path or tcp://host:port), repeatable",
-      collect,
-      [],
-    )
-    .option("-l, --log-level <level>", "debug, info, warn, error, fatal")
-    .option("--default-runtime <name>", "OCI runtime: runc or crun")
-    .option("--bridge <name>", "name of the default bridge interface")
-    .option("--network-prefix <prefix>", "prefix of host network objects (tables, veths)")
-    .option("--insecure-registry <host>", "registry reached over plain HTTP, repeatable", collect, [])
-    .option("--registry-mirror <url>", "registry mirror, repeatable", collect, [])
-    .option("--userns-remap <user>", "remap container root to this user's subordinate ids")
-    .option("--tls", "use TLS on TCP listeners")
-    .option("--tlsverify", "require and verify client certificates")
-    .option("--tlscacert <file>", "CA to verify clients")
-    .option("--tlscert <file>", "server certificate")
-    .option("--tlskey <file>", "server key")
-    .version("0.1.0");
+  const program = daemonProgram();
   program.parse();
   const o = program.opts();
 
@@ -59,6 +35,10 @@ async function main(): Promise<void> {
   if (o.host.length) cfg.hosts = o.host;
   if (cfg.hosts.length === 0) cfg.hosts = [`unix://${cfg.execRoot}/berth.sock`];
   cfg.logLevel = o.logLevel ?? cfg.logLevel;
+  cfg.logFormat = parseLogFormat(o.logFormat ?? cfg.logFormat);
+  cfg.logFile = o.logFile ?? cfg.logFile;
+  const groupExplicit = o.group !== undefined || cfg.group !== DEFAULT_GROUP;
+  cfg.group = o.group ?? cfg.group;
   cfg.defaultRuntime = o.defaultRuntime ?? cfg.defaultRuntime;
   cfg.bridge = o.bridge ?? cfg.bridge;
   cfg.networkPrefix = o.networkPrefix ?? cfg.networkPrefix;
@@ -68,23 +48,50 @@ async function main(): Promise<void> {
   if (o.tlsverify || o.tls)
     cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
 
-  const log = pino({ level: cfg.logLevel, base: { pid: process.pid } }, pino.destination(2));
+  const log = createLogger({
+    level: cfg.logLevel,
+    format: cfg.logFormat as "text" | "json" | undefined,
+    file: cfg.logFile,
+  });
   checkHosts(cfg.hosts, cfg.tls); // a daemon that will refuse to listen must not touch anything
+  const activated = takeActivationFds();
+  if (cfg.hosts.some((h) => h.startsWith("fd://")))
+    for (const h of cfg.hosts) if (h.startsWith("fd://")) fdsForHost(h, activated);
+  let socketGid: number | undefined;
+  // The group owns the unix sockets berthd makes and the exec-root, which may hold a socket
+  // systemd made (/run/berth/berth.sock with -H fd://).
+  if (cfg.group) {
+    socketGid = await lookupGroup(cfg.group);
+    if (socketGid === undefined) {
+      if (groupExplicit) throw new Error(`group ${cfg.group} not found (create it, or pass --group "")`);
+      log.warn({ group: cfg.group }, "socket group not found: the API socket stays root:root");
+    }
+  }
   await checkHost(cfg);
   const { mkdir } = await import("node:fs/promises");
   await mkdir(cfg.root, { recursive: true, mode: 0o711 });
   const lock = await lockRoot(cfg.root);
   if (cfg.usernsRemap) await applyRemap(cfg);
+  else await prepareExecRoot(cfg.execRoot, socketGid);
 
   const { engine, router, extra } = await startEngine(cfg, log);
-  const listeners = await listen(cfg.hosts, router, log, cfg.tls);
-  log.info({ hosts: cfg.hosts, root: cfg.root, execRoot: cfg.execRoot }, "berthd ready");
+  const listeners = await listen(cfg.hosts, router, log, cfg.tls, {
+    socketGid,
+    activation: activated.length ? { fds: activated, pick: fdsForHost } : undefined,
+  });
+  log.info(
+    { hosts: listeners.map((l) => l.address), root: cfg.root, execRoot: cfg.execRoot },
+    "berthd ready",
+  );
+  // Type=notify: systemd starts dependents (and reports the unit started) only now.
+  if (sdNotify(`READY=1\nMAINPID=${process.pid}`)) log.debug("notified systemd: READY=1");
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
+    sdNotify("STOPPING=1");
     for (const l of listeners) l.server.close();
     for (const l of listeners) l.server.closeAllConnections();
     await extra.shutdown();
@@ -96,6 +103,18 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/**
+ * The exec-root holds the default socket (/run/berth/berth.sock) but also the
+ * containers' runtime state: root-only (0700), or 0710 root:<socket group> so
+ * that the group's members (who may use the API anyway) can reach the socket.
+ */
+async function prepareExecRoot(dir: string, socketGid: number | undefined): Promise<void> {
+  const { chmod, chown, mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chown(dir, 0, socketGid ?? 0);
+  await chmod(dir, socketGid === undefined ? 0o700 : 0o710);
 }
 
 /**

@@ -6,6 +6,12 @@ export interface DaemonConfig {
   execRoot: string;
   hosts: string[];
   logLevel: string;
+  /** "text" or "json"; undefined: text on a terminal, else json. */
+  logFormat?: string;
+  /** Log to this file (appended) instead of stderr. */
+  logFile?: string;
+  /** Group owning the unix API sockets berthd creates (dockerd's --group); "" keeps root's. */
+  group: string;
   /** OCI runtime name -> binary; `defaultRuntime` picks one. */
   runtimes: Record<string, string>;
   defaultRuntime: string;
@@ -36,6 +42,7 @@ export function defaultConfig(): DaemonConfig {
     execRoot: "/run/berth",
     hosts: [],
     logLevel: "info",
+    group: "berth",
     runtimes: { runc: "/usr/sbin/runc", crun: "/usr/bin/crun" },
     defaultRuntime: "runc",
     conmon: "/usr/bin/conmon",
@@ -59,6 +66,9 @@ export function mergeFileConfig(cfg: DaemonConfig, file: Record<string, unknown>
   out.execRoot = str("exec-root") ?? out.execRoot;
   out.hosts = strs("hosts") ?? out.hosts;
   out.logLevel = str("log-level") ?? out.logLevel;
+  out.logFormat = str("log-format") ?? out.logFormat;
+  out.logFile = str("log-file") ?? out.logFile;
+  out.group = str("group") ?? out.group;
   out.defaultRuntime = str("default-runtime") ?? out.defaultRuntime;
   const runtimes = file.runtimes as Record<string, { path?: string }> | undefined;
   if (runtimes) for (const [k, v] of Object.entries(runtimes)) if (v.path) out.runtimes[k] = v.path;

@@ -5,6 +5,7 @@
  *   content (blobs) -> snapshot/layers (read-only layers) -> image store
  *   -> snapshot/overlay (container roots) -> runtime (conmon + runc)
  */
+
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ import { Runtime } from "../runtime/runtime.js";
 import { seccompFor } from "../runtime/seccomp.js";
 import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
+import { BUILD } from "../util/buildinfo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { VolumeStore } from "../volume/store.js";
 import { EngineBuildBackend } from "./build-backend.js";
@@ -32,7 +34,7 @@ import { ContainerStore } from "./containers/store.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
 
-export const ENGINE_VERSION = "0.1.0";
+export const ENGINE_VERSION = BUILD.version;
 export const API_VERSION = "1.41";
 export const MIN_API_VERSION = "1.24";
 

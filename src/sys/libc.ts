@@ -1,5 +1,6 @@
 /**
- * The one bridge to syscalls Node lacks (mount, flock, mknod, xattrs).
+ * The one bridge to syscalls Node lacks (mount, flock, mknod, xattrs, unix
+ * datagrams for sd_notify).
  * Built on koffi's libc FFI; every other module imports these typed
  * wrappers and never koffi itself. Every call here is a short, non-blocking
  * syscall made on the calling thread: nothing waits on libuv's pool.
@@ -25,6 +26,8 @@ const c = {
     "intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)",
   ),
   llistxattr: libc.func("intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)"),
+  socket: libc.func("int socket(int domain, int type, int protocol)"),
+  close: libc.func("int close(int fd)"),
   strerror: libc.func("const char *strerror(int errnum)"),
 };
 
@@ -132,4 +135,53 @@ export function llistxattr(path: string): string[] {
     .toString("utf8")
     .split("\0")
     .filter((s) => s.length > 0);
+}
+
+const AF_UNIX = 1;
+const SOCK_CLOEXEC = 0o2000000;
+
+function sockaddrUn(path: string): Buffer {
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  const p = Buffer.from(path);
+  if (p.length > 107) throw new Error(`socket path too long: ${path}`);
+  p.copy(addr, 2);
+  return addr;
+}
+
+const SOCK_DGRAM = 2;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const dgram = {
+  sendto: libc.func(
+    "intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)",
+  ),
+  fcntl: libc.func("int fcntl(int fd, int cmd, int arg)"),
+};
+
+/**
+ * Sends one datagram to the unix socket at `path` ("@name" is the abstract
+ * namespace, as systemd's NOTIFY_SOCKET writes it) without blocking: Node's
+ * dgram module has no unix datagram sockets. Throws SyscallError.
+ */
+export function sendUnixDatagram(path: string, data: Buffer): void {
+  const abstract = path.startsWith("@");
+  const addr = sockaddrUn(abstract ? `\0${path.slice(1)}` : path);
+  // An abstract name's length is exact (no trailing NUL counts).
+  const len = abstract ? 2 + Buffer.byteLength(path) : addr.length;
+  const fd = check(c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket", path);
+  try {
+    check(dgram.sendto(fd, data, data.length, MSG_DONTWAIT | MSG_NOSIGNAL, addr, len), "sendto", path);
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** Marks an inherited fd close-on-exec (socket-activation fds must not reach containers). */
+export function setCloexec(fd: number): void {
+  const flags = check(dgram.fcntl(fd, F_GETFD, 0), "fcntl", `fd ${fd}`);
+  check(dgram.fcntl(fd, F_SETFD, flags | FD_CLOEXEC), "fcntl", `fd ${fd}`);
 }

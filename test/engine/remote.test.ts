@@ -100,6 +100,39 @@ describe("socket and remote access", () => {
     assert.notEqual(ok.stdout.toString().trim(), "");
   });
 
+  it("reaches it through a docker context with TLS material, from docker's CLI and berth's", () => {
+    const cfg = join(certs, "ctx-config");
+    const made = remote(
+      [
+        "--config",
+        cfg,
+        "context",
+        "create",
+        "tlsctx",
+        "--docker",
+        `host=tcp://127.0.0.1:${port},ca=${join(certs, "ca.pem")},cert=${join(certs, "client-cert.pem")},key=${join(certs, "client-key.pem")}`,
+      ],
+      { DOCKER_HOST: "" },
+    );
+    assert.equal(made.status, 0, made.stderr.toString());
+    const env = { PATH: process.env.PATH ?? "", HOME: certs, DOCKER_CONFIG: cfg };
+    for (const [bin, args] of [
+      [DOCKER, []],
+      [process.execPath, [resolve(import.meta.dirname, "../../src/cli/main.js")]],
+    ] as const) {
+      const r = spawnSync(
+        bin,
+        [...args, "--context", "tlsctx", "version", "--format", "{{.Server.Version}}"],
+        {
+          env,
+          timeout: 30_000,
+        },
+      );
+      assert.equal(r.status, 0, `${bin}: ${r.stderr}`);
+      assert.notEqual(r.stdout.toString().trim(), "");
+    }
+  });
+
   it("refuses clients without a certificate, with a rogue one, and plain HTTP", () => {
     const none = remote(["--tlsverify", "--tlscacert", join(certs, "ca.pem"), "version"], {});
     assert.notEqual(none.status, 0);

@@ -19,6 +19,7 @@ export function makeCtx(program: Command): Ctx {
         const o = program.opts();
         c = new Client({
           host: o.host,
+          context: o.context,
           tls: o.tls,
           tlsverify: o.tlsverify,
           tlscacert: o.tlscacert,
@@ -96,10 +97,19 @@ export async function forEachName(names: string[], fn: (n: string) => Promise<vo
   if (errors.length) throw new CliError(errors.join("\n"));
 }
 
+/** Go's json.Marshal escapes <, > and & in strings (the only places JSON text can hold them). */
+export function goJson(json: string): string {
+  return json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+}
+
 /** Prints inspect results: indented JSON array, or the template per item. */
 export function printInspect(items: unknown[], format: string | undefined): void {
   if (!format) {
-    out(`${items.length ? JSON.stringify(items, null, 4) : "[]"}\n`);
+    out(`${items.length ? goJson(JSON.stringify(items, null, 4)) : "[]"}\n`);
+    return;
+  }
+  if (format === "json") {
+    out(`${goJson(JSON.stringify(items))}\n`); // docker's JSON inspector: one compact array
     return;
   }
   let tmpl: ReturnType<typeof parseTemplate>;
@@ -137,7 +147,7 @@ export async function inspectNames(
       else throw e;
     }
   }
-  if (found.length || !format) printInspect(found, format);
+  if (found.length || !format || format === "json") printInspect(found, format);
   if (errors.length) throw new CliError(errors.join("\n"));
 }
 

@@ -73,7 +73,8 @@ async function attach(ctx: Ctx, name: string, o: J): Promise<void> {
 
 async function exec(ctx: Ctx, name: string, cmd: string[], o: J): Promise<void> {
   const c = ctx.client();
-  if (o.tty && o.interactive && !process.stdin.isTTY) throw new CliError("the input device is not a TTY");
+  if (o.tty && o.interactive && !o.detach && !process.stdin.isTTY)
+    throw new CliError("the input device is not a TTY");
   const detach = !!o.detach;
   const body = {
     User: o.user ?? "",

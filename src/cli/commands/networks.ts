@@ -48,6 +48,7 @@ async function create(ctx: Ctx, name: string, o: J): Promise<void> {
 
 async function ls(ctx: Ctx, o: J): Promise<void> {
   const nets = (await ctx.client().get<J[]>("/networks", { filters: filtersJson(o.filter) })) ?? [];
+  nets.sort((a, b) => naturalCompare(String(a.Name), String(b.Name))); // docker sorts by name
   const trunc = o.trunc !== false;
   const rows = nets.map((n) => {
     const labels: Record<string, string> = n.Labels ?? {};
@@ -56,9 +57,10 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Name: n.Name,
       Driver: n.Driver,
       Scope: n.Scope,
+      IPv4: String(!!n.EnableIPv4),
       IPv6: String(!!n.EnableIPv6),
       Internal: String(!!n.Internal),
-      CreatedAt: goTime(Date.parse(n.Created)),
+      CreatedAt: goTimeFrac(Date.parse(n.Created)),
       Labels: Object.keys(labels)
         .sort()
         .map((k) => `${k}=${labels[k]}`)
@@ -75,6 +77,7 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Name: "NAME",
       Driver: "DRIVER",
       Scope: "SCOPE",
+      IPv4: "IPV4",
       IPv6: "IPV6",
       Internal: "INTERNAL",
       CreatedAt: "CREATED",
@@ -186,4 +189,33 @@ export function register(program: Command, ctx: Ctx): void {
       const ids: string[] = r?.NetworksDeleted ?? [];
       if (ids.length) out(`Deleted Networks:\n${ids.join("\n")}\n`);
     });
+}
+
+/** Go's time.String: seconds carry their fraction when it is not zero (the API's Created has ms). */
+function goTimeFrac(ms: number): string {
+  const frac = String(((ms % 1000) + 1000) % 1000)
+    .padStart(3, "0")
+    .replace(/0+$/, "");
+  return frac ? goTime(ms).replace(/^(\S+ \S+)/, `$1.${frac}`) : goTime(ms);
+}
+
+/** docker's sortorder.NaturalLess as a comparator: digit runs compare as numbers, the rest bytewise. */
+export function naturalCompare(a: string, b: string): number {
+  const re = /(\d+|\D+)/g;
+  const pa = a.match(re) ?? [];
+  const pb = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i]!;
+    const y = pb[i]!;
+    if (x === y) continue;
+    const nx = /^\d/.test(x);
+    const ny = /^\d/.test(y);
+    if (nx && ny) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
 }

@@ -69,7 +69,9 @@ async function run(ctx: Ctx, image: string, args: string[], o: J): Promise<void>
   } catch (e) {
     throw runError(e, "run");
   }
-  if (o.tty && o.interactive && !process.stdin.isTTY) throw new CliError("the input device is not a TTY", 1);
+  // As docker: a detached run attaches nothing, so it needs no terminal.
+  if (o.tty && o.interactive && !o.detach && !process.stdin.isTTY)
+    throw new CliError("the input device is not a TTY", 1);
   if (o.detachKeys === undefined) o.detachKeys = undefined;
   let id: string;
   try {

@@ -1,5 +1,6 @@
 /** version, info, system df/prune, events. */
 import type { Command } from "commander";
+import { BUILD } from "../../util/buildinfo.js";
 import { API_VERSION, CliError } from "../client.js";
 import { context } from "../format/table.js";
 import { execute, parseTemplate } from "../format/template.js";
@@ -8,22 +9,37 @@ import type { J } from "../json.js";
 import { getTimestamp } from "../opts/units.js";
 import { jsonValues } from "../stream.js";
 import { type Ctx, collect, confirm, err, filtersJson, out, printList } from "./common.js";
+import { printDfVerbose } from "./df.js";
 
-export const CLI_VERSION = "0.1.0";
+export const CLI_VERSION = BUILD.version;
 
-function clientInfo(host: string): J {
+/** Go's time.ANSIC ("Mon Jan _2 15:04:05 2006"), as docker prints build times; "" stays "". */
+export function ansic(rfc3339: string): string {
+  const t = new Date(rfc3339);
+  if (!rfc3339 || Number.isNaN(t.getTime())) return rfc3339;
+  const [wd, mon, day, , time] = [
+    t.toUTCString().slice(0, 3),
+    t.toUTCString().slice(8, 11),
+    String(t.getUTCDate()).padStart(2, " "),
+    "",
+    t.toISOString().slice(11, 19),
+  ];
+  return `${wd} ${mon} ${day} ${time} ${t.getUTCFullYear()}`;
+}
+
+function clientInfo(host: string, context: string): J {
   return {
     Platform: { Name: "berth" },
     Version: CLI_VERSION,
     ApiVersion: API_VERSION,
     APIVersion: API_VERSION,
     DefaultAPIVersion: API_VERSION,
-    GitCommit: "",
-    GoVersion: `node ${process.version}`,
+    GitCommit: BUILD.gitCommit,
+    GoVersion: `node${process.versions.node}`,
     Os: process.platform,
     Arch: process.arch === "x64" ? "amd64" : process.arch,
-    BuildTime: "",
-    Context: "default",
+    BuildTime: ansic(BUILD.buildTime),
+    Context: context,
     Host: host,
   };
 }
@@ -36,12 +52,17 @@ const row = (label: string, value: unknown, indent: string, width: number) =>
   `${indent}${`${label}:`.padEnd(width)}${value ?? ""}\n`;
 
 async function version(ctx: Ctx, o: J): Promise<void> {
-  const client = clientInfo(ctx.client().host);
+  const client = clientInfo(ctx.client().host, ctx.client().context);
   let server: J | undefined;
   let failure: Error | undefined;
   try {
     const v = await ctx.client().get<J>("/version");
-    server = { ...v, APIVersion: v.ApiVersion, MinAPIVersion: v.MinAPIVersion };
+    server = {
+      ...v,
+      APIVersion: v.ApiVersion,
+      MinAPIVersion: v.MinAPIVersion,
+      BuildTime: ansic(v.BuildTime),
+    };
   } catch (e) {
     failure = e as Error;
   }
@@ -89,11 +110,17 @@ async function version(ctx: Ctx, o: J): Promise<void> {
 async function info(ctx: Ctx, o: J): Promise<void> {
   const i = await ctx.client().get<J>("/info");
   if (o.format) {
-    renderFormat(o.format, { ...i, ClientInfo: clientInfo(ctx.client().host) });
+    renderFormat(o.format, { ...i, ClientInfo: clientInfo(ctx.client().host, ctx.client().context) });
     return;
   }
   const l: string[] = [];
-  l.push("Client:", ` Version:    ${CLI_VERSION}`, " Context:    default", " Debug Mode: false", "");
+  l.push(
+    "Client:",
+    ` Version:    ${CLI_VERSION}`,
+    ` Context:    ${ctx.client().context}`,
+    " Debug Mode: false",
+    "",
+  );
   l.push("Server:");
   l.push(
     ` Containers: ${i.Containers}`,
@@ -155,6 +182,7 @@ async function info(ctx: Ctx, o: J): Promise<void> {
 
 async function df(ctx: Ctx, o: J): Promise<void> {
   const d = await ctx.client().get<J>("/system/df");
+  if (o.verbose) return printDfVerbose(d, o.format);
   const images: J[] = d.Images ?? [];
   const containers: J[] = d.Containers ?? [];
   const volumes: J[] = d.Volumes ?? [];
@@ -174,29 +202,29 @@ async function df(ctx: Ctx, o: J): Promise<void> {
   const rows = [
     {
       Type: "Images",
-      TotalCount: images.length,
-      Active: activeImgs.length,
+      TotalCount: String(images.length),
+      Active: String(activeImgs.length),
       Size: humanSize(imgSize),
       Reclaimable: `${humanSize(imgSize - usedImg)}${pct(imgSize - usedImg, imgSize)}`,
     },
     {
       Type: "Containers",
-      TotalCount: containers.length,
-      Active: containers.filter((c) => c.State === "running").length,
+      TotalCount: String(containers.length),
+      Active: String(containers.filter((c) => c.State === "running").length),
       Size: humanSize(cSize),
       Reclaimable: `${humanSize(cReclaim)}${pct(cReclaim, cSize)}`,
     },
     {
       Type: "Local Volumes",
-      TotalCount: volumes.length,
-      Active: volumes.filter((v) => v.UsageData?.RefCount > 0).length,
+      TotalCount: String(volumes.length),
+      Active: String(volumes.filter((v) => v.UsageData?.RefCount > 0).length),
       Size: humanSize(vSize),
       Reclaimable: `${humanSize(vReclaim)}${pct(vReclaim, vSize)}`,
     },
     {
       Type: "Build Cache",
-      TotalCount: cache.length,
-      Active: cache.filter((b) => b.InUse).length,
+      TotalCount: String(cache.length),
+      Active: String(cache.filter((b) => b.InUse).length),
       Size: humanSize(bSize),
       Reclaimable: humanSize(bReclaim),
     },

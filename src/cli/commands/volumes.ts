@@ -33,6 +33,10 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Label: (k: string) => labels[k] ?? "",
       Links: v.UsageData ? String(v.UsageData.RefCount) : "N/A",
       Size: v.UsageData ? String(v.UsageData.Size) : "N/A",
+      // Cluster-volume columns of docker 28; a local engine has none.
+      Availability: "N/A",
+      Group: "N/A",
+      Status: "N/A",
     };
   });
   printList(rows, {
@@ -46,6 +50,9 @@ async function ls(ctx: Ctx, o: J): Promise<void> {
       Labels: "LABELS",
       Label: "LABEL",
       Links: "LINKS",
+      Availability: "AVAILABILITY",
+      Group: "GROUP",
+      Status: "STATUS",
       Size: "SIZE",
     },
   });

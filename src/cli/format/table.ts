@@ -72,6 +72,7 @@ export interface FormatOptions {
 export function formatList(items: object[], opts: FormatOptions): string {
   let fmt = opts.format ?? "";
   if (fmt === "" || fmt === "table") fmt = opts.defaultTable;
+  else if (fmt === "json") fmt = "{{json .}}"; // docker's --format json: one JSON object a line
   const { table, body } = preFormat(fmt);
   let tmpl: ReturnType<typeof parseTemplate>;
   try {
