@@ -8,7 +8,7 @@
 // The build facts (git commit, build time) are baked in with esbuild's define.
 // Usage: node scripts/bundle.mjs <node binary for the shebang>
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -70,7 +70,8 @@ const common = {
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["koffi"],
+  // Native addons stay external: each finds its prebuilt binary next to it.
+  external: ["koffi", "node-unix-socket"],
   define: { __BERTH_BUILD__: JSON.stringify(info) },
   // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
   banner: {
@@ -102,6 +103,10 @@ const keep = (src) => !/\/(doc|vendor|lib)(\/|$)|\.(cc|hh|inc|h|c|S|asm|md|d\.ts
 cpSync(join(nm, "koffi"), join(out, "lib/node_modules/koffi"), { recursive: true, filter: keep });
 const nativePkg = `@koromix/koffi-${process.platform}-${process.arch}`;
 cpSync(join(nm, nativePkg), join(out, "lib/node_modules", nativePkg), { recursive: true, filter: keep });
+// node-unix-socket (conmon's SOCK_SEQPACKET attach socket) and its prebuilt binary.
+cpSync(join(nm, "node-unix-socket"), join(out, "lib/node_modules/node-unix-socket"), { recursive: true });
+for (const name of readdirSync(nm).filter((n) => n.startsWith(`node-unix-socket-${process.platform}-${process.arch}`)))
+  cpSync(join(nm, name), join(out, "lib/node_modules", name), { recursive: true });
 
 // Man pages and completion scripts, from the command trees (a throwaway bundle prints them).
 const gen = join(out, "gen.mjs");

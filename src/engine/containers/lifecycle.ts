@@ -194,11 +194,15 @@ export class Lifecycle {
       if (rec.state.Status === "restarting" && this.restartTimers.has(rec.id)) return;
       const rt = atBoot ? undefined : await this.runtime.state(id).catch(() => undefined);
       if (rt && (rt.status === "running" || rt.status === "paused")) return; // not gone yet
-      const st: ExitStatus = (await this.runtime.exitStatus(id).catch(() => undefined)) ?? {
-        exitCode: 255,
-        finishedAt: new Date(),
-        oomKilled: false,
-      };
+      // runc reports "stopped" as soon as the process is gone; conmon writes the exit
+      // code a moment later (after reaping it): wait for that rather than record 255.
+      let found: ExitStatus | undefined;
+      for (let i = 0; i < (atBoot ? 1 : 50); i++) {
+        found = await this.runtime.exitStatus(id).catch(() => undefined);
+        if (found) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const st: ExitStatus = found ?? { exitCode: 255, finishedAt: new Date(), oomKilled: false };
       await this.runtime.delete(id).catch((err) => this.log.warn({ err, id }, "runtime delete failed"));
       await this.hooks.release(rec).catch((err) => this.log.warn({ err, id }, "release failed"));
       await this.d.snapshots.unmount(id).catch((err) => this.log.warn({ err, id }, "unmount failed"));
