@@ -7,6 +7,7 @@
  * (parent image, instruction, source content).
  */
 import { createHash, randomBytes } from "node:crypto";
+import type { Stats } from "node:fs";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
@@ -17,11 +18,12 @@ import { ingestLayer } from "../image/ingest.js";
 import { familiar, type Reference } from "../image/reference.js";
 import { hostPlatform, type ImageConfig } from "../image/types.js";
 import { diffTar } from "../layer/diff.js";
+import { closeFd, openTree } from "../layer/securejoin.js";
 import type { Snapshotter } from "../snapshot/overlay.js";
 import { invalid } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
-import { openContext, resolveSources } from "./context.js";
-import { copyInto } from "./copy.js";
+import { openContext, openSource, readInTree, resolveSources, type Source } from "./context.js";
+import { copyInto, mkdirInto, writeInto } from "./copy.js";
 import {
   type Dockerfile,
   DockerfileError,
@@ -81,7 +83,8 @@ export class Builder {
   async build(body: Readable, o: BuildOptions, out: Out): Promise<string> {
     const ctx = await openContext(this.d.tmpDir, body);
     try {
-      const text = await readFile(join(ctx.dir, posix.normalize(`/${o.dockerfile}`)), "utf8").catch(() => {
+      // Resolved inside the context: a Dockerfile linked to a host file is not found.
+      const text = await readInTree(ctx.fd, o.dockerfile).catch(() => {
         throw invalid(`Cannot locate specified Dockerfile: ${o.dockerfile}`);
       });
       let df: Dockerfile;
@@ -326,9 +329,7 @@ export class Builder {
           o.noCache,
           out,
           async (root) => {
-            const { mkdir } = await import("node:fs/promises");
-            const { resolveInRoot } = await import("../engine/containers/fsviews.js");
-            await mkdir(await resolveInRoot(root, dir, true), { recursive: true });
+            await mkdirInto(root, dir);
           },
           true,
         );
@@ -484,8 +485,9 @@ export class Builder {
     const dest0 = x(words[words.length - 1]!);
     const dest = posix.resolve(st.config.config?.WorkingDir || "/", dest0) + (dest0.endsWith("/") ? "/" : "");
     const srcWords = words.slice(0, -1).map(x);
-    let srcRoot = ctx.dir;
     let fromSnap: string | undefined;
+    let srcFd: number | undefined;
+    const sources: Source[] = [];
     if (ins.flags.from) {
       const ref = x(ins.flags.from);
       const idx = stageIndex(ref);
@@ -493,20 +495,20 @@ export class Builder {
       if (!img) throw invalid(`invalid from flag value ${ref}`);
       fromSnap = `build-from-${randomBytes(8).toString("hex")}`;
       await this.d.snapshots.prepare(fromSnap, await this.d.images.topLayer(this.d.images.store.get(img)!));
-      srcRoot = await this.d.snapshots.mount(fromSnap);
+      srcFd = openTree(await this.d.snapshots.mount(fromSnap));
     }
     try {
-      const { resolveInRoot } = await import("../engine/containers/fsviews.js");
-      const sources: string[] = [];
       for (const w of srcWords) {
         const h = ins.heredocs.find((hd) => w === `<<${hd.name}` || w === `<<-${hd.name}`);
         if (h) continue;
-        if (fromSnap) sources.push(await resolveInRoot(srcRoot, w, true));
-        else
-          for (const rel of await resolveSources(ctx.dir, w, ctx.ignored)) sources.push(join(ctx.dir, rel));
+        if (srcFd !== undefined) {
+          const s = await openSource(srcFd!, w);
+          if (!s) throw invalid(`COPY failed: stat ${w}: file does not exist`);
+          sources.push(s);
+        } else sources.push(...(await resolveSources(ctx.fd, w, ctx.ignored)));
       }
       const hash = createHash("sha256");
-      for (const s of sources) await hashTree(s, hash);
+      for (const s of sources) await hashTree(s.path, hash, "", s.st);
       for (const h of ins.heredocs) hash.update(h.body);
       const chown = ins.flags.chown ? x(ins.flags.chown) : undefined;
       const mode = ins.flags.chmod ? Number.parseInt(ins.flags.chmod, 8) : undefined;
@@ -527,17 +529,15 @@ export class Builder {
             gid = chown.includes(":") ? u.gid : u.gid;
           }
           await copyInto(root, sources, dest, { uid, gid, mode, extract: ins.cmd === "add" });
-          for (const h of ins.heredocs) {
-            const { writeFile, mkdir } = await import("node:fs/promises");
-            const target = await resolveInRoot(root, dest.endsWith("/") ? `${dest}${h.name}` : dest, true);
-            await mkdir(posix.dirname(target), { recursive: true });
-            await writeFile(target, h.body, { mode: mode ?? 0o644 });
-          }
+          for (const h of ins.heredocs)
+            await writeInto(root, dest.endsWith("/") ? `${dest}${h.name}` : dest, h.body, mode ?? 0o644);
         },
         false,
         key,
       );
     } finally {
+      for (const s of sources) s.close();
+      if (srcFd !== undefined) closeFd(srcFd);
       if (fromSnap) await this.d.snapshots.remove(fromSnap);
     }
   }
@@ -604,8 +604,13 @@ export class Builder {
 }
 
 /** Content hash of a source tree: paths, modes, link targets and file contents. */
-async function hashTree(path: string, h: ReturnType<typeof createHash>, rel = ""): Promise<void> {
-  const st = await lstat(path);
+async function hashTree(
+  path: string,
+  h: ReturnType<typeof createHash>,
+  rel = "",
+  top?: Stats,
+): Promise<void> {
+  const st = top ?? (await lstat(path));
   h.update(`${rel}\0${st.mode}\0`);
   if (st.isDirectory()) {
     for (const n of (await readdir(path)).sort()) await hashTree(join(path, n), h, `${rel}/${n}`);
