@@ -1,13 +1,7 @@
 /** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`. */
 import { createGunzip } from "node:zlib";
-import {
-  commit,
-  diff,
-  exportContainer,
-  getArchive,
-  putArchive,
-  statPath,
-} from "../engine/containers/fsviews.js";
+import { getArchive, putArchive, statPath } from "../engine/containers/archive.js";
+import { commit, diff, exportContainer } from "../engine/containers/fsviews.js";
 import type { ContainerService } from "../engine/containers/index.js";
 import { invalid } from "../util/errors.js";
 import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";

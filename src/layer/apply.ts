@@ -7,22 +7,30 @@
  *
  * Safety: every entry path is made relative to the target (absolute paths are
  * re-rooted, `..` may not climb out), and no entry is written through a
- * symlink: each parent component must be a real directory inside the target.
- * Hardlink targets obey the same rules. A hostile tar gets a clear
+ * symlink: each parent directory is opened from the target's fd one component
+ * at a time with O_NOFOLLOW|O_DIRECTORY, and the entry is made through that
+ * fd (`/proc/self/fd/N/<name>`, with calls that never follow `<name>`), so a
+ * tree that changes under us (a running container, `docker cp`) cannot
+ * redirect a write onto the host. Hardlink targets obey the same rules. A hostile tar gets a clear
  * InvalidParameter error naming the entry; on error the caller removes the
  * target directory (a half-applied layer is never used).
  */
 import {
   chmodSync,
+  chownSync,
   closeSync,
+  constants,
+  fstatSync,
   lchownSync,
   linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
   openSync,
-  rmSync,
+  readdirSync,
+  rmdirSync,
   symlinkSync,
+  unlinkSync,
   utimesSync,
   writeSync,
 } from "node:fs";
@@ -30,9 +38,23 @@ import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/libc.js";
+import {
+  closeFd,
+  dupFd,
+  lsetxattr,
+  mknod,
+  O_CLOEXEC,
+  O_PATH,
+  openat,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFIFO,
+  type SyscallError,
+  setxattr,
+} from "../sys/libc.js";
 import { invalid, isErrno } from "../util/errors.js";
 import { hostGid, hostUid, remap } from "../util/idmap.js";
+import { fdPath } from "./securejoin.js";
 
 const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -44,6 +66,12 @@ export interface ApplyOptions {
   noOverwriteDirNonDir?: boolean;
   /** Keep uid/gid from the tar (true for layers). */
   preserveOwners?: boolean;
+  /** Leave the target directory's own metadata alone (it exists already: docker cp). */
+  keepRoot?: boolean;
+  /** What is overlaid on the target's directories (a stopped container's volumes). */
+  mountAt?: MountAt;
+  /** Every entry belongs to this owner (container ids; docker cp -a with a container user). */
+  chownTo?: { uid: number; gid: number };
 }
 
 /** Normalizes an entry name to a safe relative path ("" for the root itself). */
@@ -62,52 +90,142 @@ export function safeRelative(name: string): string {
  * extraction ~10x slower than the syscalls themselves.
  */
 
-/** Ensures every component of `rel`'s parent is a real directory under root (creating missing ones). */
-function ensureParent(root: string, rel: string, entryName: string, known: Set<string>): void {
-  const parts = posix
-    .dirname(rel)
-    .split("/")
-    .filter((p) => p && p !== ".");
-  let cur = root;
-  for (const p of parts) {
-    cur = posix.join(cur, p);
-    if (known.has(cur)) continue; // checked, and nothing replaced it since (removeExisting forgets)
-    const st = lstatSync(cur, { throwIfNoEntry: false });
-    if (!st) {
-      mkdirSync(cur, { mode: 0o755 });
-    } else if (st.isSymbolicLink()) {
-      throw invalid(
-        `layer entry ${JSON.stringify(entryName)}: path escapes through symlink ${posix.relative(root, cur)}`,
-      );
-    } else if (!st.isDirectory()) {
-      throw invalid(
-        `layer entry ${JSON.stringify(entryName)}: ${posix.relative(root, cur)} is not a directory`,
-      );
+/** A directory of the target reached through fds, with what is overlaid on it (a stopped container's volumes). */
+/** The fd (owned by the caller) and writability of what is mounted at `rel`, if anything. */
+export type MountAt = (rel: string) => { fd: number; rw: boolean } | undefined;
+
+/**
+ * O_PATH fds of the target's directories by relative path ("" = the target),
+ * each opened from its parent's fd with O_NOFOLLOW|O_DIRECTORY. Closed by `close()`.
+ */
+class DirFds {
+  private readonly fds = new Map<string, number>();
+  constructor(
+    readonly root: number,
+    private readonly mountAt?: MountAt,
+  ) {}
+
+  /** The fd of directory `rel`, created (0755) when missing; throws InvalidParameter through a symlink. */
+  get(rel: string, entryName: string, create = true): number {
+    if (rel === "" || rel === ".") return this.root;
+    const hit = this.fds.get(rel);
+    if (hit !== undefined) return hit;
+    const parent = this.get(posix.dirname(rel) === "." ? "" : posix.dirname(rel), entryName, create);
+    const name = posix.basename(rel);
+    const flags = O_PATH | O_CLOEXEC | constants.O_NOFOLLOW | constants.O_DIRECTORY;
+    let fd: number;
+    try {
+      fd = openat(parent, name, flags);
+    } catch (err) {
+      const code = (err as SyscallError).code;
+      if (code === "ENOENT" && create) {
+        try {
+          mkdirSync(fdPath(parent, name), { mode: 0o755 });
+        } catch (e) {
+          if (!isErrno(e, "EEXIST")) throw e;
+        }
+        return this.get(rel, entryName, create);
+      }
+      if (code === "ENOTDIR" || code === "ELOOP") {
+        const st = lstatSync(fdPath(parent, name), { throwIfNoEntry: false });
+        throw invalid(
+          st?.isSymbolicLink()
+            ? `layer entry ${JSON.stringify(entryName)}: path escapes through symlink ${rel}`
+            : `layer entry ${JSON.stringify(entryName)}: ${rel} is not a directory`,
+        );
+      }
+      throw err;
     }
-    known.add(cur);
+    const m = this.mountAt?.(rel);
+    if (m) {
+      closeFd(fd);
+      if (!m.rw) throw invalid("mounted volume is marked read-only");
+      fd = dupFd(m.fd);
+    }
+    this.fds.set(rel, fd);
+    return fd;
+  }
+
+  /** Forgets (closes) `rel` and everything below it (it was removed). */
+  forget(rel: string): void {
+    for (const [k, fd] of this.fds)
+      if (k === rel || k.startsWith(`${rel}/`)) {
+        closeFd(fd);
+        this.fds.delete(k);
+      }
+  }
+
+  /** Bounds the open fds; called between entries only (an entry's fds stay valid while it is applied). */
+  trim(): void {
+    if (this.fds.size >= 512) this.clear();
+  }
+
+  clear(): void {
+    for (const fd of this.fds.values()) closeFd(fd);
+    this.fds.clear();
   }
 }
 
-function removeExisting(path: string, keepDir: boolean, known: Set<string>): "dir" | "none" | "other" {
+/** Removes `name` in directory `dirfd` (recursively), never following a link. */
+export function removeAt(dirfd: number, name: string): void {
+  const path = fdPath(dirfd, name);
   const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return;
+  if (st.isDirectory()) {
+    let fd: number | undefined;
+    try {
+      fd = openat(dirfd, name, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW | constants.O_DIRECTORY);
+    } catch {
+      // swapped for a non-directory meanwhile: unlink it below
+    }
+    if (fd !== undefined) {
+      try {
+        for (const child of readdirSync(fdPath(fd))) removeAt(fd, child);
+      } finally {
+        closeFd(fd);
+      }
+      rmdirSync(path);
+      return;
+    }
+  }
+  unlinkSync(path);
+}
+
+/** chmod of `name` in `dirfd` unless it is a symlink (checked on the fd chmod then goes through). */
+function chmodAt(dirfd: number, name: string, mode: number): void {
+  const fd = openat(dirfd, name, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isSymbolicLink()) chmodSync(fdPath(fd), mode);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function removeExisting(
+  dirs: DirFds,
+  parent: number,
+  rel: string,
+  keepDir: boolean,
+): "dir" | "none" | "other" {
+  const st = lstatSync(fdPath(parent, posix.basename(rel)), { throwIfNoEntry: false });
   if (!st) return "none";
   if (st.isDirectory() && keepDir) return "dir";
-  rmSync(path, { recursive: true, force: true });
-  // Directories under what was removed are no longer known to be safe.
-  for (const k of known) if (k === path || k.startsWith(`${path}/`)) known.delete(k);
+  // Directories under what is removed are no longer known to be safe.
+  dirs.forget(rel);
+  removeAt(parent, posix.basename(rel));
   return st.isDirectory() ? "dir" : "other";
 }
 
 interface DirTimes {
-  path: string;
+  rel: string;
   mtime: Date;
 }
 
 interface ExtractState {
   /** Directory mtimes, set last (writing their children changes them). */
   dirTimes: DirTimes[];
-  /** Directories already checked to be real directories inside the target. */
-  known: Set<string>;
+  /** Directories already opened, as real directories inside the target. */
+  dirs: DirFds;
 }
 
 /** Applies a layer (whiteouts converted); returns the bytes of regular file content written. */
@@ -115,126 +233,146 @@ export function applyLayer(input: Readable, dir: string): Promise<{ size: number
   return extract(input, dir, { whiteouts: true, preserveOwners: true });
 }
 
-/** Extracts a plain archive into an existing directory (docker cp, ADD of a local tar). */
+/**
+ * Extracts a plain archive into an existing directory (docker cp, ADD of a
+ * local tar). `dir` may be `/proc/self/fd/N` (a directory resolved inside an
+ * untrusted tree); an existing directory's own metadata is left alone, as
+ * Docker's Unpack skips the "." entry over an existing directory.
+ */
 export function extractArchive(
   input: Readable,
   dir: string,
-  opts: { noOverwriteDirNonDir?: boolean; preserveOwners?: boolean; root?: string } = {},
+  opts: {
+    noOverwriteDirNonDir?: boolean;
+    preserveOwners?: boolean;
+    mountAt?: MountAt;
+    chownTo?: { uid: number; gid: number };
+  } = {},
 ): Promise<{ size: number }> {
   return extract(input, dir, {
     whiteouts: false,
     noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
     preserveOwners: opts.preserveOwners ?? true,
+    keepRoot: true,
+    mountAt: opts.mountAt,
+    chownTo: opts.chownTo,
   });
 }
 
 async function extract(input: Readable, dir: string, opts: ApplyOptions): Promise<{ size: number }> {
   const ex = tar.extract();
   let size = 0;
-  const state: ExtractState = { dirTimes: [], known: new Set() };
-  const work = (async () => {
-    for await (const entry of ex) {
-      const h = entry.header;
+  const root = openat(-100, dir, O_PATH | O_CLOEXEC | constants.O_DIRECTORY);
+  const state: ExtractState = { dirTimes: [], dirs: new DirFds(root, opts.mountAt) };
+  try {
+    const work = (async () => {
+      for await (const entry of ex) {
+        const h = entry.header;
+        try {
+          size += await applyEntry(h, entry as unknown as Readable, opts, state);
+        } finally {
+          entry.resume();
+        }
+      }
+    })();
+    await Promise.all([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
+    // Directory mtimes last: writing their children changed them.
+    for (const d of state.dirTimes.reverse()) {
       try {
-        size += await applyEntry(dir, h, entry as unknown as Readable, opts, state);
-      } finally {
-        entry.resume();
+        const fd = state.dirs.get(d.rel, d.rel, false);
+        utimesSync(fdPath(fd), d.mtime, d.mtime);
+      } catch {
+        // removed or replaced by a later entry
       }
     }
-  })();
-  await Promise.all([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
-  // Directory mtimes last: writing their children changed them.
-  for (const d of state.dirTimes.reverse()) {
-    try {
-      utimesSync(d.path, d.mtime, d.mtime);
-    } catch {
-      // removed by a later entry
-    }
+  } finally {
+    state.dirs.clear();
+    closeFd(root);
   }
   return { size };
 }
 
 async function applyEntry(
-  root: string,
   h: tar.Header,
   body: Readable,
   opts: ApplyOptions,
   state: ExtractState,
 ): Promise<number> {
-  const { known } = state;
+  const { dirs } = state;
+  dirs.trim();
   const rel = safeRelative(h.name);
   const base = posix.basename(rel);
+  const parentRel = posix.dirname(rel) === "." ? "" : posix.dirname(rel);
   if (opts.whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
-    ensureParent(root, rel, h.name, known);
-    const parent = posix.join(root, posix.dirname(rel));
+    const parent = dirs.get(parentRel, h.name);
     if (base === OPAQUE) {
-      lsetxattr(parent, "trusted.overlay.opaque", Buffer.from("y"));
+      setxattr(fdPath(parent), "trusted.overlay.opaque", Buffer.from("y"));
       return 0;
     }
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 0; // aufs metadata
     const victim = base.slice(WHITEOUT_PREFIX.length);
     if (victim === "" || victim === "." || victim === "..")
       throw invalid(`layer entry ${JSON.stringify(h.name)}: invalid whiteout`);
-    const target = posix.join(parent, victim);
-    removeExisting(target, false, known);
-    mknod(target, S_IFCHR | 0o000, 0, 0);
+    removeExisting(dirs, parent, parentRel ? `${parentRel}/${victim}` : victim, false);
+    mknod(fdPath(parent, victim), S_IFCHR | 0o000, 0, 0);
     return 0;
   }
   if (rel === "") {
-    // The root entry: only its metadata matters.
-    if (h.type === "directory") setMeta(root, h, opts, state, true);
+    // The root entry: only its metadata matters, and not over an existing directory (cp).
+    if (h.type === "directory" && !opts.keepRoot) setDirMeta(dirs.root, "", h, opts, state);
     return 0;
   }
-  ensureParent(root, rel, h.name, known);
-  const path = posix.join(root, rel);
+  const parent = dirs.get(parentRel, h.name);
+  const path = fdPath(parent, base);
   const mode = (h.mode ?? 0o644) & 0o7777;
   switch (h.type) {
     case "directory": {
-      const was = removeExisting(path, true, known);
+      const was = removeExisting(dirs, parent, rel, true);
       if (was === "other" && opts.noOverwriteDirNonDir)
         throw invalid(`cannot overwrite non-directory ${rel} with directory`);
       if (was !== "dir") mkdirSync(path, { mode: 0o700 });
-      setMeta(path, h, opts, state, true);
+      setDirMeta(dirs.get(rel, h.name), rel, h, opts, state);
       return 0;
     }
     case "file":
     case "contiguous-file": {
-      const was = removeExisting(path, false, known);
+      const was = removeExisting(dirs, parent, rel, false);
       if (was === "dir" && opts.noOverwriteDirNonDir)
         throw invalid(`cannot overwrite directory ${rel} with non-directory`);
       await writeFileFrom(body, path);
-      setMeta(path, h, opts, state, false);
+      setMeta(parent, base, h, opts, false);
       return h.size ?? 0;
     }
     case "symlink": {
-      removeExisting(path, false, known);
+      removeExisting(dirs, parent, rel, false);
       symlinkSync(h.linkname ?? "", path);
-      setMeta(path, h, opts, state, false, true);
+      setMeta(parent, base, h, opts, true);
       return 0;
     }
     case "link": {
       const targetRel = safeRelative(h.linkname ?? "");
       if (targetRel === "")
         throw invalid(`layer entry ${JSON.stringify(h.name)}: hardlink to the layer root`);
-      ensureParent(root, targetRel, h.name, known);
-      const target = posix.join(root, targetRel);
+      const tdir = posix.dirname(targetRel) === "." ? "" : posix.dirname(targetRel);
+      const target = fdPath(dirs.get(tdir, h.name), posix.basename(targetRel));
       const st = lstatSync(target, { throwIfNoEntry: false });
       if (!st)
         throw invalid(
           `layer entry ${JSON.stringify(h.name)}: hardlink target ${h.linkname} not found in the layer`,
         );
       if (st.isDirectory()) throw invalid(`layer entry ${JSON.stringify(h.name)}: hardlink to a directory`);
-      removeExisting(path, false, known);
-      linkSync(target, path);
+      removeExisting(dirs, parent, rel, false);
+      // link(2) never follows its source: a symlink target is linked as the symlink.
+      linkSync(fdPath(dirs.get(tdir, h.name), posix.basename(targetRel)), path);
       return 0;
     }
     case "character-device":
     case "block-device":
     case "fifo": {
-      removeExisting(path, false, known);
+      removeExisting(dirs, parent, rel, false);
       const kind = h.type === "fifo" ? S_IFIFO : h.type === "block-device" ? S_IFBLK : S_IFCHR;
       mknod(path, kind | mode, h.devmajor ?? 0, h.devminor ?? 0);
-      setMeta(path, h, opts, state, false);
+      setMeta(parent, base, h, opts, false);
       return 0;
     }
     default:
@@ -243,38 +381,50 @@ async function applyEntry(
   }
 }
 
-function setMeta(
-  path: string,
-  h: tar.Header,
-  opts: ApplyOptions,
-  state: ExtractState,
-  isDir: boolean,
-  isLink = false,
-): void {
+/** Owner, mode and xattrs of `name` in `dirfd` (never through a symlink), then its mtime. */
+function setMeta(dirfd: number, name: string, h: tar.Header, opts: ApplyOptions, isLink: boolean): void {
+  const path = fdPath(dirfd, name);
   // Ownership is stored in the host's id space (shifted under userns-remap);
   // entries that don't keep their owners belong to the container's root.
-  if (opts.preserveOwners) lchownSync(path, hostUid(h.uid ?? 0), hostGid(h.gid ?? 0));
-  else if (remap()) lchownSync(path, hostUid(0), hostGid(0));
+  const [uid, gid] = owner(h, opts);
+  if (opts.preserveOwners || opts.chownTo || remap()) lchownSync(path, uid, gid);
   // chmod after chown: chown clears setuid/setgid bits.
-  if (!isLink) chmodSync(path, (h.mode ?? (isDir ? 0o755 : 0o644)) & 0o7777);
-  for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
-    if (!k.startsWith("SCHILY.xattr.")) continue;
-    const name = k.slice("SCHILY.xattr.".length);
-    try {
-      lsetxattr(path, name, Buffer.from(v, "latin1"));
-    } catch {
-      // e.g. trusted.* on a filesystem without support: keep going, like Docker
-    }
-  }
+  if (!isLink) chmodAt(dirfd, name, (h.mode ?? 0o644) & 0o7777);
+  setXattrs(path, h, lsetxattr);
   const mtime = h.mtime ?? new Date(0);
-  if (isDir) {
-    state.dirTimes.push({ path, mtime });
-    return;
-  }
   try {
     lutimesSync(path, mtime, mtime);
   } catch {
     // e.g. a symlink on a filesystem without lutimes: the time is cosmetic
+  }
+}
+
+/** The host ids an entry gets: the tar's, a forced owner's, or the container root's. */
+function owner(h: tar.Header, opts: ApplyOptions): [number, number] {
+  if (opts.chownTo) return [hostUid(opts.chownTo.uid), hostGid(opts.chownTo.gid)];
+  if (opts.preserveOwners) return [hostUid(h.uid ?? 0), hostGid(h.gid ?? 0)];
+  return [hostUid(0), hostGid(0)];
+}
+
+/** A directory's metadata through its own fd (the magic link leads to the directory itself). */
+function setDirMeta(fd: number, rel: string, h: tar.Header, opts: ApplyOptions, state: ExtractState): void {
+  const path = fdPath(fd);
+  const [uid, gid] = owner(h, opts);
+  if (opts.preserveOwners || opts.chownTo || remap()) chownSync(path, uid, gid);
+  chmodSync(path, (h.mode ?? 0o755) & 0o7777);
+  setXattrs(path, h, setxattr);
+  state.dirTimes.push({ rel, mtime: h.mtime ?? new Date(0) });
+}
+
+function setXattrs(path: string, h: tar.Header, set: (p: string, n: string, v: Uint8Array) => void): void {
+  for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
+    if (!k.startsWith("SCHILY.xattr.")) continue;
+    const name = k.slice("SCHILY.xattr.".length);
+    try {
+      set(path, name, Buffer.from(v, "latin1"));
+    } catch {
+      // e.g. trusted.* on a filesystem without support: keep going, like Docker
+    }
   }
 }
 

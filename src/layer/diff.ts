@@ -11,7 +11,8 @@ import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { lgetxattr } from "../sys/libc.js";
-import { packEntry } from "./archive.js";
+import { openDirAt, packEntry } from "./archive.js";
+import { closeFd, fdPath, openTree } from "./securejoin.js";
 
 export interface Change {
   kind: "A" | "C" | "D";
@@ -38,19 +39,38 @@ async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
   return false;
 }
 
-/** Walks the upper dir in sorted order, calling `visit` for every entry below it. */
+/**
+ * Walks the upper dir in sorted order, calling `visit` for every entry below
+ * it. A running container writes there: each directory is opened from its
+ * parent's fd and entries are reached through it (layer/archive.ts), so a
+ * directory swapped for a link never leads the walk (and a commit) onto the host.
+ * `abs` is `/proc/self/fd/N/.` for a directory, `/proc/self/fd/N/<name>` otherwise.
+ */
 async function walkUpper(upper: string, visit: (rel: string, abs: string, st: Stats) => Promise<unknown>) {
-  const walk = async (rel: string) => {
-    const abs = posix.join(upper, rel);
-    for (const name of (await readdir(abs)).sort()) {
+  const walk = async (fd: number, rel: string) => {
+    for (const name of (await readdir(fdPath(fd))).sort()) {
       const crel = rel ? `${rel}/${name}` : name;
-      const cabs = posix.join(upper, crel);
-      const st = await lstat(cabs);
-      const descend = await visit(crel, cabs, st);
-      if (st.isDirectory() && descend !== false) await walk(crel);
+      const st = await lstat(fdPath(fd, name)).catch(() => undefined);
+      if (!st) continue;
+      if (!st.isDirectory()) {
+        await visit(crel, fdPath(fd, name), st);
+        continue;
+      }
+      const cfd = openDirAt(fd, name, st);
+      if (cfd === undefined) continue;
+      try {
+        if ((await visit(crel, `${fdPath(cfd)}/.`, st)) !== false) await walk(cfd, crel);
+      } finally {
+        closeFd(cfd);
+      }
     }
   };
-  await walk("");
+  const root = openTree(upper);
+  try {
+    await walk(root, "");
+  } finally {
+    closeFd(root);
+  }
 }
 
 export async function changes(upper: string, lowers: string[]): Promise<Change[]> {
