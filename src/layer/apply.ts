@@ -336,7 +336,22 @@ async function applyEntry(
     }
     case "file":
     case "contiguous-file": {
-      const was = removeExisting(dirs, parent, rel, false);
+      // A file something is mounted on (/etc/hosts & co) is rewritten in place, never replaced.
+      const over = opts.mountAt?.(rel);
+      if (over) {
+        if (!over.rw) throw invalid("mounted volume is marked read-only");
+        await writeFileFrom(body, fdPath(over.fd), constants.O_WRONLY | constants.O_TRUNC);
+        return h.size ?? 0;
+      }
+      let was: "dir" | "none" | "other";
+      try {
+        was = removeExisting(dirs, parent, rel, false);
+      } catch (err) {
+        if (!isErrno(err, "EBUSY")) throw err;
+        // A mount point (a running container's bind-mounted file): O_NOFOLLOW, then in place.
+        await writeFileFrom(body, path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+        return h.size ?? 0;
+      }
       if (was === "dir" && opts.noOverwriteDirNonDir)
         throw invalid(`cannot overwrite directory ${rel} with non-directory`);
       await writeFileFrom(body, path);
@@ -428,9 +443,9 @@ function setXattrs(path: string, h: tar.Header, set: (p: string, n: string, v: U
   }
 }
 
-/** Writes an entry's body to a new file (never through an existing one: O_EXCL). */
-async function writeFileFrom(body: Readable, path: string): Promise<void> {
-  const fd = openSync(path, "wx", 0o600);
+/** Writes an entry's body to a new file (never through an existing one: O_EXCL), or with `flags`. */
+async function writeFileFrom(body: Readable, path: string, flags?: number): Promise<void> {
+  const fd = openSync(path, flags ?? "wx", 0o600);
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
