@@ -1,6 +1,6 @@
 /**
- * `docker cp` with the real docker CLI (issue 13): every row of the table in
- * Docker's `docker cp` reference, both directions, against a running
+ * `docker cp` with the real docker CLI and `berth cp` (issue 13): every row
+ * of the table in Docker's `docker cp` reference, both directions, against a running
  * container; `DIR/.` into a new and an existing directory; an existing
  * destination's mode and owner kept; -L; and the container's own view: a
  * named volume, a bind, a tmpfs and /etc/{hosts,hostname,resolv.conf}, for a
@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 
@@ -108,48 +108,60 @@ describe("docker cp", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  TABLE.forEach((row, i) => {
-    it(`out: ${row.src} -> ${row.dst}`, () => {
-      sh(
-        "live",
-        `rm -rf /o${i} && mkdir -p /o${i}/d/sub && cd /o${i} && echo F > f.txt && echo A > d/a.txt && echo B > d/sub/b.txt`,
-      );
-      const base = join(work, `out${i}`);
-      mkdirSync(join(base, "existdir"), { recursive: true });
-      writeFileSync(join(base, "existdir", "pre.txt"), "P\n");
-      writeFileSync(join(base, "existing.txt"), "OLD\n");
-      const r = d.docker(["cp", `live:/o${i}/${row.src}`, `${base}/${row.dst}`]);
-      if (row.want instanceof RegExp) {
-        assert.notEqual(r.code, 0, r.out);
-        assert.match(r.err, row.want);
-        assert.deepEqual(hostTree(base), BASE);
-      } else {
-        assert.equal(r.code, 0, r.err);
-        assert.deepEqual(hostTree(base), [...row.want].sort());
-      }
+  /** The berth CLI (dist/src/cli/main.js) against the same daemon. */
+  const berth = (args: string[]) => {
+    const r = spawnSync(process.execPath, [resolve(import.meta.dirname, "../../src/cli/main.js"), ...args], {
+      env: { ...process.env, DOCKER_HOST: d.host },
+      encoding: "utf8",
     });
+    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  };
 
-    it(`in: ${row.src} -> ${row.dst}`, () => {
-      const src = join(work, `src${i}`);
-      mkdirSync(join(src, "d", "sub"), { recursive: true });
-      writeFileSync(join(src, "f.txt"), "F\n");
-      writeFileSync(join(src, "d", "a.txt"), "A\n");
-      writeFileSync(join(src, "d", "sub", "b.txt"), "B\n");
-      sh(
-        "live",
-        `rm -rf /i${i} && mkdir -p /i${i}/existdir && echo P > /i${i}/existdir/pre.txt && echo OLD > /i${i}/existing.txt`,
-      );
-      const r = d.docker(["cp", `${src}/${row.src}`, `live:/i${i}/${row.dst}`]);
-      if (row.want instanceof RegExp) {
-        assert.notEqual(r.code, 0, r.out);
-        assert.match(r.err, row.want);
-        assert.deepEqual(ctrTree("live", `/i${i}`), BASE);
-      } else {
-        assert.equal(r.code, 0, r.err);
-        assert.deepEqual(ctrTree("live", `/i${i}`), [...row.want].sort());
-      }
+  for (const cli of ["docker", "berth"] as const)
+    TABLE.forEach((row, j) => {
+      const i = cli === "docker" ? j : j + 100;
+      const run = (args: string[]) => (cli === "docker" ? d.docker(args) : berth(args));
+      it(`${cli} cp out: ${row.src} -> ${row.dst}`, () => {
+        sh(
+          "live",
+          `rm -rf /o${i} && mkdir -p /o${i}/d/sub && cd /o${i} && echo F > f.txt && echo A > d/a.txt && echo B > d/sub/b.txt`,
+        );
+        const base = join(work, `out${i}`);
+        mkdirSync(join(base, "existdir"), { recursive: true });
+        writeFileSync(join(base, "existdir", "pre.txt"), "P\n");
+        writeFileSync(join(base, "existing.txt"), "OLD\n");
+        const r = run(["cp", `live:/o${i}/${row.src}`, `${base}/${row.dst}`]);
+        if (row.want instanceof RegExp) {
+          assert.notEqual(r.code, 0, r.out);
+          assert.match(r.err, row.want);
+          assert.deepEqual(hostTree(base), BASE);
+        } else {
+          assert.equal(r.code, 0, r.err);
+          assert.deepEqual(hostTree(base), [...row.want].sort());
+        }
+      });
+
+      it(`${cli} cp in: ${row.src} -> ${row.dst}`, () => {
+        const src = join(work, `src${i}`);
+        mkdirSync(join(src, "d", "sub"), { recursive: true });
+        writeFileSync(join(src, "f.txt"), "F\n");
+        writeFileSync(join(src, "d", "a.txt"), "A\n");
+        writeFileSync(join(src, "d", "sub", "b.txt"), "B\n");
+        sh(
+          "live",
+          `rm -rf /i${i} && mkdir -p /i${i}/existdir && echo P > /i${i}/existdir/pre.txt && echo OLD > /i${i}/existing.txt`,
+        );
+        const r = run(["cp", `${src}/${row.src}`, `live:/i${i}/${row.dst}`]);
+        if (row.want instanceof RegExp) {
+          assert.notEqual(r.code, 0, r.out);
+          assert.match(r.err, row.want);
+          assert.deepEqual(ctrTree("live", `/i${i}`), BASE);
+        } else {
+          assert.equal(r.code, 0, r.err);
+          assert.deepEqual(ctrTree("live", `/i${i}`), [...row.want].sort());
+        }
+      });
     });
-  });
 
   it("DIR/. keeps an existing destination's mode and owner (/tmp 1777, /home/app 1000:1000)", () => {
     const src = join(work, "meta");
