@@ -33,6 +33,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
     const tar = await exportContainer(c.d, ctx.params.id!);
     ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
     tar.on("error", (err) => ctx.res.destroy(err));
+    ctx.res.once("close", () => tar.destroy()); // a client gone mid-way releases the container's root
     tar.pipe(ctx.res);
   });
 
@@ -61,6 +62,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
       return;
     }
     tar.on("error", (err) => ctx.res.destroy(err));
+    ctx.res.once("close", () => tar.destroy()); // the fds and the stopped root are released on close
     tar.pipe(ctx.res);
   });
 

@@ -79,12 +79,20 @@ export async function packEntry(
   };
   const add = (h: Partial<tar.Header> & { name: string }, body?: Readable) =>
     new Promise<void>((resolve, reject) => {
-      if (!body) {
-        pack.entry(h, (err) => (err ? reject(err) : resolve()));
-        return;
-      }
-      const e = pack.entry(h, (err) => (err ? reject(err) : resolve()));
-      pipeline(body, e as unknown as NodeJS.WritableStream).catch(reject);
+      // A pack destroyed meanwhile (its consumer went away) never calls back: stop here too.
+      const gone = () => {
+        body?.destroy();
+        reject(new Error("archive closed"));
+      };
+      if (pack.destroyed) return gone();
+      pack.once("close", gone);
+      const done = (err?: Error | null) => {
+        pack.off("close", gone);
+        if (err) reject(err);
+        else resolve();
+      };
+      const e = pack.entry(h, done);
+      if (body) pipeline(body, e as unknown as NodeJS.WritableStream).catch(done);
     });
   if (st.isDirectory())
     return add({ ...base, name: name.endsWith("/") ? name : `${name}/`, type: "directory" });
@@ -143,6 +151,12 @@ export function tarDirectory(path: string, opts: TarOptions = {}): Readable {
   const out = new PassThrough();
   const seen = new Map<string, string>();
   const prefix = opts.prefix ?? "";
+  // A consumer that goes away stops the walk, so its directory fds are closed.
+  let aborted = false;
+  out.once("close", () => {
+    aborted = true;
+    pack.destroy();
+  });
   (async () => {
     const st = opts.viaFd ? await stat(path) : await lstat(path);
     const rootDev = st.dev;
@@ -151,6 +165,7 @@ export function tarDirectory(path: string, opts: TarOptions = {}): Readable {
       if (name !== "") await packEntry(pack, name, `${fdPath(fd)}/.`, s, seen);
       const children = (await readdir(fdPath(fd))).sort();
       for (const c of children) {
+        if (aborted) throw new Error("archive consumer went away");
         const cname = name ? `${name}/${c}` : c;
         const over = opts.mountAt?.(cname);
         if (over !== undefined) {
