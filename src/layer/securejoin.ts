@@ -149,19 +149,20 @@ function walkInRoot(v: TreeView, path: string, follow: boolean, mkdirs: boolean)
         }
         continue;
       }
-      let fd: number;
-      try {
-        fd = openat(top().fd, name, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
-      } catch (err) {
-        if (!(mkdirs && (err as SyscallError).code === "ENOENT")) throw err;
-        mkdirSyncAt(top().fd, name);
-        fd = openat(top().fd, name, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
-      }
       const here = `${logical() === "/" ? "" : logical()}/${name}`;
       const mounted = v.mounts?.get(here);
+      let fd: number;
       if (mounted) {
-        closeFd(fd);
+        // What is mounted there hides the tree's entry (which runc creates when missing).
         fd = dupFd(mounted.fd);
+      } else {
+        try {
+          fd = openat(top().fd, name, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
+        } catch (err) {
+          if (!(mkdirs && (err as SyscallError).code === "ENOENT")) throw err;
+          mkdirSyncAt(top().fd, name);
+          fd = openat(top().fd, name, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
+        }
       }
       const st = fstatSync(fd);
       if (st.isSymbolicLink() && (rest.length > 0 || follow)) {

@@ -179,6 +179,26 @@ describe("docker cp", () => {
     }
   });
 
+  it("-a gives what goes in to the container's user (Docker's tarCopyOptions)", () => {
+    d.ok(["run", "-d", "--name", "asuser", "--user", "app", "bb", "sleep", "1000"]);
+    const f = join(work, "owned.txt");
+    writeFileSync(f, "owned\n");
+    d.ok(["cp", "-a", f, "asuser:/tmp/"]);
+    assert.equal(sh("asuser", "stat -c '%u:%g' /tmp/owned.txt"), "1000:1000");
+    d.ok(["rm", "-f", "asuser"]);
+  });
+
+  it("a --read-only rootfs refuses cp in with Docker's error, its volumes take it", () => {
+    d.ok(["create", "--name", "rofs", "--read-only", "-v", "/vol", "bb", "true"]);
+    const f = join(work, "rofs.txt");
+    writeFileSync(f, "x\n");
+    const r = d.docker(["cp", f, "rofs:/tmp/"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /container rootfs is marked read-only/);
+    d.ok(["cp", f, "rofs:/vol/"]);
+    d.ok(["rm", "-f", "-v", "rofs"]);
+  });
+
   it("-L copies a link's target, without it the link", () => {
     sh("live", "mkdir -p /lk && echo target > /lk/t.txt && ln -sf t.txt /lk/link");
     const out = join(work, "links");
