@@ -37,6 +37,12 @@ export interface TarOptions {
   mountAt?: (name: string) => number | undefined;
   /** `path` is a trusted /proc/self/fd/N magic link to a file (an overlaid mount): stat and read it following. */
   viaFd?: boolean;
+  /**
+   * Called once the walk is over (done, failed or abandoned by the consumer):
+   * the caller closes the fds the walk reads through only then, so a number
+   * is never reused under it.
+   */
+  release?: () => void;
 }
 
 export function xattrsOf(path: string): Record<string, string> | undefined {
@@ -81,6 +87,7 @@ export async function packEntry(
     new Promise<void>((resolve, reject) => {
       // A pack destroyed meanwhile (its consumer went away) never calls back: stop here too.
       const gone = () => {
+        body?.on("error", () => {}); // e.g. its open failing now: nobody reads it any more
         body?.destroy();
         reject(new Error("archive closed"));
       };
@@ -211,7 +218,9 @@ export function tarDirectory(path: string, opts: TarOptions = {}): Readable {
       }
     }
     pack.finalize();
-  })().catch((err) => pack.destroy(err));
+  })()
+    .catch((err) => pack.destroy(err))
+    .finally(() => opts.release?.());
   pack.on("error", (err) => out.destroy(err));
   return pack.pipe(out);
 }

@@ -199,6 +199,25 @@ describe("docker cp", () => {
     d.ok(["rm", "-f", "-v", "rofs"]);
   });
 
+  it("a client hanging up mid-copy leaves the daemon serving and no fd behind", async () => {
+    sh(
+      "live",
+      "mkdir -p /big && for i in $(seq 1 100); do dd if=/dev/zero of=/big/f$i bs=64k count=4 2>/dev/null; done",
+    );
+    const file = join(work, "not-a-dir");
+    writeFileSync(file, "x");
+    const fds = () => readdirSync(`/proc/${d.proc.pid}/fd`).length;
+    // The CLI reads the stat header, finds it cannot copy a directory onto a file and hangs up.
+    assert.match(d.docker(["cp", "live:/big", file]).err, /cannot copy directory/);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = fds();
+    for (let i = 0; i < 5; i++)
+      assert.match(d.docker(["cp", "live:/big", file]).err, /cannot copy directory/);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(fds() <= before, `berthd holds ${fds() - before} more fds`);
+    assert.equal(d.docker(["version"]).code, 0);
+  });
+
   it("-L copies a link's target, without it the link", () => {
     sh("live", "mkdir -p /lk && echo target > /lk/t.txt && ln -sf t.txt /lk/link");
     const out = join(work, "links");

@@ -233,34 +233,33 @@ export async function getArchive(
     const base = abs.endsWith("/.") ? "." : posix.basename(abs.replace(/\/$/, "")) || "/";
     const r = resolve(rec, v, abs, followsLast(abs));
     const fds = [r.fd];
+    // The walk reads through these fds and the view: both are released when it is over.
+    const release = () => {
+      for (const fd of fds) closeFd(fd);
+      void v.close();
+    };
     try {
       const st = statFd(r.fd);
       const at = r.path ?? abs;
       const overlaid = v.tree.mounts?.get(at);
       if (st.isDirectory()) {
-        tar = tarDirectory(`${fdPath(r.fd)}/.`, { prefix: base, mountAt: mountsBelow(v, at, base) });
+        tar = tarDirectory(`${fdPath(r.fd)}/.`, { prefix: base, mountAt: mountsBelow(v, at, base), release });
       } else if (overlaid) {
-        tar = tarDirectory(fdPath(overlaid.fd), { prefix: base, viaFd: true });
+        tar = tarDirectory(fdPath(overlaid.fd), { prefix: base, viaFd: true, release });
       } else {
         // Reached from its parent, so the entry itself (a link stays a link) is read.
         const parent = resolve(rec, v, posix.dirname(at), true);
         fds.push(parent.fd);
-        tar = tarDirectory(fdPath(parent.fd, posix.basename(at)), { prefix: base });
+        tar = tarDirectory(fdPath(parent.fd, posix.basename(at)), { prefix: base, release });
       }
     } catch (err) {
       for (const fd of fds) closeFd(fd);
       throw err;
     }
-    // The walk reads through these fds until the tar is done.
-    tar.once("close", () => {
-      for (const fd of fds) closeFd(fd);
-    });
   } catch (err) {
     await v.close();
     throw err;
   }
-  const done = () => void v.close();
-  tar.once("close", done);
   return { stat, tar };
 }
 

@@ -89,13 +89,13 @@ export async function commit(
 export async function exportContainer(d: ContainerDeps, ref: string): Promise<Readable> {
   const rec = d.store.resolve(ref);
   const root = await d.snapshots.mount(rec.id);
-  const tar = tarDirectory(root, { excludeMounts: true });
-  const done = () => {
+  // Unmounted (when stopped) once the walk is over, not when the consumer is.
+  const release = () => {
     const cur = d.store.tryResolve(rec.id);
     if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
-      void d.snapshots.unmount(rec.id);
+      void d.snapshots.unmount(rec.id).catch(() => {});
   };
-  tar.once("end", done).once("error", done).once("close", done);
+  const tar = tarDirectory(root, { excludeMounts: true, release });
   d.events.emit("container", "export", rec.id, eventAttrs(rec));
   return tar;
 }
