@@ -275,7 +275,10 @@ async function extract(input: Readable, dir: string, opts: ApplyOptions): Promis
         }
       }
     })();
-    await Promise.all([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
+    // Both settle before the fds are closed: an entry being applied never sees them reused.
+    const settled = await Promise.allSettled([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
+    // An entry's own error says more than the premature close it causes upstream.
+    for (const r of [settled[1], settled[0]]) if (r.status === "rejected") throw r.reason;
     // Directory mtimes last: writing their children changed them.
     for (const d of state.dirTimes.reverse()) {
       try {
