@@ -12,7 +12,7 @@ import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { lgetxattr } from "../sys/libc.js";
 import { openDirAt, packEntry } from "./archive.js";
-import { closeFd, fdPath, openTree } from "./securejoin.js";
+import { closeFd, fdPath, openBeneath, openTree } from "./securejoin.js";
 
 export interface Change {
   kind: "A" | "C" | "D";
@@ -27,13 +27,13 @@ function isOpaque(path: string): boolean {
   return lgetxattr(path, "trusted.overlay.opaque")?.toString() === "y";
 }
 
+/** Whether a lower layer has `rel`, looked up as overlayfs does: no link followed on the way. */
 async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
   for (const l of lowers) {
-    try {
-      await lstat(posix.join(l, rel));
+    const fd = openBeneath(l, rel);
+    if (fd !== undefined) {
+      closeFd(fd);
       return true;
-    } catch {
-      // not in this layer
     }
   }
   return false;
@@ -93,10 +93,14 @@ export async function changes(upper: string, lowers: string[]): Promise<Change[]
       const upperNames = new Set(await readdir(abs));
       const hidden = new Set<string>();
       for (const l of lowers) {
+        const fd = openBeneath(l, rel);
+        if (fd === undefined) continue; // the dir is not in this layer
         try {
-          for (const n of await readdir(posix.join(l, rel))) if (!upperNames.has(n)) hidden.add(n);
+          for (const n of await readdir(fdPath(fd))) if (!upperNames.has(n)) hidden.add(n);
         } catch {
-          // the dir is not in this layer
+          // not a directory in this layer
+        } finally {
+          closeFd(fd);
         }
       }
       for (const n of [...hidden].sort()) out.push({ kind: "D", path: `${path}/${n}` });

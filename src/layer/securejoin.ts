@@ -22,8 +22,10 @@ import {
   O_PATH,
   openat,
   openat2,
+  RESOLVE_BENEATH,
   RESOLVE_IN_ROOT,
   RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
   readlinkat,
   SyscallError,
 } from "../sys/libc.js";
@@ -193,6 +195,53 @@ function walkInRoot(v: TreeView, path: string, follow: boolean, mkdirs: boolean)
     return { fd, path: canon, mount: mountOf(v, canon) };
   } finally {
     release();
+  }
+}
+
+/**
+ * An O_PATH fd of `rel` below `dir` reached without following any link (the
+ * last one is opened as itself), as overlayfs looks a path up in a lower
+ * layer; undefined when it is missing or a link stands in the way.
+ */
+export function openBeneath(dir: string, rel: string): number | undefined {
+  const root = openTree(dir);
+  try {
+    if (haveOpenat2 !== false) {
+      try {
+        return openat2(
+          root,
+          rel,
+          O_PATH | O_CLOEXEC | constants.O_NOFOLLOW,
+          0,
+          RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        );
+      } catch (err) {
+        const code = (err as SyscallError).code;
+        if (code !== "ENOSYS" && code !== "EPERM") return undefined;
+        haveOpenat2 = false;
+      }
+    }
+    let cur = dupFd(root);
+    const parts = split(rel);
+    for (let i = 0; i < parts.length; i++) {
+      let next: number;
+      try {
+        if (parts[i] === "..") throw new Error("..");
+        next = openat(cur, parts[i]!, O_PATH | O_CLOEXEC | constants.O_NOFOLLOW);
+      } catch {
+        closeFd(cur);
+        return undefined;
+      }
+      closeFd(cur);
+      cur = next;
+      if (i < parts.length - 1 && fstatSync(cur).isSymbolicLink()) {
+        closeFd(cur);
+        return undefined;
+      }
+    }
+    return cur;
+  } finally {
+    closeFd(root);
   }
 }
 

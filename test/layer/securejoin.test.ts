@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { closeFd, fdPath, openInRoot, openTree, statFd } from "../../src/layer/securejoin.js";
+import { closeFd, fdPath, openBeneath, openInRoot, openTree, statFd } from "../../src/layer/securejoin.js";
 import { O_CLOEXEC, O_PATH, openat } from "../../src/sys/libc.js";
 
 describe("securejoin", () => {
@@ -87,6 +87,18 @@ describe("securejoin", () => {
     assert.equal(where(h.fd), join(root, host, "made"));
     closeFd(h.fd);
     assert.deepEqual(readdirSync(host), ["secret"]);
+  });
+
+  it("openBeneath follows no link at all (a lower layer looked up as overlayfs does)", () => {
+    for (const p of ["abs/secret", "c1/f", "rel/secret", "self/marker", "../root/a"])
+      assert.equal(openBeneath(root, p), undefined, p);
+    const f = openBeneath(root, "a/b/f");
+    assert.ok(f !== undefined);
+    assert.equal(where(f), join(root, "a", "b", "f"));
+    closeFd(f);
+    const link = openBeneath(root, "c2");
+    assert.ok(link !== undefined && statFd(link).isSymbolicLink());
+    closeFd(link);
   });
 
   it("overlaid mounts replace what the tree has at their canonical path", () => {
