@@ -4,7 +4,8 @@
  *
  * `openInRoot(root, path)` returns an O_PATH fd for `path` as a process
  * chrooted at `root` would see it: absolute symlinks and `..` stop at the
- * root, magic links (/proc/self/root and co) are refused. The kernel does it
+ * root, and a magic link (/proc/self/root and co) is never jumped through
+ * (openat2 refuses it, the walk reads it as a plain path inside the root). The kernel does it
  * in one step with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) (Linux
  * >= 5.6); older kernels, and views with mounts laid over the tree by berth
  * (a stopped container's volumes), get the same semantics from a walk of
@@ -87,8 +88,7 @@ const MAX_LINKS = 40;
 
 /**
  * Opens `path` inside `view` (O_PATH, close-on-exec). Throws SyscallError
- * (ENOENT when a component is missing, ENOTDIR, ELOOP after 40 links) or
- * InvalidParameter for a magic link.
+ * (ENOENT when a component is missing, ENOTDIR, ELOOP after 40 links).
  */
 export function openInRoot(view: TreeView | number, path: string, o: ResolveOptions = {}): Resolved {
   const v = typeof view === "number" ? { fd: view } : view;
