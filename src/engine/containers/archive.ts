@@ -134,9 +134,14 @@ function absPath(path: string): string {
 /** Whether the last element is followed: a trailing "/" or "/." (Docker's ResolvePath). */
 const followsLast = (abs: string) => abs.endsWith("/") || abs.endsWith("/.") || abs === "/";
 
-function resolve(rec: ContainerRecord, v: View, path: string, follow: boolean): Resolved {
+/**
+ * Opens `path` in the view: a running container's through openat2 (the kernel
+ * crosses its mounts), a stopped one's by the walk over its overlaid mounts
+ * (which also gives the canonical path). `canonical` forces the walk.
+ */
+function resolve(rec: ContainerRecord, v: View, path: string, follow: boolean, canonical = false): Resolved {
   try {
-    return openInRoot(v.tree, path, { follow, walk: true });
+    return openInRoot(v.tree, path, { follow, walk: canonical || !v.running });
   } catch (err) {
     const code = (err as SyscallError).code;
     if (code === "ENOENT" || code === "ENOTDIR")
@@ -299,7 +304,12 @@ export async function putArchive(
     const r = resolve(rec, v, abs, true);
     try {
       if (!statFd(r.fd).isDirectory()) throw invalid("extraction point is not a directory");
-      checkWritable(rec, v, r, abs);
+      if (v.running) {
+        // Docker's volume check wants the resolved path: the walk names it (the kernel's EROFS backs it).
+        const named = resolve(rec, v, abs, true, true);
+        closeFd(named.fd);
+        checkWritable(rec, v, named, abs);
+      } else checkWritable(rec, v, r, abs);
       // -a with a configured user: entries belong to that user (Docker's tarCopyOptions).
       let chownTo: { uid: number; gid: number } | undefined;
       if (o.copyUIDGID && rec.config.User) {
