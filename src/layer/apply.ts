@@ -72,6 +72,8 @@ export interface ApplyOptions {
   mountAt?: MountAt;
   /** Every entry belongs to this owner (container ids; docker cp -a with a container user). */
   chownTo?: { uid: number; gid: number };
+  /** Directories reached through a symlink are resolved by this (docker cp) instead of refused. */
+  followLink?: FollowLink;
 }
 
 /** Normalizes an entry name to a safe relative path ("" for the root itself). */
@@ -91,6 +93,13 @@ export function safeRelative(name: string): string {
  */
 
 /** A directory of the target reached through fds, with what is overlaid on it (a stopped container's volumes). */
+/**
+ * Resolves directory `rel` (below the extraction dir) whose path holds a
+ * symlink, inside the container's root as Docker's chrooted untar would,
+ * making missing directories; returns an O_PATH fd the extractor closes.
+ */
+export type FollowLink = (rel: string) => number;
+
 /** The fd (owned by the caller) and writability of what is mounted at `rel`, if anything. */
 export type MountAt = (rel: string) => { fd: number; rw: boolean } | undefined;
 
@@ -103,9 +112,13 @@ class DirFds {
   constructor(
     readonly root: number,
     private readonly mountAt?: MountAt,
+    private readonly followLink?: FollowLink,
   ) {}
 
-  /** The fd of directory `rel`, created (0755) when missing; throws InvalidParameter through a symlink. */
+  /**
+   * The fd of directory `rel`, created (0755) when missing. Through a symlink:
+   * InvalidParameter, or (docker cp) the link resolved by `followLink`.
+   */
   get(rel: string, entryName: string, create = true): number {
     if (rel === "" || rel === ".") return this.root;
     const hit = this.fds.get(rel);
@@ -128,6 +141,11 @@ class DirFds {
       }
       if (code === "ENOTDIR" || code === "ELOOP") {
         const st = lstatSync(fdPath(parent, name), { throwIfNoEntry: false });
+        if (st?.isSymbolicLink() && this.followLink) {
+          const linked = this.followLink(rel);
+          this.fds.set(rel, linked);
+          return linked;
+        }
         throw invalid(
           st?.isSymbolicLink()
             ? `layer entry ${JSON.stringify(entryName)}: path escapes through symlink ${rel}`
@@ -201,6 +219,12 @@ function chmodAt(dirfd: number, name: string, mode: number): void {
   }
 }
 
+/** What is at `path` (never followed). */
+function existing(path: string): "dir" | "none" | "other" {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return !st ? "none" : st.isDirectory() ? "dir" : "other";
+}
+
 function removeExisting(
   dirs: DirFds,
   parent: number,
@@ -247,6 +271,7 @@ export function extractArchive(
     preserveOwners?: boolean;
     mountAt?: MountAt;
     chownTo?: { uid: number; gid: number };
+    followLink?: FollowLink;
   } = {},
 ): Promise<{ size: number }> {
   return extract(input, dir, {
@@ -256,6 +281,7 @@ export function extractArchive(
     keepRoot: true,
     mountAt: opts.mountAt,
     chownTo: opts.chownTo,
+    followLink: opts.followLink,
   });
 }
 
@@ -263,7 +289,7 @@ async function extract(input: Readable, dir: string, opts: ApplyOptions): Promis
   const ex = tar.extract();
   let size = 0;
   const root = openat(-100, dir, O_PATH | O_CLOEXEC | constants.O_DIRECTORY);
-  const state: ExtractState = { dirTimes: [], dirs: new DirFds(root, opts.mountAt) };
+  const state: ExtractState = { dirTimes: [], dirs: new DirFds(root, opts.mountAt, opts.followLink) };
   try {
     const work = (async () => {
       for await (const entry of ex) {
@@ -330,9 +356,10 @@ async function applyEntry(
   const mode = (h.mode ?? 0o644) & 0o7777;
   switch (h.type) {
     case "directory": {
-      const was = removeExisting(dirs, parent, rel, true);
-      if (was === "other" && opts.noOverwriteDirNonDir)
+      // Checked before anything is removed, as Docker's Unpack does.
+      if (opts.noOverwriteDirNonDir && existing(path) === "other")
         throw invalid(`cannot overwrite non-directory ${rel} with directory`);
+      const was = removeExisting(dirs, parent, rel, true);
       if (was !== "dir") mkdirSync(path, { mode: 0o700 });
       setDirMeta(dirs.get(rel, h.name), rel, h, opts, state);
       return 0;
@@ -346,17 +373,16 @@ async function applyEntry(
         await writeFileFrom(body, fdPath(over.fd), constants.O_WRONLY | constants.O_TRUNC);
         return h.size ?? 0;
       }
-      let was: "dir" | "none" | "other";
+      if (opts.noOverwriteDirNonDir && existing(path) === "dir")
+        throw invalid(`cannot overwrite directory ${rel} with non-directory`);
       try {
-        was = removeExisting(dirs, parent, rel, false);
+        removeExisting(dirs, parent, rel, false);
       } catch (err) {
         if (!isErrno(err, "EBUSY")) throw err;
         // A mount point (a running container's bind-mounted file): O_NOFOLLOW, then in place.
         await writeFileFrom(body, path, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
         return h.size ?? 0;
       }
-      if (was === "dir" && opts.noOverwriteDirNonDir)
-        throw invalid(`cannot overwrite directory ${rel} with non-directory`);
       await writeFileFrom(body, path);
       setMeta(parent, base, h, opts, false);
       return h.size ?? 0;

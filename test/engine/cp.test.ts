@@ -218,6 +218,30 @@ describe("docker cp", () => {
     assert.equal(d.docker(["version"]).code, 0);
   });
 
+  it("entries whose path holds a link follow it inside the container's root (/lnk -> /real, /esc -> /)", () => {
+    for (const c of ["live", "stopped"]) {
+      sh(c, "mkdir -p /real && ln -sfn /real /lnk && ln -sfn / /esc");
+      const hostTarget = join(work, `esc-target-${c}`);
+      mkdirSync(hostTarget);
+      const src = join(work, `through-links-${c}`);
+      mkdirSync(join(src, "lnk"), { recursive: true });
+      mkdirSync(join(src, "esc", hostTarget), { recursive: true });
+      writeFileSync(join(src, "lnk", "in-real.txt"), "real\n");
+      writeFileSync(join(src, "esc", hostTarget, "x.txt"), "escaped?\n");
+      if (c === "stopped") d.ok(["stop", "-t", "0", c]);
+      // A directory entry over the link is refused, as Docker's NoOverwriteDirNonDir does...
+      assert.match(d.docker(["cp", `${src}/.`, `${c}:/`]).err, /cannot overwrite non-directory/);
+      // ...and entries below it follow it, inside the container's root.
+      const tarball = spawnSync("tar", ["-C", src, "-cf", "-", "lnk/in-real.txt", `esc${hostTarget}/x.txt`]);
+      assert.equal(tarball.status, 0);
+      const put = d.docker(["cp", "-", `${c}:/`], { input: tarball.stdout });
+      assert.equal(put.code, 0, put.err);
+      if (c === "stopped") d.ok(["start", c]);
+      assert.equal(sh(c, `cat /real/in-real.txt ${hostTarget}/x.txt`), "real\nescaped?");
+      assert.deepEqual(readdirSync(hostTarget), [], "written on the host");
+    }
+  });
+
   it("-L copies a link's target, without it the link", () => {
     sh("live", "mkdir -p /lk && echo target > /lk/t.txt && ln -sf t.txt /lk/link");
     const out = join(work, "links");

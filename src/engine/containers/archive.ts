@@ -322,6 +322,20 @@ export async function putArchive(
         noOverwriteDirNonDir: o.noOverwriteDirNonDir,
         chownTo,
         mountAt: m?.size ? (rel) => m.get(posix.join(at, rel)) : undefined,
+        // A link on an entry's way (/bin -> usr/bin) is followed inside the container's root,
+        // as Docker's untar chrooted there does; never outside it.
+        followLink: (rel) => {
+          const t = openInRoot(v.tree, posix.join(at, rel), { mkdirs: true });
+          if (t.mount && !t.mount.rw) {
+            closeFd(t.fd);
+            throw invalid(ErrVolumeReadonly);
+          }
+          if (!statFd(t.fd).isDirectory()) {
+            closeFd(t.fd);
+            throw invalid(`extraction of ${rel}: not a directory`);
+          }
+          return t.fd;
+        },
       }).catch((err) => {
         if ((err as NodeJS.ErrnoException).code === "EROFS") throw invalid(ErrVolumeReadonly);
         throw err;
