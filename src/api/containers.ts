@@ -1,3 +1,4 @@
+import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
 /** /containers routes: thin handlers over engine.containers. */
 import type { ContainerService } from "../engine/containers/index.js";
 import { parseTime } from "../engine/containers/io.js";
@@ -13,9 +14,11 @@ import {
   type Router,
   sendJson,
   sendStatus,
+  skipBody,
 } from "./router.js";
 
 const rawStream = "application/vnd.docker.raw-stream";
+const wss = new WebSocketServer({ noServer: true });
 
 export function containerRoutes(r: Router, c: ContainerService): void {
   r.post("/containers/create", async (ctx) => {
@@ -111,6 +114,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     const stdout = boolParam(ctx.query, "stdout");
     const stderr = boolParam(ctx.query, "stderr");
     if (!stdout && !stderr) throw invalid("Bad parameters: you must choose at least one stream");
+    c.checkLogsReadable(rec.id);
     const tailRaw = ctx.query.get("tail");
     const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
     ctx.res.writeHead(200, { "Content-Type": rawStream });
@@ -136,6 +140,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
   r.post("/containers/{id}/attach", async (ctx) => {
     const rec = c.d.store.resolve(ctx.params.id!);
     const q = ctx.query;
+    await skipBody(ctx);
     const conn = hijack(ctx, rawStream);
     const o = {
       stdin: boolParam(q, "stdin"),
@@ -150,6 +155,40 @@ export function containerRoutes(r: Router, c: ContainerService): void {
         conn,
         { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false },
         abort.signal,
+      );
+    }
+    if (boolParam(q, "stream")) await c.attach(rec.id, conn, o).catch(() => conn.end());
+    else conn.end();
+  });
+
+  // Docker's websocket attach: the raw stream in binary messages, stdin from the client's messages.
+  r.get("/containers/{id}/attach/ws", async (ctx) => {
+    const rec = c.d.store.resolve(ctx.params.id!);
+    if (!ctx.upgrade) throw invalid("a websocket upgrade is required");
+    const { socket, head } = ctx.upgrade;
+    (socket as { hijacked?: boolean }).hijacked = true;
+    const ws = await new Promise<WebSocket>((resolve) =>
+      wss.handleUpgrade(ctx.req, socket, head, (w) => resolve(w)),
+    );
+    const conn = createWebSocketStream(ws);
+    conn.pause();
+    socket.resume();
+    const q = ctx.query;
+    const o = {
+      stdin: boolParam(q, "stdin"),
+      stdout: boolParam(q, "stdout"),
+      stderr: boolParam(q, "stderr"),
+      detachKeys: q.get("detachKeys"),
+      raw: true,
+    };
+    if (boolParam(q, "logs")) {
+      const abort = new AbortController();
+      await c.logs(
+        rec.id,
+        conn,
+        { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false },
+        abort.signal,
+        true,
       );
     }
     if (boolParam(q, "stream")) await c.attach(rec.id, conn, o).catch(() => conn.end());

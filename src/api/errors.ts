@@ -18,6 +18,8 @@ export function statusOf(err: unknown): number {
         return 503;
       case "Unauthorized":
         return 401;
+      case "NotImplemented":
+        return 501;
     }
   }
   return 500;

@@ -119,6 +119,15 @@ export async function jsonBody<T>(ctx: Ctx, optional = false): Promise<T> {
 }
 
 /**
+ * Discards a request body nobody wants before the connection is hijacked
+ * (dockerode sends attach options as JSON on the upgrade request; Docker
+ * ignores them, and they must not reach the container's stdin).
+ */
+export async function skipBody(ctx: Ctx): Promise<void> {
+  if (ctx.upgrade) await upgradeBody(ctx);
+}
+
+/**
  * On an upgraded connection Node leaves the request body unread: take
  * Content-Length bytes from `head` and the socket, and leave the rest (the
  * client's stdin) in place.

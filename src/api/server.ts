@@ -33,7 +33,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   volumeRoutes(r, engine.volumes, engine.events);
   networkRoutes(r, engine.networkPort, engine.containers, engine.events);
   distributionRoutes(r, engine);
-  buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
+  buildRoutes(r, engine.builder);
   for (const install of extra) install(r, engine);
   return r;
 }
@@ -96,6 +96,9 @@ export function handler(router: Router, log: Logger) {
 /** Requests with `Upgrade: tcp` (attach, exec) arrive here instead of the request handler. */
 function acceptUpgrades(server: Server, h: ReturnType<typeof handler>): void {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Paused at once: the client sends stdin (and may half-close) right away, and a
+    // flowing socket with no listener yet would drop those bytes and its 'end'.
+    socket.pause();
     const res = new ServerResponse(req);
     res.assignSocket(socket as import("node:net").Socket);
     void h(req, res, { socket, head });

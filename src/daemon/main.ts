@@ -4,8 +4,6 @@
  * host, locks its root, starts the engine and serves the Engine API until
  * SIGTERM/SIGINT.
  */
-// koffi's async calls and fs streams share the libuv pool; attach sockets block a thread each.
-process.env.UV_THREADPOOL_SIZE ??= "64";
 
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";

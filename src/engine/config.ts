@@ -25,6 +25,9 @@ export interface DaemonConfig {
   usernsRemap?: string;
   seccompProfile?: string;
   init: string;
+  /** daemon.json "log-driver" and "log-opts": what containers get when they name no driver. */
+  logDriver: string;
+  logOpts: Record<string, string>;
 }
 
 export function defaultConfig(): DaemonConfig {
@@ -42,6 +45,8 @@ export function defaultConfig(): DaemonConfig {
     subnetPool: ["10.88.0.0/16", "10.89.0.0/16", "10.90.0.0/16", "10.91.0.0/16", "172.30.0.0/16"],
     networkPrefix: "berth",
     init: "/usr/bin/tini-static",
+    logDriver: "json-file",
+    logOpts: {},
   };
 }
 
@@ -66,6 +71,9 @@ export function mergeFileConfig(cfg: DaemonConfig, file: Record<string, unknown>
   if (pools) out.subnetPool = pools.map((p) => p.base);
   out.usernsRemap = str("userns-remap") ?? out.usernsRemap;
   out.seccompProfile = str("seccomp-profile") ?? out.seccompProfile;
+  out.logDriver = str("log-driver") ?? out.logDriver;
+  const logOpts = file["log-opts"];
+  if (logOpts && typeof logOpts === "object") out.logOpts = { ...(logOpts as Record<string, string>) };
   const reg = file["registry-server"] as Record<string, unknown> | undefined;
   if (typeof reg?.addr === "string") {
     const opt = (k: string) => (typeof reg[k] === "string" ? (reg[k] as string) : undefined);

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { Builder } from "../build/builder.js";
+import { Builder } from "../builder/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
 import { NetworkManager } from "../network/manager.js";
@@ -21,8 +21,10 @@ import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { VolumeStore } from "../volume/store.js";
+import { EngineBuildBackend } from "./build-backend.js";
 import type { DaemonConfig } from "./config.js";
 import { ContainerService } from "./containers/index.js";
+import { validateLogConfig } from "./containers/logconfig.js";
 import { VolumeMounts } from "./containers/mounts.js";
 import { BridgeNetworks } from "./containers/network.js";
 import { startHooks } from "./containers/prepare.js";
@@ -57,6 +59,8 @@ export class Engine {
     readonly config: DaemonConfig,
     readonly log: Logger,
   ) {
+    // A bad daemon.json log-driver/log-opts stops berthd at start, not each create.
+    validateLogConfig({ Type: config.logDriver, Config: config.logOpts });
     this.content = new ContentStore(join(config.root, "content"));
     this.layers = new LayerStore(config.root);
     this.snapshots = new Snapshotter(this.layers);
@@ -88,6 +92,7 @@ export class Engine {
         cgroupParent: `/berth-${this.cgroupName()}`,
         networkExists: (n) => this.networks.find(n) !== undefined,
         resolveMounts: (rec) => mounts.resolve(rec),
+        logDefaults: { Type: config.logDriver, Config: config.logOpts },
       },
       this.runtime,
       startHooks({
@@ -113,11 +118,20 @@ export class Engine {
     );
     this.containers.network = network;
     this.builder = new Builder({
-      images: this.images,
-      containers: this.containers,
-      snapshots: this.snapshots,
+      backend: new EngineBuildBackend({
+        images: this.images,
+        containers: this.containers,
+        snapshots: this.snapshots,
+        registry: {
+          insecure: config.insecureRegistries,
+          mirrors: config.registryMirrors,
+          sources: this.blobSources,
+        },
+      }),
+      cacheDir: join(config.root, "builder"),
       tmpDir: join(config.root, "tmp"),
-      cachePath: this.buildCachePath,
+      secretDir: join(config.execRoot, "builder-secrets"),
+      log: (facts, msg) => log.debug(facts, msg),
     });
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
     this.images.gcRoots = async () => ({
@@ -132,10 +146,6 @@ export class Engine {
   /** A cgroup directory name per daemon root, so two daemons never share one. */
   private cgroupName(): string {
     return createHash("sha256").update(this.config.root).digest("hex").slice(0, 8);
-  }
-
-  get buildCachePath(): string {
-    return join(this.config.root, "builder", "cache.json");
   }
 
   get tmpDir(): string {

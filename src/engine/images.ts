@@ -2,14 +2,16 @@
  * Image operations behind the /images API: import, tag, remove, prune,
  * inspect views and garbage collection of unreferenced blobs and layers.
  */
+import { readdir } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { ContentStore } from "../content/store.js";
 import { applyChange } from "../image/changes.js";
 import { ingestLayer } from "../image/ingest.js";
 import { canonical, familiar, parseReference, type Reference, withDefaultTag } from "../image/reference.js";
 import type { ImageRecord, ImageStore } from "../image/store.js";
-import { hostPlatform, type ImageConfig } from "../image/types.js";
+import { type HistoryEntry, hostPlatform, type ImageConfig } from "../image/types.js";
 import { history, type ImageFacts, inspect, summary } from "../image/view.js";
+import { diffTar } from "../layer/diff.js";
 import { chainIDs, type LayerStore } from "../snapshot/layers.js";
 import { conflict, invalid } from "../util/errors.js";
 import type { EventBus } from "./events.js";
@@ -114,6 +116,40 @@ export class ImageService {
     };
     await this.store.put(rec);
     return rec;
+  }
+
+  /**
+   * The one commit path (`docker commit` and the builder's RUN/COPY steps):
+   * the changes in a snapshot's `upper` dir (over `lowers`) become a layer on
+   * top of image `parent`, `config` (the new image's config, its rootfs still
+   * the parent's) gains that diffID and the `history` row, and the image is
+   * registered. With `emptyOk`, an empty upper dir adds no layer and the row is
+   * marked `empty_layer`, as Docker's builder does for a WORKDIR that exists.
+   */
+  async commit(o: {
+    parent?: string;
+    /** The parent's top chainID when already known (a container's record keeps it). */
+    parentLayer?: string;
+    config: ImageConfig;
+    upper: string;
+    lowers: string[];
+    history: HistoryEntry;
+    emptyOk?: boolean;
+  }): Promise<ImageRecord> {
+    const parentRec = o.parent ? this.store.get(o.parent) : undefined;
+    const parentLayer = o.parentLayer ?? (parentRec ? await this.topLayer(parentRec) : undefined);
+    let empty = o.emptyOk === true && (await readdir(o.upper)).length === 0;
+    const config: ImageConfig = {
+      ...o.config,
+      rootfs: { type: "layers", diff_ids: [...o.config.rootfs.diff_ids] },
+    };
+    if (!empty) {
+      const layer = await ingestLayer(this.content, this.layers, parentLayer, diffTar(o.upper, o.lowers));
+      if (layer.chainID === parentLayer) empty = true;
+      else config.rootfs.diff_ids.push(layer.diffID);
+    }
+    config.history = [...(config.history ?? []), { ...o.history, ...(empty ? { empty_layer: true } : {}) }];
+    return this.create(config, o.parent ? { parent: o.parent } : {});
   }
 
   /** `docker import`: one layer from a tar, a fresh config, optional --change. */

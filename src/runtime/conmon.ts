@@ -150,7 +150,10 @@ export interface ConmonArgs {
   bundleDir: string;
   pidFile: string;
   conmonPidFile?: string;
+  /** Absent: conmon keeps no log (the none driver). */
   logPath?: string;
+  /** Bytes before conmon starts the log file afresh (see logrotate.ts). */
+  logSizeMax?: number;
   exitDir?: string;
   persistDir?: string;
   socketDir: string;
@@ -167,6 +170,7 @@ export function conmonArgs(a: ConmonArgs): string[] {
   args.push("-r", a.runtimePath, "-b", a.bundleDir, "-p", a.pidFile);
   if (a.conmonPidFile) args.push("-P", a.conmonPidFile);
   args.push("-l", a.logPath ? `k8s-file:${a.logPath}` : "none");
+  if (a.logPath && a.logSizeMax) args.push("--log-size-max", String(a.logSizeMax));
   if (a.exitDir) args.push("--exit-dir", a.exitDir);
   if (a.persistDir) args.push("--persist-dir", a.persistDir);
   args.push("--socket-dir-path", a.socketDir);

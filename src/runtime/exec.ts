@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import type { ExecOptions } from "../engine/containers/runtime-port.js";
 import { readJson } from "../util/fs.js";
-import { type Attached, attachSocket } from "./attach.js";
+import { type Attached, StdioHub } from "./attach.js";
 import { effectiveCaps } from "./capabilities.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
 import { OciRuntimeError, runcMessage } from "./runc.js";
@@ -99,11 +99,12 @@ export async function execProcess(
   if (!ready || ready.data < 0) return fail(ready?.message ?? (conmon.stderr() || "conmon exited"));
   let att: Attached;
   try {
-    att = await attachSocket(join(d.socketDir, uuid, "attach"), join(dir, "ctl"), {
-      stdin: o.stdin,
+    const hub = await StdioHub.open(join(d.socketDir, uuid, "attach"), {
       tty: o.tty,
-      dropUnread: true,
+      ctl: join(dir, "ctl"),
+      keepWhenIdle: false,
     });
+    att = hub.subscribe({ dropUnread: true });
   } catch (err) {
     conmon.start!.end();
     return fail(`attach: ${(err as Error).message}`);
@@ -182,6 +183,9 @@ function processFor(o: ExecOptions & { capAdd?: string[] }, base: ContainerProce
   }
   return {
     terminal: o.tty,
+    ...(o.tty && o.consoleSize
+      ? { consoleSize: { height: o.consoleSize.rows, width: o.consoleSize.cols } }
+      : {}),
     user: { uid: o.user.uid, gid: o.user.gid, additionalGids: o.user.additionalGids },
     args: o.args,
     env: o.env,

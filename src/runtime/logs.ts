@@ -7,8 +7,10 @@
  * whole), and follow until aborted or the container is gone and the file
  * drained.
  */
-import { type FileHandle, open } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { logFiles } from "./logrotate.js";
 
 export type LogStream = "stdout" | "stderr";
 
@@ -146,11 +148,48 @@ async function tailStart(
   return { offset: 0, from: { stdout: 0, stderr: 0 } };
 }
 
-export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator<LogEntry> {
+/**
+ * The file conmon wrote after the one `cur` describes (fstat of the open
+ * file, which may be renamed or deleted by now): of the rotated and live
+ * files, the one created next. Creation times order them whatever renames
+ * happened meanwhile; undefined while `cur` is the newest.
+ */
+async function nextFile(path: string, cur: BigIntStats): Promise<{ path: string; ino: bigint } | undefined> {
+  let best: { path: string; ino: bigint; born: bigint } | undefined;
+  const files = await logFiles(path);
+  if (cur.birthtimeNs === 0n) {
+    // No creation times on this filesystem: go by name order (oldest rotated .. live).
+    const named: { path: string; ino: bigint }[] = [];
+    for (const f of files) {
+      const st = await stat(f, { bigint: true }).catch(() => undefined);
+      if (st) named.push({ path: f, ino: st.ino });
+    }
+    const i = named.findIndex((f) => f.ino === cur.ino);
+    return i >= 0 ? named[i + 1] : named[0];
+  }
+  for (const f of files) {
+    const st = await stat(f, { bigint: true }).catch(() => undefined);
+    if (!st || st.ino === cur.ino || st.birthtimeNs <= cur.birthtimeNs) continue;
+    if (!best || st.birthtimeNs < best.born) best = { path: f, ino: st.ino, born: st.birthtimeNs };
+  }
+  return best;
+}
+
+export async function* readLogs(
+  path: string,
+  o: ReadLogOptions,
+  withRotated = true,
+): AsyncGenerator<LogEntry> {
   let fh: FileHandle;
   try {
     fh = await open(path, "r");
   } catch {
+    // No live file (rotated away just as the container exited): the rotated ones are all there is.
+    if (!withRotated) return;
+    const all: LogEntry[] = [];
+    for (const f of (await logFiles(path)).slice(0, -1))
+      for await (const e of readLogs(f, { ...o, follow: false, tail: undefined }, false)) all.push(e);
+    yield* o.tail === undefined ? all : all.slice(all.length - Math.min(o.tail, all.length));
     return;
   }
   const wantStream = (s: LogStream) => (s === "stdout" ? o.stdout : o.stderr);
@@ -206,6 +245,15 @@ export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator
       for (const e of asm.flush()) if (wanted(e)) backlog.push(e);
       if (o.tail !== undefined) backlog.splice(0, Math.max(0, backlog.length - o.tail));
     }
+    // Rotated files (logrotate.ts) hold what came before, oldest first.
+    const older = withRotated ? (await logFiles(path)).slice(0, -1) : [];
+    const need = o.tail === undefined ? Number.POSITIVE_INFINITY : o.tail - backlog.length;
+    if (older.length && need > 0) {
+      const earlier: LogEntry[] = [];
+      for (const f of older)
+        for await (const e of readLogs(f, { ...o, follow: false, tail: undefined }, false)) earlier.push(e);
+      backlog.unshift(...earlier.slice(Math.max(0, earlier.length - need)));
+    }
     for (const e of backlog) yield e;
     if (!o.follow) return;
     // Follow: poll for growth until aborted, past `until`, or the writer is gone and the file drained.
@@ -220,6 +268,25 @@ export async function* readLogs(path: string, o: ReadLogOptions): AsyncGenerator
         continue;
       }
       const grown = (await fh.stat()).size > pos;
+      const next = grown ? undefined : await nextFile(path, await fh.stat({ bigint: true }));
+      if (next) {
+        // conmon moved on to a newer file (rotation) and no longer writes this one:
+        // read its last lines, then go on with the next.
+        for (let more = await readChunk(); more.length || lastRead > 0; more = await readChunk())
+          for (const e of more) if (wanted(e)) yield e;
+        const nfh = await open(next.path, "r").catch(() => undefined);
+        if (!nfh || (await nfh.stat({ bigint: true })).ino !== next.ino) {
+          await nfh?.close(); // shifted under us: look again
+          continue;
+        }
+        await fh.close();
+        fh = nfh;
+        pos = 0;
+        rest = Buffer.alloc(0);
+        restAt = 0;
+        from = { stdout: 0, stderr: 0 };
+        continue;
+      }
       if (!grown && o.isRunning && !o.isRunning()) {
         // conmon drains output after the process exits: give it a moment.
         if (++idle > 2) break;

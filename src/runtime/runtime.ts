@@ -16,17 +16,18 @@
  *   <stateDir>/exec/<uuid>/ one dir per running exec
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
 import { conflict, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
-import { type Attached, attachSocket } from "./attach.js";
+import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
 import { type ExecSession, execProcess } from "./exec.js";
 import { ExitWatcher } from "./exits.js";
+import { LogRotator } from "./logrotate.js";
 import { OciRuntimeError, Runc, RuncError, type RuncState, runcMessage } from "./runc.js";
 
 export interface RuntimeOptions {
@@ -54,6 +55,8 @@ export interface CreateOptions {
   openStdin: boolean;
   /** Docker's StdinOnce: the container's stdin closes when the attached client goes. */
   stdinOnce?: boolean;
+  /** The log driver's limits (engine/containers/logconfig.ts); default: one unbounded file. */
+  log?: { file: boolean; maxSize?: number; maxFiles: number };
 }
 
 /** What this module remembers of a container, in <stateDir>/containers/<id>.json. */
@@ -64,7 +67,12 @@ interface ContainerFiles {
   logPath: string;
   terminal: boolean;
   openStdin: boolean;
+  /** conmon runs without --leave-stdin-open: dropping the attach connection closes stdin. */
+  stdinOnce?: boolean;
   cgroupsPath?: string;
+  /** berthd rotates the log at logMaxSize bytes keeping logMaxFiles files (logrotate.ts); absent: conmon bounds it alone. */
+  logMaxFiles?: number;
+  logMaxSize?: number;
 }
 
 export class Runtime implements RuntimePort {
@@ -78,6 +86,9 @@ export class Runtime implements RuntimePort {
   private readonly files = new Map<string, ContainerFiles>();
   private readonly adopted = new Map<string, string>();
   private readonly lastExit = new Map<string, ExitStatus>();
+  /** One attach connection per container, shared by its attached clients. */
+  private readonly hubs = new Map<string, Promise<StdioHub>>();
+  private readonly rotators = new Map<string, LogRotator>();
 
   constructor(private readonly o: RuntimeOptions) {
     this.runc = new Runc(o.runtimePath, o.runcRoot ?? join(o.stateDir, "runc"));
@@ -92,6 +103,20 @@ export class Runtime implements RuntimePort {
     await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
     for (const d of [this.exitDir, this.socketDir, this.filesDir, this.execDir])
       await mkdir(d, { recursive: true, mode: 0o700 });
+    // Containers that kept running while berthd was down keep their log rotation.
+    for (const name of await readdir(this.filesDir)) {
+      if (!name.endsWith(".json")) continue;
+      const f = await readJson<ContainerFiles>(join(this.filesDir, name)).catch(() => undefined);
+      if (!f?.logMaxFiles || !f.logMaxSize) continue;
+      if (await conmonAlive(join(f.bundleDir, "conmon.pid"), f.id)) this.rotate(f);
+    }
+  }
+
+  private rotate(f: ContainerFiles): void {
+    this.rotators.get(f.id)?.stop();
+    const r = new LogRotator(f.logPath, join(f.bundleDir, "ctl"), f.logMaxSize!, f.logMaxFiles!, this.log);
+    this.rotators.set(f.id, r);
+    r.start();
   }
 
   private fileOf(id: string): string {
@@ -137,7 +162,11 @@ export class Runtime implements RuntimePort {
       logPath: o.logPath,
       terminal: o.terminal,
       openStdin: o.openStdin,
+      stdinOnce: o.openStdin && o.stdinOnce !== false,
       cgroupsPath: spec.linux?.cgroupsPath,
+      ...(o.log?.file && o.log.maxSize && o.log.maxFiles > 1
+        ? { logMaxFiles: o.log.maxFiles, logMaxSize: o.log.maxSize }
+        : {}),
     };
     const existing = await this.runc.state(o.id);
     if (existing?.status === "stopped") await this.delete(o.id);
@@ -165,7 +194,9 @@ export class Runtime implements RuntimePort {
         bundleDir: o.bundleDir,
         pidFile: join(o.bundleDir, "pidfile"),
         conmonPidFile: join(o.bundleDir, "conmon.pid"),
-        logPath: o.logPath,
+        logPath: o.log?.file === false ? undefined : o.logPath,
+        // One file: conmon starts it afresh at the limit. More: berthd rotates (logrotate.ts).
+        logSizeMax: o.log && o.log.maxFiles <= 1 ? o.log.maxSize : undefined,
         exitDir: this.exitDir,
         persistDir: persist,
         socketDir: this.socketDir,
@@ -189,6 +220,7 @@ export class Runtime implements RuntimePort {
       throw new Error(`conmon failed: ${conmon.stderr() || "exited without reporting"}`);
     }
     const conmonPid = await readPid(join(o.bundleDir, "conmon.pid"));
+    if (rec.logMaxFiles) this.rotate(rec);
     this.log?.debug({ id: o.id, pid: msg.data, conmonPid }, "container created");
     return { pid: msg.data, conmonPid };
   }
@@ -290,14 +322,40 @@ export class Runtime implements RuntimePort {
     return () => w.stop();
   }
 
-  /** Connects to the container's attach socket (conmon must be running). */
-  async attach(id: string, opts?: { stdin: boolean; tty: boolean }): Promise<Attached> {
+  /**
+   * Attaches a client to the container's stdio (conmon must be running).
+   * Every client shares one connection to conmon (see attach.ts), opened
+   * on first use and kept until the container's output ends.
+   */
+  async attach(id: string, opts?: { tty?: boolean }): Promise<Attached> {
+    let hub = await this.hubs.get(id)?.catch(() => undefined);
+    if (!hub || hub.closed) {
+      const f = await this.filesFor(id);
+      if (!f) throw notFound(`no runtime state for container ${id}`);
+      const opening = StdioHub.open(join(this.socketDir, f.uuid, "attach"), {
+        tty: opts?.tty ?? f.terminal,
+        ctl: join(f.bundleDir, "ctl"),
+        keepWhenIdle: f.openStdin && (f.stdinOnce ?? true),
+      });
+      this.hubs.set(id, opening);
+      try {
+        hub = await opening;
+      } catch (err) {
+        this.hubs.delete(id);
+        throw err;
+      }
+      const opened = hub;
+      void opened.done.then(() => {
+        if (this.hubs.get(id) === opening) this.hubs.delete(id);
+      });
+    }
+    return hub.subscribe();
+  }
+
+  /** Sets the container's terminal size through conmon's ctl fifo (no connection needed). */
+  async resize(id: string, cols: number, rows: number): Promise<void> {
     const f = await this.filesFor(id);
-    if (!f) throw notFound(`no runtime state for container ${id}`);
-    return attachSocket(join(this.socketDir, f.uuid, "attach"), join(f.bundleDir, "ctl"), {
-      stdin: opts?.stdin ?? f.openStdin,
-      tty: opts?.tty ?? f.terminal,
-    });
+    if (f) await resizeVia(join(f.bundleDir, "ctl"), cols, rows);
   }
 
   /** Runs a process in a running container (conmon --exec); see exec.ts. */
@@ -329,6 +387,14 @@ export class Runtime implements RuntimePort {
    * cgroup dirs. A running container without `force` is refused by runc.
    */
   async delete(id: string, force = true): Promise<void> {
+    const hub = this.hubs.get(id);
+    this.hubs.delete(id);
+    this.rotators.get(id)?.stop();
+    this.rotators.delete(id);
+    void hub?.then(
+      (h) => h.close(),
+      () => {},
+    );
     try {
       await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
     } catch (err) {
@@ -362,12 +428,22 @@ export class Runtime implements RuntimePort {
 
   close(): void {
     for (const w of this.watchers.splice(0)) w.stop();
+    for (const r of this.rotators.values()) r.stop();
+    this.rotators.clear();
   }
 }
 
 async function readPid(path: string): Promise<number> {
   const n = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
   return Number.isNaN(n) ? 0 : n;
+}
+
+/** True while the conmon recorded in `pidFile` runs for container `id`. */
+async function conmonAlive(pidFile: string, id: string): Promise<boolean> {
+  const pid = await readPid(pidFile);
+  if (!pid) return false;
+  const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return cmd.includes("conmon") && cmd.split("\0").includes(id);
 }
 
 /** Waits (briefly) for the container's conmon to write its exit file and go; kills it if it lingers. */

@@ -1,12 +1,11 @@
 /**
  * The one bridge to syscalls Node lacks (mount, flock, mknod, xattrs,
- * SOCK_SEQPACKET sockets, openat2/openat/readlinkat for fd-relative path walks). Built on koffi's libc FFI; every other module
- * imports these typed wrappers and never koffi itself.
- * Calls that may block (connect, read on a seqpacket socket) run on koffi's
- * worker threads via `.async` so the event loop never stalls.
+ * openat2/openat/readlinkat for fd-relative path walks). Built on koffi's
+ * libc FFI; every other module imports these typed wrappers and never koffi
+ * itself. Every call here is a short, non-blocking syscall made on the
+ * calling thread: nothing waits on libuv's pool.
  */
 import { createRequire } from "node:module";
-import { promisify } from "node:util";
 
 const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: koffi's typings are loose by design
@@ -27,11 +26,6 @@ const c = {
     "intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)",
   ),
   llistxattr: libc.func("intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)"),
-  socket: libc.func("int socket(int domain, int type, int protocol)"),
-  connect: libc.func("int connect(int fd, const void *addr, uint32_t len)"),
-  read: libc.func("intptr_t read(int fd, _Out_ void *buf, size_t count)"),
-  write: libc.func("intptr_t write(int fd, const void *buf, size_t count)"),
-  shutdown: libc.func("int shutdown(int fd, int how)"),
   close: libc.func("int close(int fd)"),
   syscall4: libc.func("long syscall(long nr, ...)"),
   openat: libc.func("int openat(int dirfd, const char *path, int flags, uint32_t mode)"),
@@ -147,77 +141,6 @@ export function llistxattr(path: string): string[] {
     .toString("utf8")
     .split("\0")
     .filter((s) => s.length > 0);
-}
-
-const AF_UNIX = 1;
-const SOCK_SEQPACKET = 5;
-const SOCK_CLOEXEC = 0o2000000;
-
-function sockaddrUn(path: string): Buffer {
-  const addr = Buffer.alloc(110);
-  addr.writeUInt16LE(AF_UNIX, 0);
-  const p = Buffer.from(path);
-  if (p.length > 107) throw new Error(`socket path too long: ${path}`);
-  p.copy(addr, 2);
-  return addr;
-}
-
-const connectAsync = promisify(c.connect.async) as (fd: number, addr: Buffer, len: number) => Promise<number>;
-const readAsync = promisify(c.read.async) as (fd: number, buf: Buffer, n: number) => Promise<number | bigint>;
-const writeAsync = promisify(c.write.async) as (
-  fd: number,
-  buf: Buffer,
-  n: number,
-) => Promise<number | bigint>;
-
-/**
- * A connected SOCK_SEQPACKET unix socket (conmon's attach socket): each read
- * returns one packet; 0 bytes means the peer closed.
- */
-export class SeqPacketSocket {
-  private closed = false;
-  private constructor(private readonly fd: number) {}
-
-  static async connect(path: string): Promise<SeqPacketSocket> {
-    const fd = check(c.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0), "socket", path);
-    const addr = sockaddrUn(path);
-    const ret = Number(await connectAsync(fd, addr, addr.length));
-    if (ret < 0) {
-      const e = koffi.errno();
-      c.close(fd);
-      throw new SyscallError("connect", e, path);
-    }
-    return new SeqPacketSocket(fd);
-  }
-
-  /** The next packet, or null at end of stream. */
-  async read(max = 8192): Promise<Buffer | null> {
-    if (this.closed) return null;
-    const buf = Buffer.alloc(max);
-    const n = Number(await readAsync(this.fd, buf, max));
-    if (n < 0) {
-      if (this.closed) return null;
-      throw new SyscallError("read", koffi.errno(), "attach socket");
-    }
-    return n === 0 ? null : buf.subarray(0, n);
-  }
-
-  async write(data: Buffer): Promise<void> {
-    const n = Number(await writeAsync(this.fd, data, data.length));
-    if (n < 0) throw new SyscallError("write", koffi.errno(), "attach socket");
-  }
-
-  /** Half-close: the peer sees EOF on its read side. */
-  shutdownWrite(): void {
-    if (!this.closed) c.shutdown(this.fd, 1);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    c.shutdown(this.fd, 2);
-    c.close(this.fd);
-  }
 }
 
 /* --- fd-relative path resolution (used by layer/securejoin.ts) --- */

@@ -127,7 +127,8 @@ describe("docker build", () => {
     assert.equal(build(parent, "-t", "ob-parent").code, 0);
     assert.notEqual(d.docker(["run", "--rm", "ob-parent", "test", "-e", "/onbuild"]).code, 0);
     const child = ctx("onbuild-child", { Dockerfile: "FROM ob-parent\n" });
-    assert.equal(build(child, "-t", "ob-child").code, 0);
+    const rc = build(child, "-t", "ob-child");
+    assert.equal(rc.code, 0, rc.err + rc.out);
     assert.equal(d.ok(["run", "--rm", "ob-child", "cat", "/onbuild"]), "triggered");
   });
 

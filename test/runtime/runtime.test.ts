@@ -108,7 +108,7 @@ describe("runtime: conmon + runc", () => {
       openStdin: true,
       stdinOnce: true,
     });
-    const a = await f.rt.attach(id, { stdin: true, tty: false });
+    const a = await f.rt.attach(id, { tty: false });
     await f.rt.start(id);
     const out = collect(a.stdout);
     const err = collect(a.stderr);

@@ -99,10 +99,48 @@ function buildArgs(list: string[]): Record<string, string | null> {
   return m;
 }
 
+/**
+ * `--secret id=x,src=FILE` (or env=VAR; `type=file|env`, `source=` as
+ * BuildKit spells them) to the X-Berth-Build-Secrets header: base64 JSON of
+ * id -> base64 data. Never sent in the context or the query.
+ */
+async function secretsHeader(list: string[]): Promise<string | undefined> {
+  if (!list.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of list) {
+    const f: Record<string, string> = {};
+    for (const kv of spec.split(",")) {
+      const i = kv.indexOf("=");
+      f[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? "" : kv.slice(i + 1);
+    }
+    const id = f.id;
+    if (!id) throw new CliError(`invalid secret ${spec}: id is required`);
+    const src = f.src ?? f.source;
+    let data: Buffer;
+    if (f.env !== undefined || f.type === "env") {
+      const v = process.env[f.env || src || id];
+      if (v === undefined)
+        throw new CliError(`secret ${id}: environment variable ${f.env || src || id} is not set`);
+      data = Buffer.from(v);
+    } else {
+      data = await readFile(src ?? id).catch((e: Error) => {
+        throw new CliError(`failed to read secret ${id}: ${e.message}`);
+      });
+    }
+    out[id] = data.toString("base64");
+  }
+  return Buffer.from(JSON.stringify(out)).toString("base64");
+}
+
 async function build(ctx: Ctx, context: string, o: J): Promise<void> {
   let body: Readable;
   let dockerfile: string = o.file ?? "";
-  if (context === "-") {
+  const secrets = await secretsHeader(o.secret);
+  let remote: string | undefined;
+  if (/^(https?:\/\/|git@|git:\/\/)/.test(context)) {
+    remote = context;
+    body = Readable.from([]);
+  } else if (context === "-") {
     const data = await readBody(process.stdin);
     if (isTar(data)) body = Readable.from([data]);
     else {
@@ -164,6 +202,14 @@ async function build(ctx: Ctx, context: string, o: J): Promise<void> {
       pull: o.pull ? true : undefined,
       networkmode: o.network,
       extrahosts: o.addHost.length ? o.addHost.join(",") : undefined,
+      remote,
+      cpushares: o.cpuShares,
+      cpusetcpus: o.cpusetCpus,
+      cpusetmems: o.cpusetMems,
+      cpuperiod: o.cpuPeriod,
+      cpuquota: o.cpuQuota,
+      memswap: o.memorySwap ? (o.memorySwap === "-1" ? -1 : ramInBytes(o.memorySwap)) : undefined,
+      cgroupparent: o.cgroupParent,
       shmsize: o.shmSize ? ramInBytes(o.shmSize) : undefined,
       platform: o.platform,
       rm: o.rm !== false,
@@ -172,7 +218,10 @@ async function build(ctx: Ctx, context: string, o: J): Promise<void> {
       memory: o.memory ? ramInBytes(o.memory) : undefined,
     },
     body,
-    headers: { "Content-Type": "application/x-tar" },
+    headers: {
+      "Content-Type": "application/x-tar",
+      ...(secrets ? { "X-Berth-Build-Secrets": secrets } : {}),
+    },
   });
   let imageId = "";
   let stepStart = 0;
@@ -211,6 +260,19 @@ export function registerBuild(program: Command, ctx: Ctx): void {
       .option("--add-host <list>", "Add a custom host-to-IP mapping (host:ip)", collect, [])
       .option("--build-arg <list>", "Set build-time variables", collect, [])
       .option("--cache-from <strings>", "Images to consider as cache sources", collect, [])
+      .option("--cgroup-parent <string>", "Set the parent cgroup for the RUN instructions during build")
+      .option("--cpu-period <int>", "Limit the CPU CFS (Completely Fair Scheduler) period")
+      .option("--cpu-quota <int>", "Limit the CPU CFS (Completely Fair Scheduler) quota")
+      .option("-c, --cpu-shares <int>", "CPU shares (relative weight)")
+      .option("--cpuset-cpus <string>", "CPUs in which to allow execution (0-3, 0,1)")
+      .option("--cpuset-mems <string>", "MEMs in which to allow execution (0-3, 0,1)")
+      .option("--memory-swap <bytes>", "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+      .option(
+        "--secret <stringArray>",
+        "Secret to expose to the build (id=mysecret,src=/local/secret)",
+        collect,
+        [],
+      )
       .option("-f, --file <string>", "Name of the Dockerfile (Default is PATH/Dockerfile)")
       .option("--force-rm", "Always remove intermediate containers")
       .option("--iidfile <string>", "Write the image ID to the file")

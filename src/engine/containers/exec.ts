@@ -6,7 +6,7 @@ import { conflict, invalid, notFound } from "../../util/errors.js";
 import type { EventBus } from "../events.js";
 import type { RuntimePort } from "./runtime-port.js";
 import { eventAttrs } from "./service.js";
-import { parseDetachKeys, streamWriter } from "./stdio.js";
+import { forwardStdin, parseDetachKeys, streamWriter } from "./stdio.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord } from "./types.js";
 
@@ -32,7 +32,14 @@ interface ExecInstance {
   exitCode: number | null;
   pid: number;
   resize?: (cols: number, rows: number) => Promise<void> | void;
+  /** A size asked for before the process was up (the CLI resizes right after start). */
+  pendingSize?: [cols: number, rows: number];
+  /** Called when a size arrives while the process is starting. */
+  onSize?: () => void;
 }
+
+/** How long a TTY exec waits for the client's first resize, so the process starts at the right size. */
+const FIRST_RESIZE_WAIT_MS = 300;
 
 export class ExecManager {
   private readonly execs = new Map<string, ExecInstance>();
@@ -128,6 +135,18 @@ export class ExecManager {
       else env.push(kv);
     }
     const tty = c.Tty ?? false;
+    // As Docker: a TTY exec gets TERM=xterm unless the caller set TERM.
+    if (tty && !env.some((kv) => kv.startsWith("TERM="))) env.push("TERM=xterm");
+    // The docker CLI sends the terminal's size right after start: wait briefly for it.
+    if (tty && conn && !e.pendingSize)
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, FIRST_RESIZE_WAIT_MS);
+        e.onSize = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    e.onSize = undefined;
     const session = await this.runtime.exec(rec.id, {
       args: c.Cmd,
       env,
@@ -136,10 +155,12 @@ export class ExecManager {
       tty,
       stdin: (c.AttachStdin ?? false) && !detach,
       privileged: c.Privileged ?? false,
+      consoleSize: e.pendingSize ? { cols: e.pendingSize[0], rows: e.pendingSize[1] } : undefined,
     });
     e.running = true;
     e.pid = session.pid ?? 0;
     e.resize = session.resize;
+    if (e.pendingSize) await Promise.resolve(session.resize(...e.pendingSize)).catch(() => {});
     this.events.emit("container", `exec_start: ${c.Cmd.join(" ")}`, rec.id, eventAttrs(rec, { execID: id }));
     const finished = session.exited.then(
       (code) => code,
@@ -162,17 +183,16 @@ export class ExecManager {
       if (!src) return;
       for await (const chunk of src) if (on) await write(n, chunk);
     };
+    conn.on("error", () => {});
     if (session.stdin && c.AttachStdin) {
-      const keys = parseDetachKeys(c.DetachKeys);
-      conn.on("data", (chunk: Buffer) => {
-        if (tty && keys.length && chunk.includes(keys)) {
-          conn.end();
-          return;
-        }
-        session.stdin!.write(chunk);
+      const stdin = session.stdin;
+      // Docker's exec attach: stdin EOF closes the process's stdin, or with a TTY ends the session's output.
+      forwardStdin(conn, stdin, {
+        detachKeys: tty ? parseDetachKeys(c.DetachKeys) : Buffer.alloc(0),
+        onDetach: () => conn.end(),
+        onEnd: () => (tty ? undefined : stdin.end()),
       });
-      conn.on("end", () => session.stdin!.end());
-    }
+    } else conn.on("data", () => {});
     conn.resume(); // hijack() handed it over paused, holding what the client sent early
     await Promise.allSettled([
       pump(session.stdout as AsyncIterable<Buffer>, 1, c.AttachStdout ?? true),
@@ -184,7 +204,9 @@ export class ExecManager {
 
   async resize(id: string, cols: number, rows: number): Promise<void> {
     const e = this.get(id);
-    if (!e.running) throw conflict(`Exec ${id} is not running`);
+    if (e.started && !e.running && e.exitCode !== null) throw conflict(`Exec ${id} is not running`);
+    e.pendingSize = [cols, rows];
+    e.onSize?.();
     await e.resize?.(cols, rows);
   }
 

@@ -4,10 +4,9 @@
  */
 import type { Readable } from "node:stream";
 import { applyChange } from "../../image/changes.js";
-import { ingestLayer } from "../../image/ingest.js";
 import type { ImageConfig } from "../../image/types.js";
 import { tarDirectory } from "../../layer/archive.js";
-import { changes, diffTar } from "../../layer/diff.js";
+import { changes } from "../../layer/diff.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { ContainerDeps } from "./service.js";
 import { eventAttrs } from "./service.js";
@@ -43,17 +42,10 @@ export async function commit(
   try {
     const snap = await d.snapshots.get(rec.id);
     const base = await d.images.config(d.images.store.get(rec.image) ?? d.images.store.resolve(rec.image));
-    const layer = await ingestLayer(
-      d.images.content,
-      d.images.layers,
-      rec.layer,
-      diffTar(snap.upper, snap.lowers),
-    );
     const cfg = { ...rec.config, ...(o.config ?? {}) };
     delete (cfg as { Image?: string }).Image;
     for (const c of o.changes) applyChange(cfg, c);
     const now = new Date().toISOString();
-    const empty = layer.chainID === rec.layer;
     const config: ImageConfig = {
       ...base,
       created: now,
@@ -62,22 +54,20 @@ export async function commit(
       container: rec.id,
       container_config: rec.config,
       ...(o.comment ? { comment: o.comment } : {}),
-      rootfs: {
-        type: "layers",
-        diff_ids: empty ? base.rootfs.diff_ids : [...base.rootfs.diff_ids, layer.diffID],
-      },
-      history: [
-        ...(base.history ?? []),
-        {
-          created: now,
-          created_by: [rec.path, ...rec.args].join(" "),
-          ...(o.author ? { author: o.author } : {}),
-          ...(o.comment ? { comment: o.comment } : {}),
-          ...(empty ? { empty_layer: true } : {}),
-        },
-      ],
     };
-    const img = await d.images.create(config, { parent: rec.image });
+    const img = await d.images.commit({
+      parent: rec.image,
+      parentLayer: rec.layer,
+      config,
+      upper: snap.upper,
+      lowers: snap.lowers,
+      history: {
+        created: now,
+        created_by: [rec.path, ...rec.args].join(" "),
+        ...(o.author ? { author: o.author } : {}),
+        ...(o.comment ? { comment: o.comment } : {}),
+      },
+    });
     if (target) await d.images.tag(img.id, target);
     d.events.emit("container", "commit", rec.id, eventAttrs(rec, { comment: o.comment ?? "" }));
     return img.id;

@@ -32,18 +32,27 @@ export class HealthMonitor {
     return undefined;
   }
 
-  /** Called when a container starts running. */
-  start(rec: ContainerRecord): void {
+  /**
+   * Called when a container starts running, or is found running (or paused)
+   * after a daemon restart (`readopted`: its health so far is kept).
+   */
+  start(rec: ContainerRecord, readopted = false): void {
     this.stop(rec.id);
     if (!this.test(rec)) return;
-    rec.state.Health = { Status: "starting", FailingStreak: 0, Log: [] };
+    if (!readopted || !rec.state.Health) rec.state.Health = { Status: "starting", FailingStreak: 0, Log: [] };
     const hc = rec.config.Healthcheck!;
     const interval = hc.Interval ? hc.Interval / NS : 30_000;
     const startedAt = Date.now();
     const tick = async () => {
       const cur = this.store.tryResolve(rec.id);
-      if (cur?.state.Status !== "running") return;
-      await this.probe(cur, Date.now() - startedAt < (hc.StartPeriod ?? 0) / NS).catch(() => {});
+      const status = cur?.state.Status;
+      // A paused container is skipped, not dropped: probes resume after unpause.
+      if (status !== "running" && status !== "paused") {
+        this.timers.delete(rec.id);
+        return;
+      }
+      if (status === "running")
+        await this.probe(cur!, Date.now() - startedAt < (hc.StartPeriod ?? 0) / NS).catch(() => {});
       if (this.timers.has(rec.id)) this.timers.set(rec.id, setTimeout(tick, interval));
     };
     this.timers.set(rec.id, setTimeout(tick, interval));

@@ -6,7 +6,7 @@
 import type { Duplex, Writable } from "node:stream";
 import type { Logger } from "pino";
 import { readNetStats, readStats } from "../../runtime/cgroups.js";
-import { conflict, invalid } from "../../util/errors.js";
+import { conflict, invalid, notImplemented } from "../../util/errors.js";
 import { dirSize } from "../../util/fs.js";
 import type { Filters } from "../filters.js";
 import { ExecManager } from "./exec.js";
@@ -48,7 +48,7 @@ export class ContainerService {
       d.events,
       (rec) => `${d.snapshots.dirOf(rec.id)}/merged`,
     );
-    this.life.onRunning = (rec) => this.health.start(rec);
+    this.life.onRunning = (rec, readopted) => this.health.start(rec, readopted);
     this.life.onStopped = (id) => this.health.stop(id);
   }
 
@@ -102,19 +102,26 @@ export class ContainerService {
     this.execs.forget(rec.id);
   }
 
-  logs(ref: string, out: Writable, o: LogOptions, signal: AbortSignal) {
-    return streamLogs(this.d, this.d.store.resolve(ref), out, o, signal);
+  /** Throws NotImplemented (Docker's 501) when the container's log driver keeps nothing to read. */
+  checkLogsReadable(ref: string): void {
+    if (this.d.store.resolve(ref).hostConfig.LogConfig?.Type === "none")
+      throw notImplemented("configured logging driver does not support reading");
+  }
+
+  /** `raw` writes the bytes without Docker's stream framing (websocket attach). */
+  logs(ref: string, out: Writable, o: LogOptions, signal: AbortSignal, raw = false) {
+    return streamLogs(this.d, this.d.store.resolve(ref), out, o, signal, raw);
   }
 
   attach(
     ref: string,
     conn: Duplex,
-    o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null },
+    o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null; raw?: boolean },
   ) {
     const rec = this.d.store.resolve(ref);
     return attachStreams(
       this.life,
-      (r) => this.runtime.attach(r.id, { stdin: r.config.OpenStdin ?? false, tty: r.config.Tty ?? false }),
+      (r) => this.runtime.attach(r.id, { tty: r.config.Tty ?? false }),
       rec,
       conn,
       o,
@@ -123,10 +130,8 @@ export class ContainerService {
 
   async resize(ref: string, cols: number, rows: number) {
     const rec = this.d.store.resolve(ref);
-    if (rec.state.Status !== "running") return;
-    const a = await this.runtime.attach(rec.id, { stdin: false, tty: rec.config.Tty ?? false });
-    await a.resize(cols, rows);
-    a.close();
+    if (rec.state.Status !== "running" && rec.state.Status !== "paused") return;
+    await this.runtime.resize(rec.id, cols, rows);
   }
 
   async top(ref: string, psArgs: string) {

@@ -2,14 +2,14 @@
  * Container I/O: logs (from conmon's log file) and attach (conmon's attach
  * socket), written to any Duplex/Writable in Docker's framing. No HTTP here.
  */
-import type { Duplex, Writable } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
 import { readLogs } from "../../runtime/logs.js";
-import { conflict } from "../../util/errors.js";
+import { conflict, notImplemented } from "../../util/errors.js";
 import { containerPaths } from "./files.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { AttachStreams } from "./runtime-port.js";
 import type { ContainerDeps } from "./service.js";
-import { parseDetachKeys, streamWriter } from "./stdio.js";
+import { forwardStdin, parseDetachKeys, streamWriter } from "./stdio.js";
 import type { ContainerRecord } from "./types.js";
 
 export interface LogOptions {
@@ -35,8 +35,11 @@ export async function streamLogs(
   out: Writable,
   o: LogOptions,
   signal: AbortSignal,
+  raw = false,
 ): Promise<void> {
-  const write = streamWriter(out, rec.config.Tty ?? false);
+  if (rec.hostConfig.LogConfig?.Type === "none")
+    throw notImplemented("configured logging driver does not support reading");
+  const write = streamWriter(out, raw || (rec.config.Tty ?? false));
   const running = () => {
     const cur = d.store.tryResolve(rec.id);
     return (
@@ -63,13 +66,17 @@ export async function streamLogs(
 /**
  * Pipes a client connection to the container's stdio until the container's
  * output ends, the client goes away, or the client types the detach keys.
+ * Stdin follows Docker's attach rules (moby container/stream/attach.go):
+ * when the client's stdin ends, a StdinOnce container without a TTY gets
+ * EOF on its stdin; with a TTY the client is detached instead. Detach keys
+ * apply with a TTY only.
  */
 export async function attachStreams(
   life: Lifecycle,
   runtimeAttach: (rec: ContainerRecord) => Promise<AttachStreams>,
   rec: ContainerRecord,
   conn: Duplex,
-  o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null },
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null; raw?: boolean },
 ): Promise<void> {
   const tty = rec.config.Tty ?? false;
   let streams: AttachStreams;
@@ -82,41 +89,24 @@ export async function attachStreams(
     streams = await life.attachWhenStarted(rec.id);
   else throw conflict(`You cannot attach to a ${rec.state.Status} container`);
 
-  const write = streamWriter(conn, tty);
-  const pumps: Promise<void>[] = [];
-  const pump = async (src: AsyncIterable<Buffer> | undefined, n: 1 | 2, enabled: boolean) => {
+  conn.on("error", () => streams.close());
+  const write = streamWriter(conn, tty || (o.raw ?? false));
+  const pump = async (src: Readable | undefined, n: 1 | 2, enabled: boolean) => {
     if (!src) return;
-    for await (const chunk of src) if (enabled) await write(n, chunk);
+    for await (const chunk of src as AsyncIterable<Buffer>) if (enabled) await write(n, chunk);
   };
-  pumps.push(pump(streams.stdout as AsyncIterable<Buffer>, 1, o.stdout));
-  pumps.push(pump(streams.stderr as AsyncIterable<Buffer> | undefined, 2, o.stderr));
+  const pumps = [pump(streams.stdout, 1, o.stdout), pump(streams.stderr, 2, o.stderr)];
 
-  let detached = false;
   if (o.stdin && rec.config.OpenStdin) {
-    const keys = parseDetachKeys(o.detachKeys);
-    let matched = 0;
-    conn.on("data", (chunk: Buffer) => {
-      // Watch for the detach sequence; bytes of a partial match are held back.
-      let start = 0;
-      for (let i = 0; i < chunk.length; i++) {
-        if (keys.length && chunk[i] === keys[matched]) {
-          matched++;
-          if (matched === keys.length) {
-            detached = true;
-            streams.stdin.write(chunk.subarray(start, Math.max(i + 1 - keys.length, start)));
-            streams.close();
-            conn.end();
-            return;
-          }
-        } else matched = 0;
-      }
-      if (start < chunk.length) streams.stdin.write(chunk.subarray(start));
-      start = chunk.length;
+    forwardStdin(conn, streams.stdin, {
+      detachKeys: tty ? parseDetachKeys(o.detachKeys) : Buffer.alloc(0),
+      onDetach: () => streams.close(),
+      onEnd: () => {
+        if (!tty && rec.config.StdinOnce) streams.stdin.end();
+        else if (tty) streams.close();
+      },
     });
-    conn.on("end", () => {
-      if (!detached && rec.config.StdinOnce) streams.stdin.end();
-    });
-  }
+  } else conn.on("data", () => {}); // output only: the client's half-close means nothing
   conn.on("close", () => streams.close());
   conn.resume(); // hijack() handed it over paused, holding what the client sent early
   await Promise.allSettled(pumps);

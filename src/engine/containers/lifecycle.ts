@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { conflict, invalid, notModified } from "../../util/errors.js";
 import { parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
+import { logLimits } from "./logconfig.js";
 import type { AttachStreams, ExitStatus, RuntimePort } from "./runtime-port.js";
 import { type ContainerDeps, eventAttrs } from "./service.js";
 import type { ContainerRecord } from "./types.js";
@@ -65,7 +66,7 @@ export class Lifecycle {
         rec.state.Status = rt.status;
         rec.state.Pid = rt.pid;
         await this.d.store.save(rec);
-        if (rt.status === "running") this.onRunning?.(rec);
+        this.onRunning?.(rec, true);
         this.log.info({ id: rec.id }, "re-adopted running container");
       } else {
         await this.handleExit(rec.id, true);
@@ -118,6 +119,7 @@ export class Lifecycle {
         terminal: rec.config.Tty ?? false,
         openStdin: rec.config.OpenStdin ?? false,
         stdinOnce: rec.config.StdinOnce ?? false,
+        log: logLimits(rec.hostConfig.LogConfig ?? { Type: "json-file", Config: {} }),
       });
       await this.hooks.created(rec, pid);
     } catch (err) {
@@ -175,7 +177,7 @@ export class Lifecycle {
   }
 
   /** Called when a container is (again) running and when it stops (health checks). */
-  onRunning?: (rec: ContainerRecord) => void;
+  onRunning?: (rec: ContainerRecord, readopted?: boolean) => void;
   onStopped?: (id: string) => void;
 
   async handleExit(id: string, atBoot = false): Promise<void> {
@@ -443,12 +445,7 @@ export class Lifecycle {
     this.pendingAttach.delete(rec.id);
     for (const fulfil of list) {
       try {
-        fulfil(
-          await this.runtime.attach(rec.id, {
-            stdin: rec.config.OpenStdin ?? false,
-            tty: rec.config.Tty ?? false,
-          }),
-        );
+        fulfil(await this.runtime.attach(rec.id, { tty: rec.config.Tty ?? false }));
       } catch (err) {
         fulfil(err as Error);
       }

@@ -3,6 +3,7 @@
  * interface (runtime/ implements it with conmon + runc).
  */
 import type { Readable, Writable } from "node:stream";
+import type { LogLimits } from "./logconfig.js";
 
 export interface ExitStatus {
   exitCode: number;
@@ -10,13 +11,18 @@ export interface ExitStatus {
   oomKilled: boolean;
 }
 
+/** One attached client's view of a container's stdio (runtime/attach.ts). */
 export interface AttachStreams {
+  /** end() closes the container's stdin, for every client. */
   stdin: Writable;
   stdout: Readable;
   /** Absent with a TTY (one stream). */
   stderr?: Readable;
   resize(cols: number, rows: number): Promise<void> | void;
+  /** Detaches this client only. */
   close(): void;
+  /** Resolves when this client's output is over. */
+  done: Promise<void>;
 }
 
 export interface ExecOptions {
@@ -27,6 +33,8 @@ export interface ExecOptions {
   tty: boolean;
   stdin: boolean;
   privileged: boolean;
+  /** The TTY's initial size, when known before the process starts. */
+  consoleSize?: { cols: number; rows: number };
 }
 
 export interface ExecSession {
@@ -51,6 +59,8 @@ export interface RuntimePort {
     terminal: boolean;
     openStdin: boolean;
     stdinOnce: boolean;
+    /** The log driver's limits (logconfig.ts). */
+    log?: LogLimits;
   }): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   state(id: string): Promise<{ status: string; pid: number } | undefined>;
@@ -62,7 +72,10 @@ export interface RuntimePort {
   exitStatus(id: string): Promise<ExitStatus | undefined>;
   /** Calls back with a container ID each time one of ours exits. */
   watchExits(onExit: (id: string) => void): void;
-  attach(id: string, opts: { stdin: boolean; tty: boolean }): Promise<AttachStreams>;
+  /** Attaches one more client to the container's stdio; every client sees all output. */
+  attach(id: string, opts: { tty: boolean }): Promise<AttachStreams>;
+  /** Sets the container's TTY size (columns, rows). */
+  resize(id: string, cols: number, rows: number): Promise<void>;
   exec(id: string, opts: ExecOptions): Promise<ExecSession>;
   ps(id: string): Promise<number[]>;
   update(id: string, resources: object): Promise<void>;

@@ -13,6 +13,7 @@ import { checkFilterNames, type Filters, globMatch, matchLabels } from "../filte
 import type { ImageService } from "../images.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
+import { type LogConfig, resolveLogConfig } from "./logconfig.js";
 import { randomName, validateName } from "./names.js";
 import { validateResources } from "./resources.js";
 import type { ContainerStore } from "./store.js";
@@ -32,6 +33,8 @@ export interface ContainerDeps {
   networkExists: (name: string) => boolean;
   /** Decides rec.mounts at create time (volumes, binds, tmpfs). */
   resolveMounts: (rec: ContainerRecord) => Promise<void>;
+  /** daemon.json log-driver and log-opts. */
+  logDefaults: LogConfig;
 }
 
 export function eventAttrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
@@ -47,6 +50,7 @@ export async function createContainer(
   if (!req.Image) throw invalid("Config cannot be empty in order to create a container");
   const host: HostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(host);
+  host.LogConfig = resolveLogConfig(host.LogConfig, d.logDefaults);
   const mode = host.NetworkMode || "default";
   if (
     !["default", "bridge", "none", "host"].includes(mode) &&

@@ -5,7 +5,7 @@
  */
 
 import type { Stats } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
@@ -49,6 +49,7 @@ function withEndOfArchive(tarStream: Readable): Readable {
   );
 }
 
+/** Unpacks a context tar (`docker build DIR` or a tarball URL) into a private directory. */
 export async function openContext(tmpRoot: string, body: Readable): Promise<BuildContext> {
   await mkdir(tmpRoot, { recursive: true });
   const dir = await mkdtemp(join(tmpRoot, "build-"));
@@ -58,6 +59,14 @@ export async function openContext(tmpRoot: string, body: Readable): Promise<Buil
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
+  return contextOf(dir, () => rm(dir, { recursive: true, force: true }));
+}
+
+/**
+ * A context already on disk (an unpacked tar or a git checkout); `cleanup`
+ * removes it. Its .dockerignore is read inside it (a link never leads out).
+ */
+export async function contextOf(dir: string, cleanup: () => Promise<void>): Promise<BuildContext> {
   const fd = openTree(dir);
   const rules = await readInTree(fd, ".dockerignore").catch(() => "");
   const ig = dockerignore({ ignorecase: false });
@@ -74,7 +83,7 @@ export async function openContext(tmpRoot: string, body: Readable): Promise<Buil
     ignored: (rel) => rel !== "" && rel !== "." && ig.ignores(rel),
     cleanup: async () => {
       closeFd(fd);
-      await rm(dir, { recursive: true, force: true });
+      await cleanup();
     },
   };
 }
@@ -100,13 +109,25 @@ function segmentRegex(p: string): RegExp {
  * root): `path` reaches the object itself (a directory as `/proc/self/fd/N/.`,
  * so its children are `/proc/self/fd/N/<name>`), `st` is its stat (the last
  * symlink followed, inside the tree, as Docker does), `name` is its base name
- * in the pattern. `close()` releases the fd.
+ * in the pattern, `rel` its path in the tree as named (normalized, "." for
+ * the root: what --parents keeps, --exclude and the hash memo match).
+ * `close()` releases the fd.
  */
 export interface Source {
   path: string;
   name: string;
+  rel: string;
   st: Stats;
   close(): void;
+}
+
+/**
+ * A Source for a file or directory berth made itself (an ADD download, a git
+ * checkout): a trusted host path, nothing to resolve or close.
+ */
+export async function hostSource(path: string): Promise<Source> {
+  const name = posix.basename(path);
+  return { path, name, rel: name, st: await lstat(path), close: () => {} };
 }
 
 /** Opens `rel` inside `tree` as a Source; undefined when it does not exist there. */
@@ -123,6 +144,7 @@ export async function openSource(tree: TreeView | number, rel: string): Promise<
   return {
     path: st.isDirectory() ? `${fdPath(fd)}/.` : fdPath(fd),
     name: posix.basename(posix.normalize(`/${rel}`)) || ".",
+    rel: posix.normalize(`/${rel}`).slice(1).replace(/\/$/, "") || ".",
     st,
     close: () => closeFd(fd),
   };

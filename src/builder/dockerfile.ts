@@ -1,10 +1,9 @@
 /**
- * Dockerfile parsing: parser directives (escape), line continuations,
- * comments, JSON (exec) vs shell forms, simple heredocs, and the variable
- * expansion Docker applies to ADD COPY ENV EXPOSE FROM LABEL STOPSIGNAL USER
- * VOLUME WORKDIR ($VAR, ${VAR}, ${VAR:-d}, ${VAR:+a}). Errors name the line.
+ * Dockerfile parsing: parser directives (escape, syntax, check), line
+ * continuations, comments, flags (repeatable ones like RUN --mount kept in
+ * order), JSON (exec) vs shell forms and heredocs. Word processing (quotes,
+ * escapes, variables) is `shell.ts`'s. Errors name the line.
  */
-import { splitWords } from "../image/changes.js";
 
 export class DockerfileError extends Error {}
 
@@ -13,8 +12,10 @@ export interface Instruction {
   cmd: string;
   /** Raw arguments text (continuations joined). */
   args: string;
-  /** Flags like --from=x, --chown=a:b. */
+  /** Flags like --from=x, --chown=a:b (the last of a repeated flag). */
   flags: Record<string, string>;
+  /** Every flag in order, repeated ones included (RUN --mount, COPY --exclude). */
+  flagList: [string, string][];
   /** For RUN <<EOF: the heredoc bodies by delimiter. */
   heredocs: { name: string; body: string }[];
   /** 1-based line of the instruction. */
@@ -34,6 +35,8 @@ export interface Dockerfile {
   metaArgs: Instruction[];
   stages: Stage[];
   escape: string;
+  /** Parser directives by lowercase name (escape, syntax, check). */
+  directives: Record<string, string>;
 }
 
 const KNOWN = new Set([
@@ -60,10 +63,12 @@ const KNOWN = new Set([
 export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfile {
   const lines = text.replace(/\r\n/g, "\n").split("\n");
   let esc = "\\";
+  const directives: Record<string, string> = {};
   // Parser directives: only at the very top, before any instruction or other comment.
   for (const l of lines) {
     const m = /^#\s*([a-zA-Z]+)\s*=\s*(.*?)\s*$/.exec(l);
     if (!m) break;
+    directives[m[1]!.toLowerCase()] = m[2]!;
     if (m[1]!.toLowerCase() === "escape") {
       if (m[2] !== "\\" && m[2] !== "`")
         throw new DockerfileError(`invalid ESCAPE '${m[2]}'. Must be \` or \\`);
@@ -90,13 +95,13 @@ export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfi
       throw new DockerfileError(`${filename}:${start}: unknown instruction: ${m[1]!.toUpperCase()}`);
     let args = m[2]!.trim();
     const flags: Record<string, string> = {};
+    const flagList: [string, string][] = [];
     if (["run", "copy", "add", "from", "healthcheck"].includes(cmd)) {
-      for (
-        let f = /^--([a-zA-Z-]+)(?:=(\S*))?\s*/.exec(args);
-        f;
-        f = /^--([a-zA-Z-]+)(?:=(\S*))?\s*/.exec(args)
-      ) {
-        flags[f[1]!] = f[2] ?? "true";
+      const flagRe = /^--([a-zA-Z-]+)(?:=("[^"]*"|\S*))?\s*/;
+      for (let f = flagRe.exec(args); f; f = flagRe.exec(args)) {
+        const v = (f[2] ?? "true").replace(/^"(.*)"$/, "$1");
+        flags[f[1]!] = v;
+        flagList.push([f[1]!, v]);
         args = args.slice(f[0].length);
       }
     }
@@ -117,6 +122,7 @@ export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfi
       cmd,
       args,
       flags,
+      flagList,
       heredocs,
       line: start,
       original: `${m[1]!.toUpperCase()} ${m[2]!.trim()}`.trim(),
@@ -137,7 +143,7 @@ export function parseDockerfile(text: string, filename = "Dockerfile"): Dockerfi
     } else stages[stages.length - 1]!.instructions.push(ins);
   }
   if (stages.length === 0) throw new DockerfileError(`${filename}: file with no instructions`);
-  return { metaArgs, stages, escape: esc };
+  return { metaArgs, stages, escape: esc, directives };
 }
 
 /** JSON array form, or undefined for shell form (invalid JSON falls back to shell form, as Docker does). */
@@ -150,57 +156,4 @@ export function jsonForm(args: string): string[] | undefined {
     // shell form
   }
   return undefined;
-}
-
-/** Docker's shell-word variable expansion. */
-export function expand(word: string, lookup: (name: string) => string | undefined, esc = "\\"): string {
-  let out = "";
-  let quote: string | null = null;
-  for (let i = 0; i < word.length; i++) {
-    const ch = word[i]!;
-    if (ch === esc && i + 1 < word.length && quote !== "'") {
-      const next = word[i + 1]!;
-      out += next === "$" ? "$" : ch + next;
-      i++;
-      continue;
-    }
-    if (ch === "'" && quote !== '"') quote = quote === "'" ? null : "'";
-    else if (ch === '"' && quote !== "'") quote = quote === '"' ? null : '"';
-    if (ch !== "$" || quote === "'") {
-      out += ch;
-      continue;
-    }
-    const rest = word.slice(i + 1);
-    const braced = /^\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}/.exec(rest);
-    if (braced) {
-      const v = lookup(braced[1]!);
-      const op = braced[2];
-      const arg = braced[3] ?? "";
-      if (op === ":-") out += v ? v : expand(arg, lookup, esc);
-      else if (op === "-") out += v !== undefined ? v : expand(arg, lookup, esc);
-      else if (op === ":+") out += v ? expand(arg, lookup, esc) : "";
-      else if (op === "+") out += v !== undefined ? expand(arg, lookup, esc) : "";
-      else out += v ?? "";
-      i += braced[0].length;
-      continue;
-    }
-    const plain = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
-    if (plain) {
-      out += lookup(plain[0]) ?? "";
-      i += plain[0].length;
-      continue;
-    }
-    out += ch;
-  }
-  return out;
-}
-
-/** Splits `K=V "a b"=c` / `K V` pairs (ENV, LABEL, ARG) after expansion, removing quotes. */
-export function keyValues(args: string, legacy: boolean): [string, string | undefined][] {
-  const words = splitWords(args);
-  if (legacy && words.length > 0 && !words[0]!.includes("=")) return [[words[0]!, words.slice(1).join(" ")]];
-  return words.map((w) => {
-    const i = w.indexOf("=");
-    return i < 0 ? [w, undefined] : [w.slice(0, i), w.slice(i + 1)];
-  });
 }

@@ -34,6 +34,8 @@ export interface CopyOptions {
   mode?: number;
   /** ADD: extract local tar archives. */
   extract: boolean;
+  /** Source paths (as reached under a Source's `path`) left out (COPY --exclude, .dockerignore). */
+  skip?: (src: string) => boolean;
 }
 
 /** Opens `path` inside `root` (walk: its canonical path is wanted); undefined when missing. */
@@ -60,6 +62,7 @@ async function copyTree(
   name: string,
   o: CopyOptions,
 ): Promise<void> {
+  if (o.skip?.(src)) return;
   const dst = fdPath(dir, name);
   if (st.isDirectory()) {
     const cur = await lstat(dst).catch(() => undefined);
@@ -130,6 +133,7 @@ export async function copyInto(
       return dir;
     };
     for (const src of sources) {
+      if (o.skip?.(src.path)) continue;
       if (o.extract && src.st.isFile() && (await isTarArchive(src.path))) {
         const d = destDir();
         await extractArchive(await decompress(createReadStream(src.path)), fdPath(d.fd), {
