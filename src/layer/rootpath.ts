@@ -1,7 +1,7 @@
 /**
- * The canonical host path of a path inside an untrusted tree, for the one
- * caller that must hand a path (not an fd) on: a build's RUN --mount bind
- * source, which runc mounts by name. Resolved by layer/securejoin.ts's walk
+ * The canonical host path of a path inside an untrusted tree, for callers
+ * that must hand a path (not an fd) on: a build's RUN --mount bind source,
+ * which runc mounts by name, and a git context's `#ref:subdir`. Resolved by layer/securejoin.ts's walk
  * (symlinks followed inside the root, never out of it); the result has no
  * symlink in it at the time of the walk, so it is only safe for trees nobody
  * changes while the path is in use (a build context, an image's view).
