@@ -2,7 +2,8 @@
  * COPY/ADD through symlinks never reach host files (issue 13): a sentinel
  * file is planted outside the build context, the context and the base image
  * hold absolute, relative and chained links to its directory, `..` through a
- * link and globs through a link; every build either fails with "not found"
+ * link and globs through a link, RUN --mount bind sources and --from sources
+ * through an image's link; every build either fails with "not found"
  * or produces an image whose saved tar lacks the sentinel, and nothing is
  * written into the sentinel's directory.
  */
@@ -97,6 +98,25 @@ describe("build context symlinks stay inside the context", () => {
       assert.equal(r.code, 0, r.err);
     });
   }
+
+  for (const src of ["abs", "rel", "c1", "down/../../host"]) {
+    it(`RUN --mount=type=bind,source=${src} never mounts the host dir`, () => {
+      buildClean(`FROM bb\nRUN --mount=type=bind,source=${src},target=/m cat /m/secret.txt > /got\n`);
+    });
+  }
+
+  it("COPY --from and RUN --mount from= resolve inside the other image's root", () => {
+    const base = ctx(`FROM bb\nRUN ln -s ${hostDir} /app\n`);
+    assert.equal(d.docker(["build", "-t", "linkedfrom", base], { timeout: 120_000 }).code, 0);
+    for (const df of [
+      "FROM bb\nCOPY --from=linkedfrom /app/secret.txt /x/\n",
+      "FROM bb\nCOPY --from=linkedfrom /app /x/\n",
+      "FROM bb\nRUN --mount=type=bind,from=linkedfrom,source=/app,target=/m cat /m/secret.txt > /got\n",
+    ]) {
+      const r = buildClean(df);
+      assert.notEqual(r.code, 0, `${df} built`);
+    }
+  });
 
   it("an in-context link still works (resolved inside the context)", () => {
     const dir = ctx("FROM bb\nCOPY down/../ok.txt inlink/ /got/\n");
