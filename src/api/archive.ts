@@ -1,13 +1,7 @@
 /** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`. */
 import { createGunzip } from "node:zlib";
-import {
-  commit,
-  diff,
-  exportContainer,
-  getArchive,
-  putArchive,
-  statPath,
-} from "../engine/containers/fsviews.js";
+import { getArchive, putArchive, statPath } from "../engine/containers/archive.js";
+import { commit, diff, exportContainer } from "../engine/containers/fsviews.js";
 import type { ContainerService } from "../engine/containers/index.js";
 import { invalid } from "../util/errors.js";
 import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
@@ -39,6 +33,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
     const tar = await exportContainer(c.d, ctx.params.id!);
     ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
     tar.on("error", (err) => ctx.res.destroy(err));
+    ctx.res.once("close", () => tar.destroy()); // a client gone mid-way releases the container's root
     tar.pipe(ctx.res);
   });
 
@@ -67,6 +62,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
       return;
     }
     tar.on("error", (err) => ctx.res.destroy(err));
+    ctx.res.once("close", () => tar.destroy()); // the fds and the stopped root are released on close
     tar.pipe(ctx.res);
   });
 

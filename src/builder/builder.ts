@@ -8,8 +8,8 @@
  * A step is skipped (` ---> Using cache`) when the cache (`cache.ts`) holds
  * an image for its parent image, instruction and sources.
  */
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { hostPlatform, type ImageConfig } from "../image/types.js";
 import { invalid } from "../util/errors.js";
@@ -17,7 +17,7 @@ import type { BuilderBackend } from "./backend.js";
 import { BuildCache } from "./cache.js";
 import { CacheFrom } from "./cachefrom.js";
 import { commitMeta } from "./commit.js";
-import { type BuildContext, contextOf, openContext } from "./context.js";
+import { type BuildContext, contextOf, openContext, readInTree } from "./context.js";
 import { dispatch } from "./dispatch.js";
 import { type Dockerfile, DockerfileError, parseDockerfile, type Stage } from "./dockerfile.js";
 import { cloneGit, isGitURL } from "./remote.js";
@@ -60,7 +60,8 @@ export class Builder {
   async build(body: Readable, o: BuildOptions & { remote?: string }, out: Out): Promise<string> {
     const ctx = await this.openContext(body, o.remote, o.signal);
     try {
-      const text = await readFile(join(ctx.dir, posix.normalize(`/${o.dockerfile}`)), "utf8").catch(() => {
+      // Resolved inside the context: a Dockerfile linked to a host file is not found.
+      const text = await readInTree(ctx.fd, o.dockerfile).catch(() => {
         throw invalid(`Cannot locate specified Dockerfile: ${o.dockerfile}`);
       });
       let df: Dockerfile;

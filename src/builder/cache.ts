@@ -6,13 +6,24 @@
  * Everything lives under `<root>/builder/` and is written atomically.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats } from "node:fs";
 import { lstat, mkdir, readdir, readlink, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { dirSize, readJson, writeJsonAtomic } from "../util/fs.js";
 
 type Memo = Record<string, [number, number, number, string]>;
+
+/**
+ * One tree to hash: `path` reaches it, `st` is its stat when `path` cannot be
+ * lstat'ed for it (a /proc/self/fd magic link), `memoKey` its path in the
+ * build context (files below it are remembered by stat data).
+ */
+export interface HashSource {
+  path: string;
+  st?: Stats;
+  memoKey?: string;
+}
 
 /** Files hashed by reading them, and files whose hash came from stat data. */
 export interface HashStats {
@@ -62,13 +73,16 @@ export class BuildCache {
   }
 
   /**
-   * Hashes source trees (paths, modes, link targets, contents). Files under
-   * `memoRoot` (the context) are looked up by stat data first.
+   * Hashes source trees (paths, modes, link targets, contents). A source's
+   * `path` may be a /proc/self/fd path (context/securejoin.ts), so its own
+   * stat is given (`st`, the link inside the tree followed); a source with a
+   * `memoKey` (its path in the context) has its files looked up by stat data
+   * first, keyed `<memoKey>/<name>`.
    */
-  async hashSources(paths: string[], memoRoot?: string, stats?: HashStats): Promise<string> {
+  async hashSources(sources: HashSource[], stats?: HashStats): Promise<string> {
     this.memo ??= (await readJson<Memo>(this.memoPath)) ?? {};
     const h = createHash("sha256");
-    for (const p of paths) await this.hashTree(p, h, "", memoRoot, stats);
+    for (const s of sources) await this.hashTree(s.path, h, "", s.memoKey, stats, s.st);
     return h.digest("hex");
   }
 
@@ -86,20 +100,21 @@ export class BuildCache {
     path: string,
     h: ReturnType<typeof createHash>,
     rel: string,
-    memoRoot?: string,
+    memoKey: string | undefined,
     stats?: HashStats,
+    top?: Stats,
   ) {
-    const st = await lstat(path);
+    const st = top ?? (await lstat(path));
     h.update(`${rel}\0${st.mode}\0`);
     if (st.isDirectory()) {
-      for (const n of (await readdir(path)).sort())
-        await this.hashTree(join(path, n), h, `${rel}/${n}`, memoRoot, stats);
+      for (const n of (await readdir(path)).sort()) {
+        const key = memoKey === undefined ? undefined : memoKey === "." ? n : `${memoKey}/${n}`;
+        await this.hashTree(join(path, n), h, `${rel}/${n}`, key, stats);
+      }
     } else if (st.isSymbolicLink()) {
       h.update(await readlink(path));
     } else if (st.isFile()) {
-      const memoKey =
-        memoRoot && path.startsWith(`${memoRoot}/`) ? path.slice(memoRoot.length + 1) : undefined;
-      const m = memoKey ? this.memo![memoKey] : undefined;
+      const m = memoKey !== undefined ? this.memo![memoKey] : undefined;
       if (m && m[0] === st.size && m[1] === st.mtimeMs && m[2] === st.mode) {
         if (stats) stats.reused++;
         h.update(m[3]);
@@ -112,7 +127,7 @@ export class BuildCache {
       // Git's "racily clean" rule: a file modified in the last two seconds
       // could change again without its (second-resolution, from the tar)
       // mtime changing, so its hash is not remembered.
-      if (memoKey && st.mtimeMs < Date.now() - 2000)
+      if (memoKey !== undefined && st.mtimeMs < Date.now() - 2000)
         this.memo![memoKey] = [st.size, st.mtimeMs, st.mode, digest];
       h.update(digest);
     }

@@ -7,15 +7,15 @@
  * is the same). The cache key hashes the sources (context files by stat data).
  */
 import { createHash } from "node:crypto";
-import { lstat, mkdir, rm, writeFile } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join, posix, relative } from "node:path";
-import { resolveInRoot } from "../layer/rootpath.js";
+import { posix, relative } from "node:path";
+import { closeFd, openTree } from "../layer/securejoin.js";
 import { resolveUser } from "../runtime/user.js";
 import { invalid } from "../util/errors.js";
 import { commitFiles } from "./commit.js";
-import { resolveSources } from "./context.js";
-import { copyInto } from "./copy.js";
+import { hostSource, openSource, resolveSources, type Source } from "./context.js";
+import { copyInto, writeInto } from "./copy.js";
 import { jsonForm } from "./dockerfile.js";
 import { cloneGit, download, isGitURL, isURL } from "./remote.js";
 import { processWord, processWords } from "./shell.js";
@@ -30,8 +30,11 @@ const dockerignore = require("@balena/dockerignore") as (o?: object) => {
 const COPY_FLAGS = new Set(["from", "chown", "chmod", "link", "parents", "exclude"]);
 const ADD_FLAGS = new Set(["chown", "chmod", "link", "exclude", "checksum", "keep-git-dir"]);
 
-interface Source {
-  path: string;
+interface CopySource {
+  /** Resolved inside its tree (the context or the --from image's root), or a file berth fetched. */
+  src: Source;
+  /** Its path relative to the context (undefined for other sources): --exclude and the hash memo. */
+  ctxRel?: string;
   /** Where it goes under the destination with --parents ("" otherwise). */
   keep: string;
   /** ADD of a local tar archive extracts it (never a downloaded file). */
@@ -61,18 +64,20 @@ export const copy: Handler = async (ins, st, c) => {
   const exclude = dockerignore({ ignorecase: false });
   exclude.add(excludes);
   const cleanups: (() => Promise<void>)[] = [];
+  const sources: CopySource[] = [];
   try {
-    let root = c.ctx.dir;
     let fromImage: string | undefined;
+    let fromFd: number | undefined;
     if (ins.flags.from) {
       const ref = x(ins.flags.from);
       fromImage =
         (await c.stageImage(ref)) ?? (await c.backend.resolveImage(ref, { pull: false, say: c.say }));
       const view = await c.backend.imageRoot(fromImage);
       cleanups.push(() => view.release());
-      root = view.path;
+      const fd = openTree(view.path);
+      cleanups.push(async () => closeFd(fd));
+      fromFd = fd;
     }
-    const sources: Source[] = [];
     const keyParts: string[] = [];
     const chmod = ins.flags.chmod ? x(ins.flags.chmod) : undefined;
     if (chmod !== undefined && !/^[0-7]{1,4}$/.test(chmod))
@@ -83,43 +88,40 @@ export const copy: Handler = async (ins, st, c) => {
       if (isAdd && isGitURL(w)) {
         const g = await cloneGit(w, c.tmpDir, ins.flags["keep-git-dir"] === "true");
         cleanups.push(() => rm(g.dir, { recursive: true, force: true }));
-        sources.push({ path: g.path, keep: "", extract: false });
+        sources.push({ src: await hostSource(g.path), keep: "", extract: false });
       } else if (isAdd && isURL(w)) {
         const dl = await download(w, c.tmpDir, ins.flags.checksum, c.o.signal);
         cleanups.push(() => rm(dl.dir, { recursive: true, force: true }));
-        sources.push({ path: dl.file, keep: "", extract: false });
+        sources.push({ src: await hostSource(dl.file), keep: "", extract: false });
         mode ??= 0o600;
         keyParts.push(`${w}@${dl.digest}`);
       } else if (isAdd && ins.flags.checksum) {
         throw invalid(`ADD --checksum can only be used with a URL source`);
-      } else if (fromImage) {
-        const p = await resolveInRoot(root, w, true);
-        sources.push({ path: p, keep: parents ? keepPath(w, relative(root, p)) : "", extract: isAdd });
+      } else if (fromFd !== undefined) {
+        // Resolved inside the image's root: a link in the image is followed there, never on the host.
+        const s = await openSource(fromFd, w);
+        if (!s) throw invalid(`${ins.cmd.toUpperCase()} failed: stat ${w}: file does not exist`);
+        sources.push({ src: s, keep: parents ? keepPath(w, s.rel) : "", extract: isAdd });
       } else {
-        for (const rel of await resolveSources(c.ctx.dir, w, c.ctx.ignored))
-          sources.push({ path: join(c.ctx.dir, rel), keep: parents ? keepPath(w, rel) : "", extract: isAdd });
+        for (const s of await resolveSources(c.ctx.fd, w, c.ctx.ignored))
+          sources.push({ src: s, ctxRel: s.rel, keep: parents ? keepPath(w, s.rel) : "", extract: isAdd });
       }
     }
     const chown = ins.flags.chown ? x(ins.flags.chown) : undefined;
-    // What is copied: a context path relative to its source for --exclude.
-    const skip = (p: string, base: string) => {
+    // What is copied (`p`, reached under the source's path `base`): its path below the
+    // source and, for a context source, in the context, matched by --exclude and .dockerignore.
+    const skip = (p: string, s: CopySource) => {
+      const rel = relative(s.src.path, p);
+      const relCtx = s.ctxRel === undefined ? undefined : posix.join(s.ctxRel, rel);
+      const inCtx = relCtx !== undefined && relCtx !== "." && relCtx !== "";
+      if (inCtx && c.ctx.ignored(relCtx)) return true;
       if (!excludes.length) return false;
-      const rel = relative(base, p);
-      const relCtx = relative(c.ctx.dir, p);
-      return (
-        (rel !== "" && exclude.ignores(rel)) ||
-        (relCtx !== "" && !relCtx.startsWith("..") && exclude.ignores(relCtx))
-      );
-    };
-    const ctxIgnored = (p: string) => {
-      const rel = relative(c.ctx.dir, p);
-      return !fromImage && rel !== "" && !rel.startsWith("..") && c.ctx.ignored(rel);
+      return (rel !== "" && exclude.ignores(rel)) || (inCtx && exclude.ignores(relCtx));
     };
     const hash = createHash("sha256");
     hash.update(
       await c.cache.hashSources(
-        sources.map((s) => s.path),
-        fromImage ? undefined : c.ctx.dir,
+        sources.map((s) => ({ path: s.src.path, st: s.src.st, memoKey: s.ctxRel })),
         c.hashStats,
       ),
     );
@@ -130,7 +132,7 @@ export const copy: Handler = async (ins, st, c) => {
     hash.update(JSON.stringify([chown ?? "", mode ?? "", excludes, keyParts, fromImage ?? ""]));
     const digest = hash.digest("hex");
     const key = c.cache.key(st.imageId, ins.original, digest);
-    const one = sources.length === 1 && ins.heredocs.length === 0 ? await lstat(sources[0]!.path) : undefined;
+    const one = sources.length === 1 && ins.heredocs.length === 0 ? sources[0]!.src.st : undefined;
     const kind = one ? (one.isDirectory() ? "dir" : "file") : "multi";
     const summary = `${ins.cmd.toUpperCase()} ${kind}:${digest} in ${dest0} `;
     await commitFiles(st, summary, key, c, async (target) => {
@@ -138,35 +140,27 @@ export const copy: Handler = async (ins, st, c) => {
       let gid: number | undefined;
       if (chown) ({ uid, gid } = await resolveUser(target, chown));
       for (const s of sources) {
-        const base = s.path;
-        const o = {
-          uid,
-          gid,
-          mode,
-          extract: s.extract,
-          skip: (p: string) => skip(p, base) || ctxIgnored(p),
-        };
+        const o = { uid, gid, mode, extract: s.extract, skip: (p: string) => skip(p, s) };
         if (!s.keep) {
           await copyInto(
             target,
-            [s.path],
+            [s.src],
             dest.endsWith("/") || sources.length > 1 ? `${dest.replace(/\/?$/, "/")}` : dest,
             o,
           );
         } else {
           // --parents: the source keeps its path (a directory itself, a file its parent dirs).
-          const isDir = (await lstat(s.path)).isDirectory();
+          const isDir = s.src.st.isDirectory();
           const to = isDir ? `${posix.join(dest, s.keep)}/` : `${posix.join(dest, posix.dirname(s.keep))}/`;
-          await copyInto(target, [s.path], to, o);
+          await copyInto(target, [s.src], to, o);
         }
       }
-      for (const h of ins.heredocs) {
-        const t = await resolveInRoot(target, dest.endsWith("/") ? `${dest}${h.name}` : dest, true);
-        await mkdir(posix.dirname(t), { recursive: true });
-        await writeFile(t, h.body, { mode: mode ?? 0o644 });
-      }
+      // Written inside the image's root (parents made there, no link followed out of it).
+      for (const h of ins.heredocs)
+        await writeInto(target, dest.endsWith("/") ? `${dest}${h.name}` : dest, h.body, mode ?? 0o644);
     });
   } finally {
+    for (const s of sources) s.src.close();
     for (const f of cleanups.reverse()) await f().catch(() => {});
   }
 };

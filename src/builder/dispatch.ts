@@ -3,13 +3,12 @@
  * Metadata instructions live here; RUN is `run.ts`, COPY/ADD `copystep.ts`.
  * Words are processed with the Dockerfile's escape token (`shell.ts`).
  */
-import { mkdir } from "node:fs/promises";
 import { posix } from "node:path";
 import { applyChange } from "../image/changes.js";
 import type { ImageConfig } from "../image/types.js";
-import { resolveInRoot } from "../layer/rootpath.js";
 import { invalid } from "../util/errors.js";
 import { type ContainerConfig, commitFiles, commitMeta } from "./commit.js";
+import { mkdirInto } from "./copy.js";
 import { copy } from "./copystep.js";
 import type { Instruction } from "./dockerfile.js";
 import { jsonForm } from "./dockerfile.js";
@@ -140,7 +139,8 @@ export const dispatchers: Record<string, Handler> = {
       c.cache.key(st.imageId, `WORKDIR ${dir}`),
       c,
       async (root) => {
-        await mkdir(await resolveInRoot(root, dir, true), { recursive: true });
+        // Every component made inside the image's root: a link in the image never leads out.
+        await mkdirInto(root, dir);
       },
       true,
     );

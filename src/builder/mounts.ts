@@ -10,7 +10,8 @@
 import { randomBytes } from "node:crypto";
 import { chown, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { resolveInRoot } from "../layer/rootpath.js";
+import { canonicalInRoot } from "../layer/rootpath.js";
+import type { SyscallError } from "../sys/libc.js";
 import { invalid } from "../util/errors.js";
 import type { ImageRoot } from "./backend.js";
 import type { StepContext } from "./types.js";
@@ -117,8 +118,21 @@ export async function prepareMounts(
           root = view.path;
           keyParts.push(img);
         }
-        let src = await resolveInRoot(root, source, true);
-        if (!m.from) keyParts.push(await c.cache.hashSources([src], c.ctx.dir, c.hashStats));
+        // runc mounts a path: the canonical one (no link left in it) inside a tree nobody
+        // writes during the build (the context, an image's view).
+        let src: string;
+        try {
+          src = canonicalInRoot(root, source);
+        } catch (err) {
+          const code = (err as SyscallError).code;
+          if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP")
+            throw invalid(`RUN --mount=type=bind: source ${source}: file does not exist`);
+          throw err;
+        }
+        if (!m.from) {
+          const rel = posix.relative(root, src) || ".";
+          keyParts.push(await c.cache.hashSources([{ path: src, memoKey: rel }], c.hashStats));
+        }
         if (truthy(m.rw)) {
           // Writes to a bind mount are discarded: the container gets a copy.
           const copy = await mkdtemp(join(c.tmpDir, "bind-rw-"));

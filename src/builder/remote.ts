@@ -10,6 +10,7 @@ import { mkdtemp, rm, utimes } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { canonicalInRoot } from "../layer/rootpath.js";
 import { invalid } from "../util/errors.js";
 
 export const isURL = (s: string) => /^https?:\/\//i.test(s);
@@ -106,8 +107,15 @@ export async function cloneGit(
     ]);
     if (ref) await git(["checkout", "--quiet", ref], path);
     if (!keepGitDir) await rm(join(path, ".git"), { recursive: true, force: true });
-    const sub = posix.normalize(`/${subdir}`);
-    return { path: join(path, sub), dir };
+    // The subdir is resolved inside the checkout: a repository's link never makes a host
+    // directory the context (the checkout is berth's own; nobody writes it meanwhile).
+    let sub: string;
+    try {
+      sub = canonicalInRoot(path, subdir);
+    } catch {
+      throw invalid(`git context: subdirectory ${subdir} not found in ${repo}`);
+    }
+    return { path: sub, dir };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -1,18 +1,23 @@
 /**
  * Directory -> tar stream (export, cp, commit). Deterministic order,
  * ownership, modes, mtimes, symlinks, hardlinks (by inode), devices, fifos
- * and xattrs (PAX SCHILY.xattr.*). Never follows symlinks.
+ * and xattrs (PAX SCHILY.xattr.*). Never follows symlinks: each directory
+ * is opened from its parent's fd (O_NOFOLLOW|O_DIRECTORY) and its entries
+ * reached as `/proc/self/fd/N/<name>` with calls that do not follow `<name>`,
+ * so a tree changing under us (a running container) cannot swap in a link
+ * that leads the walk onto the host.
  */
 
 import type { Stats } from "node:fs";
-import { createReadStream } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { constants, createReadStream, fstatSync } from "node:fs";
+import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { lgetxattr, llistxattr } from "../sys/libc.js";
+import { closeFd, dupFd, lgetxattr, llistxattr, O_CLOEXEC, O_PATH, openat } from "../sys/libc.js";
 import { containerGid, containerUid } from "../util/idmap.js";
+import { fdPath } from "./securejoin.js";
 
 export interface TarOptions {
   /** Name of the top entry in the archive ("" = the contents at the archive root). */
@@ -24,6 +29,20 @@ export interface TarOptions {
    * replacement header (e.g. a whiteout) via `transform`.
    */
   filter?: (rel: string, st: Stats) => boolean;
+  /**
+   * What is overlaid at an entry (a stopped container's volume, bind or
+   * /etc/hosts), by entry name: its fd (owned by the caller) replaces the
+   * tree's object there.
+   */
+  mountAt?: (name: string) => number | undefined;
+  /** `path` is a trusted /proc/self/fd/N magic link to a file (an overlaid mount): stat and read it following. */
+  viaFd?: boolean;
+  /**
+   * Called once the walk is over (done, failed or abandoned by the consumer):
+   * the caller closes the fds the walk reads through only then, so a number
+   * is never reused under it.
+   */
+  release?: () => void;
 }
 
 export function xattrsOf(path: string): Record<string, string> | undefined {
@@ -53,6 +72,8 @@ export async function packEntry(
   path: string,
   st: Stats,
   seen: Map<string, string>,
+  /** `path` is a trusted /proc/self/fd/N magic link (an overlaid file): open it following. */
+  viaFd = false,
 ): Promise<void> {
   const base = {
     name,
@@ -64,12 +85,21 @@ export async function packEntry(
   };
   const add = (h: Partial<tar.Header> & { name: string }, body?: Readable) =>
     new Promise<void>((resolve, reject) => {
-      if (!body) {
-        pack.entry(h, (err) => (err ? reject(err) : resolve()));
-        return;
-      }
-      const e = pack.entry(h, (err) => (err ? reject(err) : resolve()));
-      pipeline(body, e as unknown as NodeJS.WritableStream).catch(reject);
+      // A pack destroyed meanwhile (its consumer went away) never calls back: stop here too.
+      const gone = () => {
+        body?.on("error", () => {}); // e.g. its open failing now: nobody reads it any more
+        body?.destroy();
+        reject(new Error("archive closed"));
+      };
+      if (pack.destroyed) return gone();
+      pack.once("close", gone);
+      const done = (err?: Error | null) => {
+        pack.off("close", gone);
+        if (err) reject(err);
+        else resolve();
+      };
+      const e = pack.entry(h, done);
+      if (body) pipeline(body, e as unknown as NodeJS.WritableStream).catch(done);
     });
   if (st.isDirectory())
     return add({ ...base, name: name.endsWith("/") ? name : `${name}/`, type: "directory" });
@@ -80,7 +110,12 @@ export async function packEntry(
       if (first) return add({ ...base, type: "link", linkname: first, size: 0 });
       seen.set(inodeKey(st), name);
     }
-    return add({ ...base, type: "file", size: st.size }, createReadStream(path));
+    // O_NOFOLLOW: swapped for a link since lstat, it is not read; O_NONBLOCK: nor a fifo waited on.
+    const flags = constants.O_RDONLY | (viaFd ? 0 : constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return add(
+      { ...base, type: "file", size: st.size },
+      createReadStream(path, { flags: flags as unknown as string }),
+    );
   }
   if (st.isFIFO()) return add({ ...base, type: "fifo" });
   if (st.isCharacterDevice() || st.isBlockDevice()) {
@@ -95,41 +130,97 @@ export async function packEntry(
   // sockets are skipped, as Docker does
 }
 
-/** A tar of `path` (a directory's tree, or a single file). */
+const DIR_FLAGS = O_PATH | O_CLOEXEC | constants.O_NOFOLLOW | constants.O_DIRECTORY;
+
+/** Opens directory `name` in `dirfd` if it is still the directory `st` describes; undefined otherwise. */
+export function openDirAt(dirfd: number, name: string, st: Stats): number | undefined {
+  let fd: number;
+  try {
+    fd = openat(dirfd, name, DIR_FLAGS);
+  } catch {
+    return undefined; // replaced by a link or a file since it was listed
+  }
+  const now = fstatSync(fd);
+  if (now.ino !== st.ino || now.dev !== st.dev) {
+    closeFd(fd);
+    return undefined;
+  }
+  return fd;
+}
+
+/**
+ * A tar of `path` (a directory's tree, or a single file). `path` is lstat'ed
+ * and opened without following its last component: pass a trusted host path,
+ * `/proc/self/fd/N/<name>`, or `/proc/self/fd/N/.` for a resolved directory.
+ */
 export function tarDirectory(path: string, opts: TarOptions = {}): Readable {
   const pack = tar.pack();
   const out = new PassThrough();
   const seen = new Map<string, string>();
   const prefix = opts.prefix ?? "";
+  // A consumer that goes away stops the walk, so its directory fds are closed.
+  let aborted = false;
+  out.once("close", () => {
+    aborted = true;
+    pack.destroy();
+  });
   (async () => {
-    const st = await lstat(path);
+    const st = opts.viaFd ? await stat(path) : await lstat(path);
     const rootDev = st.dev;
-    const walk = async (abs: string, name: string, s: Stats) => {
+    const walk = async (fd: number, name: string, s: Stats) => {
       if (opts.filter && !opts.filter(name, s)) return;
-      if (name !== "") await packEntry(pack, name, abs, s, seen);
-      if (!s.isDirectory()) return;
-      const children = (await readdir(abs)).sort();
+      if (name !== "") await packEntry(pack, name, `${fdPath(fd)}/.`, s, seen);
+      const children = (await readdir(fdPath(fd))).sort();
       for (const c of children) {
-        const cabs = posix.join(abs, c);
-        const cs = await lstat(cabs);
-        if (opts.excludeMounts && cs.dev !== rootDev && cs.isDirectory()) {
-          // A mount point inside the root: include the empty dir, not its content.
-          await packEntry(pack, name ? `${name}/${c}` : c, cabs, cs, seen);
+        if (aborted) throw new Error("archive consumer went away");
+        const cname = name ? `${name}/${c}` : c;
+        const over = opts.mountAt?.(cname);
+        if (over !== undefined) {
+          const os = fstatSync(over);
+          if (os.isDirectory()) {
+            const dup = dupFd(over);
+            try {
+              await walk(dup, cname, os);
+            } finally {
+              closeFd(dup);
+            }
+          } else await packEntry(pack, cname, fdPath(over), os, seen, true);
           continue;
         }
-        await walk(cabs, name ? `${name}/${c}` : c, cs);
+        const cpath = fdPath(fd, c);
+        const cs = await lstat(cpath).catch(() => undefined);
+        if (!cs) continue; // removed since it was listed
+        if (!cs.isDirectory() || (opts.excludeMounts && cs.dev !== rootDev)) {
+          // A mount point inside the root (export): the empty dir, not its content.
+          if (opts.filter && !opts.filter(cname, cs)) continue;
+          await packEntry(pack, cname, cpath, cs, seen);
+          continue;
+        }
+        const cfd = openDirAt(fd, c, cs);
+        if (cfd === undefined) continue;
+        try {
+          await walk(cfd, cname, cs);
+        } finally {
+          closeFd(cfd);
+        }
       }
     };
     if (!st.isDirectory()) {
-      await packEntry(pack, prefix || posix.basename(path), path, st, seen);
+      await packEntry(pack, prefix || posix.basename(path), path, st, seen, opts.viaFd);
     } else {
-      await walk(path, prefix === "." ? "" : prefix, st);
-      if (prefix === ".") {
-        // "dir/." copies contents; Docker still includes a "./" entry for the dir itself.
+      const fd = openat(-100, path, DIR_FLAGS);
+      try {
+        if (fstatSync(fd).ino !== st.ino) throw new Error(`${path} changed while it was opened`);
+        // "dir/." (prefix ".") copies contents; the "./" entry names the directory itself.
+        await walk(fd, prefix, st);
+      } finally {
+        closeFd(fd);
       }
     }
     pack.finalize();
-  })().catch((err) => pack.destroy(err));
+  })()
+    .catch((err) => pack.destroy(err))
+    .finally(() => opts.release?.());
   pack.on("error", (err) => out.destroy(err));
   return pack.pipe(out);
 }

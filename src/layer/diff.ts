@@ -11,7 +11,8 @@ import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { lgetxattr } from "../sys/libc.js";
-import { packEntry } from "./archive.js";
+import { openDirAt, packEntry } from "./archive.js";
+import { closeFd, fdPath, openBeneath, openTree } from "./securejoin.js";
 
 export interface Change {
   kind: "A" | "C" | "D";
@@ -26,31 +27,50 @@ function isOpaque(path: string): boolean {
   return lgetxattr(path, "trusted.overlay.opaque")?.toString() === "y";
 }
 
+/** Whether a lower layer has `rel`, looked up as overlayfs does: no link followed on the way. */
 async function existsInLowers(lowers: string[], rel: string): Promise<boolean> {
   for (const l of lowers) {
-    try {
-      await lstat(posix.join(l, rel));
+    const fd = openBeneath(l, rel);
+    if (fd !== undefined) {
+      closeFd(fd);
       return true;
-    } catch {
-      // not in this layer
     }
   }
   return false;
 }
 
-/** Walks the upper dir in sorted order, calling `visit` for every entry below it. */
+/**
+ * Walks the upper dir in sorted order, calling `visit` for every entry below
+ * it. A running container writes there: each directory is opened from its
+ * parent's fd and entries are reached through it (layer/archive.ts), so a
+ * directory swapped for a link never leads the walk (and a commit) onto the host.
+ * `abs` is `/proc/self/fd/N/.` for a directory, `/proc/self/fd/N/<name>` otherwise.
+ */
 async function walkUpper(upper: string, visit: (rel: string, abs: string, st: Stats) => Promise<unknown>) {
-  const walk = async (rel: string) => {
-    const abs = posix.join(upper, rel);
-    for (const name of (await readdir(abs)).sort()) {
+  const walk = async (fd: number, rel: string) => {
+    for (const name of (await readdir(fdPath(fd))).sort()) {
       const crel = rel ? `${rel}/${name}` : name;
-      const cabs = posix.join(upper, crel);
-      const st = await lstat(cabs);
-      const descend = await visit(crel, cabs, st);
-      if (st.isDirectory() && descend !== false) await walk(crel);
+      const st = await lstat(fdPath(fd, name)).catch(() => undefined);
+      if (!st) continue;
+      if (!st.isDirectory()) {
+        await visit(crel, fdPath(fd, name), st);
+        continue;
+      }
+      const cfd = openDirAt(fd, name, st);
+      if (cfd === undefined) continue;
+      try {
+        if ((await visit(crel, `${fdPath(cfd)}/.`, st)) !== false) await walk(cfd, crel);
+      } finally {
+        closeFd(cfd);
+      }
     }
   };
-  await walk("");
+  const root = openTree(upper);
+  try {
+    await walk(root, "");
+  } finally {
+    closeFd(root);
+  }
 }
 
 export async function changes(upper: string, lowers: string[]): Promise<Change[]> {
@@ -73,10 +93,14 @@ export async function changes(upper: string, lowers: string[]): Promise<Change[]
       const upperNames = new Set(await readdir(abs));
       const hidden = new Set<string>();
       for (const l of lowers) {
+        const fd = openBeneath(l, rel);
+        if (fd === undefined) continue; // the dir is not in this layer
         try {
-          for (const n of await readdir(posix.join(l, rel))) if (!upperNames.has(n)) hidden.add(n);
+          for (const n of await readdir(fdPath(fd))) if (!upperNames.has(n)) hidden.add(n);
         } catch {
-          // the dir is not in this layer
+          // not a directory in this layer
+        } finally {
+          closeFd(fd);
         }
       }
       for (const n of [...hidden].sort()) out.push({ kind: "D", path: `${path}/${n}` });

@@ -1,46 +1,26 @@
 /**
- * Paths inside an untrusted tree (an image's or container's root): resolved
- * component by component so no symlink leads outside the root.
+ * The canonical host path of a path inside an untrusted tree, for callers
+ * that must hand a path (not an fd) on: a build's RUN --mount bind source,
+ * which runc mounts by name, and a git context's `#ref:subdir`. Resolved by layer/securejoin.ts's walk
+ * (symlinks followed inside the root, never out of it); the result has no
+ * symlink in it at the time of the walk, so it is only safe for trees nobody
+ * changes while the path is in use (a build context, an image's view).
+ * Everything else opens the path with securejoin's openInRoot and uses the fd.
  */
-import { lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
-import { invalid, isErrno } from "../util/errors.js";
+import { closeFd, openInRoot, openTree } from "./securejoin.js";
 
 /**
- * Resolves `path` inside `root` following symlinks the way the container
- * would see them (absolute links are relative to root), never leaving root.
+ * `root` joined with `path` resolved inside it (the last link followed too).
+ * Throws SyscallError (ENOENT when a component is missing, ENOTDIR, ELOOP).
  */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
-  const parts = posix.normalize(`/${path}`).split("/").filter(Boolean);
-  let cur = "/";
-  let hops = 0;
-  while (parts.length) {
-    const name = parts.shift()!;
-    if (name === "..") {
-      cur = posix.dirname(cur);
-      continue;
-    }
-    const next = posix.join(cur, name);
-    if (parts.length === 0 && !followLast) return posix.join(root, next);
-    let st: import("node:fs").Stats;
-    try {
-      st = await lstat(posix.join(root, next));
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) {
-        cur = next;
-        continue;
-      }
-      throw err;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > 40) throw invalid(`too many levels of symbolic links: ${path}`);
-      const link = await readlink(posix.join(root, next));
-      const target = link.startsWith("/") ? link : posix.join(cur, link);
-      parts.unshift(...posix.normalize(target).split("/").filter(Boolean));
-      cur = "/";
-      continue;
-    }
-    cur = next;
+export function canonicalInRoot(root: string, path: string): string {
+  const fd = openTree(root);
+  try {
+    const r = openInRoot(fd, path, { walk: true });
+    closeFd(r.fd);
+    return posix.join(root, r.path ?? "/");
+  } finally {
+    closeFd(fd);
   }
-  return posix.join(root, cur);
 }

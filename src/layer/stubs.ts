@@ -4,13 +4,23 @@
  * step's secret, cache or tmpfs mount must leave nothing in the layer
  * (BuildKit removes its stubs the same way), so these are deleted before
  * the upper dir is committed: only paths absent from every lower, only
- * while empty, never through a symlink.
+ * while empty, never through a symlink (each parent is opened beneath the
+ * upper dir without following links, layer/securejoin.ts, and the stub is
+ * removed by name from that fd).
  */
 import { lstat, readdir, rm, rmdir } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { posix } from "node:path";
+import { closeFd, fdPath, openBeneath, openTree, statFd } from "./securejoin.js";
 
-async function inLowers(lowers: string[], rel: string): Promise<boolean> {
-  for (const l of lowers) if (await lstat(join(l, rel)).catch(() => undefined)) return true;
+/** Whether `rel` exists in a lower layer (looked up as overlayfs does: no link followed). */
+function inLowers(lowers: string[], rel: string): boolean {
+  for (const l of lowers) {
+    const fd = openBeneath(l, rel);
+    if (fd !== undefined) {
+      closeFd(fd);
+      return true;
+    }
+  }
   return false;
 }
 
@@ -21,25 +31,23 @@ async function inLowers(lowers: string[], rel: string): Promise<boolean> {
 export async function scrubMountStubs(upper: string, lowers: string[], targets: string[]): Promise<void> {
   for (const t of targets) {
     const parts = posix.normalize(`/${t}`).split("/").filter(Boolean);
-    // No component may be a symlink: the walk stays inside upper.
-    let ok = true;
-    for (let i = 1; i < parts.length; i++) {
-      const st = await lstat(join(upper, ...parts.slice(0, i))).catch(() => undefined);
-      if (!st) {
-        ok = false;
-        break;
-      }
-      if (!st.isDirectory()) ok = false;
-    }
-    if (!ok) continue;
     for (let n = parts.length; n > 0; n--) {
       const rel = parts.slice(0, n).join("/");
-      const p = join(upper, rel);
-      const st = await lstat(p).catch(() => undefined);
-      if (!st || (await inLowers(lowers, rel))) break;
-      if (st.isFile() && st.size === 0) await rm(p);
-      else if (st.isDirectory() && (await readdir(p)).length === 0) await rmdir(p);
-      else break;
+      const parentRel = parts.slice(0, n - 1).join("/");
+      // No component may be a symlink: the parent is reached beneath upper without following any.
+      const parent = parentRel ? openBeneath(upper, parentRel) : openTree(upper);
+      if (parent === undefined) break;
+      try {
+        if (!statFd(parent).isDirectory()) break;
+        const p = fdPath(parent, parts[n - 1]!);
+        const st = await lstat(p).catch(() => undefined);
+        if (!st || inLowers(lowers, rel)) break;
+        if (st.isFile() && st.size === 0) await rm(p);
+        else if (st.isDirectory() && (await readdir(p)).length === 0) await rmdir(p);
+        else break;
+      } finally {
+        closeFd(parent);
+      }
     }
   }
 }

@@ -2,52 +2,30 @@
  * `--user` resolution against the image's /etc/passwd and /etc/group,
  * read inside the container root without following links out of it.
  */
-import { lstat, readFile, readlink } from "node:fs/promises";
-import { posix } from "node:path";
+import { readFile } from "node:fs/promises";
+import { closeFd, fdPath, openInRoot, openTree, statFd } from "../layer/securejoin.js";
 import { invalid } from "../util/errors.js";
 
-/** Resolves a path inside `root` (symlinks are followed but stay within root). */
-async function insideRoot(root: string, path: string): Promise<string> {
-  const parts = posix.normalize(path).split("/").filter(Boolean);
-  let cur = "/";
-  for (let hops = 0; parts.length; ) {
-    const name = parts.shift()!;
-    if (name === "..") {
-      cur = posix.dirname(cur);
-      continue;
-    }
-    const next = posix.join(cur, name);
-    const st = await lstat(posix.join(root, next)).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++hops > 40) throw invalid(`too many symlinks resolving ${path}`);
-      const t = await readlink(posix.join(root, next));
-      parts.unshift(
-        ...posix
-          .normalize(t.startsWith("/") ? t : posix.join(cur, t))
-          .split("/")
-          .filter(Boolean),
-      );
-      cur = "/";
-      continue;
-    }
-    cur = next;
-  }
-  return posix.join(root, cur);
-}
-
 async function readLines(root: string, path: string): Promise<string[][]> {
+  let tree: number | undefined;
+  let fd: number | undefined;
   try {
-    const file = await insideRoot(root, path);
+    // Opened once inside the root (layer/securejoin.ts), read through that fd.
+    tree = openTree(root);
+    fd = openInRoot(tree, path).fd;
     // Only a plain file of sane size: never block on a fifo or read a device.
-    const st = await lstat(file);
+    const st = statFd(fd);
     if (!st.isFile() || st.size > 16 * 1024 * 1024) return [];
-    const text = await readFile(file, "utf8");
+    const text = await readFile(fdPath(fd), "utf8");
     return text
       .split("\n")
       .filter((l) => l && !l.startsWith("#"))
       .map((l) => l.split(":"));
   } catch {
     return [];
+  } finally {
+    if (fd !== undefined) closeFd(fd);
+    if (tree !== undefined) closeFd(tree);
   }
 }
 

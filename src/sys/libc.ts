@@ -1,9 +1,9 @@
 /**
- * The one bridge to syscalls Node lacks (mount, flock, mknod, xattrs, unix
- * datagrams for sd_notify).
- * Built on koffi's libc FFI; every other module imports these typed
- * wrappers and never koffi itself. Every call here is a short, non-blocking
- * syscall made on the calling thread: nothing waits on libuv's pool.
+ * The one bridge to syscalls Node lacks (mount, flock, mknod, xattrs,
+ * openat2/openat/readlinkat for fd-relative path walks, unix datagrams for
+ * sd_notify). Built on koffi's libc FFI; every other module imports these
+ * typed wrappers and never koffi itself. Every call here is a short,
+ * non-blocking syscall made on the calling thread: nothing waits on libuv's pool.
  */
 import { createRequire } from "node:module";
 
@@ -28,6 +28,13 @@ const c = {
   llistxattr: libc.func("intptr_t llistxattr(const char *path, _Out_ void *list, size_t size)"),
   socket: libc.func("int socket(int domain, int type, int protocol)"),
   close: libc.func("int close(int fd)"),
+  syscall4: libc.func("long syscall(long nr, ...)"),
+  openat: libc.func("int openat(int dirfd, const char *path, int flags, uint32_t mode)"),
+  readlinkat: libc.func("intptr_t readlinkat(int dirfd, const char *path, _Out_ void *buf, size_t size)"),
+  fcntl: libc.func("int fcntl(int fd, int cmd, int arg)"),
+  setxattr: libc.func(
+    "int setxattr(const char *path, const char *name, const void *value, size_t size, int flags)",
+  ),
   strerror: libc.func("const char *strerror(int errnum)"),
 };
 
@@ -184,4 +191,61 @@ export function sendUnixDatagram(path: string, data: Buffer): void {
 export function setCloexec(fd: number): void {
   const flags = check(dgram.fcntl(fd, F_GETFD, 0), "fcntl", `fd ${fd}`);
   check(dgram.fcntl(fd, F_SETFD, flags | FD_CLOEXEC), "fcntl", `fd ${fd}`);
+}
+
+/* --- fd-relative path resolution (used by layer/securejoin.ts) --- */
+
+/** open(2) flags Node's fs.constants lacks (same values on x86_64 and arm64). */
+export const O_PATH = 0o10000000;
+export const O_CLOEXEC = 0o2000000;
+/** openat2(2) resolve flags (linux/openat2.h). */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+/** Syscall number of openat2: the same on every architecture (added in 5.6). */
+const SYS_openat2 = 437;
+
+/**
+ * openat2(2): opens `path` relative to `dirfd` with `resolve` restrictions.
+ * Returns the new fd; throws SyscallError (code ENOSYS on kernels < 5.6,
+ * EXDEV/ELOOP when a restriction is hit, EAGAIN when a rename raced).
+ */
+export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(flags), 0);
+  how.writeBigUInt64LE(BigInt(mode), 8);
+  how.writeBigUInt64LE(BigInt(resolve), 16);
+  const r = c.syscall4(SYS_openat2, "int", dirfd, "str", path, "void *", how, "size_t", 24);
+  return check(r, "openat2", path);
+}
+
+/** openat(2); throws SyscallError. */
+export function openat(dirfd: number, path: string, flags: number, mode = 0): number {
+  return check(c.openat(dirfd, path, flags, mode), "openat", path);
+}
+
+/** readlinkat(2) on `dirfd`/`path` (an O_PATH fd of a symlink with path ""). */
+export function readlinkat(dirfd: number, path = ""): string {
+  const buf = Buffer.alloc(4096);
+  const n = check(c.readlinkat(dirfd, path, buf, buf.length), "readlinkat", path || `fd ${dirfd}`);
+  return buf.subarray(0, n).toString("utf8");
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A close-on-exec duplicate of `fd`. */
+export function dupFd(fd: number): number {
+  return check(c.fcntl(fd, F_DUPFD_CLOEXEC, 0), "fcntl", `fd ${fd}`);
+}
+
+/** close(2), ignoring errors (the fd is gone either way). */
+export function closeFd(fd: number): void {
+  c.close(fd);
+}
+
+/** setxattr(2), following the path (for /proc/self/fd/N magic links to a directory). */
+export function setxattr(path: string, name: string, value: Uint8Array): void {
+  check(c.setxattr(path, name, value, value.length, 0), "setxattr", `${path} ${name}`);
 }

@@ -5,6 +5,7 @@
  */
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import { closeFd, fdPath, openInRoot, openTree } from "../layer/securejoin.js";
 
 export async function isEmptyDir(dir: string): Promise<boolean> {
   return (await readdir(dir).catch(() => [])).length === 0;
@@ -30,5 +31,24 @@ export async function copyUp(src: string, dst: string): Promise<void> {
     await lchown(d, cs.uid, cs.gid);
     if (!cs.isSymbolicLink()) await chmod(d, cs.mode & 0o7777);
     await lutimes(d, cs.atime, cs.mtime).catch(() => {});
+  }
+}
+
+/**
+ * Fills `dst` from what the image has at `path` inside `rootfs`, the path
+ * resolved inside the root (an image's symlink never leads to a host
+ * directory); nothing happens when it is missing or not a directory.
+ */
+export async function copyUpFromRoot(rootfs: string, path: string, dst: string): Promise<void> {
+  const tree = openTree(rootfs);
+  let fd: number | undefined;
+  try {
+    fd = openInRoot(tree, path).fd;
+    await copyUp(`${fdPath(fd)}/.`, dst);
+  } catch {
+    // missing or not a directory: nothing to copy
+  } finally {
+    if (fd !== undefined) closeFd(fd);
+    closeFd(tree);
   }
 }

@@ -108,13 +108,18 @@ describe("docker build", () => {
     assert.notEqual(d.docker(["image", "inspect", "failed:1"]).code, 0);
   });
 
-  it("refuses sources outside the context and copies symlinks as links", () => {
+  it("refuses sources outside the context, follows a source link inside it, copies inner links as links", () => {
     const dir = ctx("escape", { Dockerfile: "FROM bb\nCOPY ../outside /x\n" });
     assert.notEqual(build(dir, "-t", "esc").code, 0);
-    const dir2 = ctx("links", { Dockerfile: "FROM bb\nCOPY link /link\n" });
+    // A source link is followed inside the context (Docker's FollowSymlinkInScope): the
+    // host's /etc/shadow is "not found"; links below a copied directory stay links.
+    const dir2 = ctx("links", { Dockerfile: "FROM bb\nCOPY link /link\nCOPY tree /tree\n", "tree/f": "f" });
     symlinkSync("/etc/shadow", join(dir2, "link"));
+    assert.match(build(dir2, "-t", "links").err, /not found|does not exist/);
+    writeFileSync(join(dir2, "Dockerfile"), "FROM bb\nCOPY tree /tree\n");
+    symlinkSync("/etc/shadow", join(dir2, "tree", "link"));
     assert.equal(build(dir2, "-t", "links").code, 0);
-    assert.equal(d.ok(["run", "--rm", "links", "readlink", "/link"]), "/etc/shadow");
+    assert.equal(d.ok(["run", "--rm", "links", "readlink", "/tree/link"]), "/etc/shadow");
   });
 
   it("runs ONBUILD triggers in the child build", () => {

@@ -6,7 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { execSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -272,5 +281,34 @@ describe("userns-remap", () => {
     const layerFile = execSync(`find ${d.root} -path '*/diff/bin/busybox' | head -1`).toString().trim();
     assert.notEqual(statSync(layerFile).uid, 0);
     d.ok(["rm", "wr"]);
+  });
+
+  it("docker cp in and out, running and stopped: the container sees root, the host the remapped root", () => {
+    d.ok(["run", "-d", "--name", "cpr", "-v", "cprvol:/data", "bb", "sleep", "1000"]);
+    const f = join(work, "cp-in.txt");
+    writeFileSync(f, "remapped\n");
+    d.ok(["cp", f, "cpr:/tmp/"]);
+    d.ok(["cp", f, "cpr:/data/"]);
+    const vol = d.ok(["volume", "inspect", "-f", "{{.Mountpoint}}", "cprvol"]);
+    // Stored in the host's id space: the remapped root (dockremap's first subordinate id).
+    const start = Number(
+      readFileSync("/etc/subuid", "utf8")
+        .split("\n")
+        .map((l) => l.split(":"))
+        .find(([u]) => u === "dockremap")?.[1],
+    );
+    assert.equal(statSync(join(vol, "cp-in.txt")).uid, start);
+    d.ok(["stop", "-t", "0", "cpr"]);
+    d.ok(["cp", f, "cpr:/data/stopped.txt"]);
+    assert.equal(statSync(join(vol, "stopped.txt")).uid, start);
+    d.ok(["start", "cpr"]);
+    assert.equal(
+      d.ok(["exec", "cpr", "stat", "-c", "%u:%g", "/tmp/cp-in.txt", "/data/cp-in.txt", "/data/stopped.txt"]),
+      "0:0\n0:0\n0:0",
+    );
+    const listing = execSync(`${DOCKER} -H ${d.host} cp cpr:/data - | tar tvf -`).toString();
+    assert.match(listing, /^-\S+ 0\/0 .* data\/stopped.txt$/m);
+    d.ok(["rm", "-f", "-v", "cpr"]);
+    d.docker(["volume", "rm", "cprvol"]);
   });
 });

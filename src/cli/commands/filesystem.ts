@@ -1,11 +1,23 @@
 /** cp, export, diff, commit: a container's filesystem through the archive API. */
 import { createWriteStream } from "node:fs";
-import { lstat, mkdir, rename } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { rename } from "node:fs/promises";
+import { posix } from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
-import tar from "tar-stream";
+import { extractArchive } from "../../layer/apply.js";
 import { CliError, DaemonError } from "../client.js";
+import {
+  assertsDirectory,
+  type CopyInfo,
+  copyInfoDestinationPath,
+  copyInfoSourcePath,
+  getRebaseName,
+  prepareArchiveCopy,
+  rebaseArchiveEntries,
+  splitPathDirEntry,
+  tarResource,
+} from "../copyinfo.js";
 import type { J } from "../json.js";
 import { type Ctx, collect, out } from "./common.js";
 
@@ -18,45 +30,29 @@ function splitCp(arg: string): { container?: string; path: string } {
   return { container: arg.slice(0, i), path: arg.slice(i + 1) };
 }
 
-async function extract(src: NodeJS.ReadableStream, dest: string, renameRoot?: string): Promise<void> {
-  const ex = tar.extract();
-  const { writeFile, symlink, chmod, utimes } = await import("node:fs/promises");
-  ex.on("entry", (h, stream, next) => {
-    let name = h.name.replace(/^\.?\//, "");
-    if (renameRoot !== undefined) {
-      const [first, ...rest] = name.split("/");
-      name = [renameRoot, ...rest].join("/");
-      void first;
-    }
-    const target = join(dest, name);
-    if (!resolve(target).startsWith(resolve(dest))) {
-      stream.resume();
-      return next();
-    }
-    void (async () => {
-      await mkdir(dirname(target), { recursive: true });
-      if (h.type === "directory") {
-        await mkdir(target, { recursive: true });
-        await chmod(target, h.mode ?? 0o755);
-        stream.resume();
-      } else if (h.type === "symlink") {
-        await symlink(h.linkname ?? "", target).catch(() => undefined);
-        stream.resume();
-      } else if (h.type === "file") {
-        const chunks: Buffer[] = [];
-        for await (const c of stream) chunks.push(c as Buffer);
-        await writeFile(target, Buffer.concat(chunks), { mode: h.mode ?? 0o644 });
-        await chmod(target, h.mode ?? 0o644);
-      } else stream.resume();
-      if (h.mtime && h.type !== "symlink") await utimes(target, h.mtime, h.mtime).catch(() => undefined);
-    })().then(
-      () => next(),
-      (e) => next(e),
-    );
-  });
-  await pipeline(src, ex);
+/** X-Docker-Container-Path-Stat of a container path, or undefined when it does not exist. */
+async function statPath(
+  c: ReturnType<Ctx["client"]>,
+  container: string,
+  path: string,
+): Promise<{ mode: number; linkTarget: string } | undefined> {
+  try {
+    const r = await c.request("HEAD", `/containers/${enc(container)}/archive`, { query: { path } });
+    r.resume();
+    const raw = Buffer.from(String(r.headers["x-docker-container-path-stat"] ?? ""), "base64").toString();
+    return JSON.parse(raw || "{}");
+  } catch (e) {
+    if (e instanceof DaemonError && e.statusCode === 404 && !/No such container/i.test(e.daemonMessage))
+      return undefined;
+    throw e;
+  }
 }
 
+const GO_DIR = 0x80000000;
+const GO_SYMLINK = 0x8000000;
+const isDirMode = (m: number) => (m & GO_DIR) !== 0;
+
+/** `docker cp`, following the docker CLI's cp.go over Docker's copy rules (../copyinfo.ts). */
 async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: J): Promise<void> {
   const src = splitCp(srcArg);
   const dst = splitCp(dstArg);
@@ -64,18 +60,22 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: J): Promise<void>
   if (src.container && dst.container) throw new CliError("copying between containers is not supported");
   if (!src.container && !dst.container) throw new CliError("must specify at least one container source");
   if (src.container) {
+    let srcPath = src.path;
+    let rebaseName: string | undefined;
+    if (o.followLink) {
+      const st = await statPath(c, src.container, srcPath);
+      if (st && st.mode & GO_SYMLINK) {
+        const target = posix.isAbsolute(st.linkTarget)
+          ? st.linkTarget
+          : posix.join(splitPathDirEntry(srcPath)[0], st.linkTarget);
+        [srcPath, rebaseName] = getRebaseName(srcPath, target);
+      }
+    }
     let res: Awaited<ReturnType<typeof c.request>>;
     try {
-      res = await c.request("GET", `/containers/${enc(src.container)}/archive`, {
-        query: { path: src.path },
-      });
+      res = await c.request("GET", `/containers/${enc(src.container)}/archive`, { query: { path: srcPath } });
     } catch (e) {
-      if (
-        e instanceof DaemonError &&
-        e.statusCode === 404 &&
-        /not found|no such file/i.test(e.daemonMessage) &&
-        !/container/i.test(e.daemonMessage)
-      )
+      if (e instanceof DaemonError && e.statusCode === 404 && !/No such container/i.test(e.daemonMessage))
         throw new CliError(
           `Error response from daemon: Could not find the file ${src.path} in container ${src.container}`,
         );
@@ -85,104 +85,56 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: J): Promise<void>
       await pipeline(res, process.stdout, { end: false });
       return;
     }
-    const dest = resolve(dst.path);
-    const st = await lstat(dest).catch(() => undefined);
-    const srcBase = basename(src.path.replace(/\/\.?$/, "")) || "/";
-    if (st?.isDirectory()) {
-      // "src/." copies the contents; otherwise the source lands inside the directory.
-      if (src.path.endsWith("/.")) await extract(res, dest, ".");
-      else await extract(res, dest);
-    } else {
-      if (dst.path.endsWith("/")) throw new CliError(`destination directory "${dst.path}" must exist`);
-      await mkdir(dirname(dest), { recursive: true });
-      await extract(res, dirname(dest), basename(dest));
-      void srcBase;
-    }
+    const raw = Buffer.from(String(res.headers["x-docker-container-path-stat"] ?? ""), "base64").toString();
+    const stat = JSON.parse(raw || "{}") as { mode?: number };
+    const srcInfo: CopyInfo = { path: srcPath, exists: true, isDir: isDirMode(stat.mode ?? 0), rebaseName };
+    let content: NodeJS.ReadableStream = res;
+    if (rebaseName) content = rebaseArchiveEntries(res, splitPathDirEntry(srcPath)[1], rebaseName);
+    const dstInfo = await copyInfoDestinationPath(
+      posix.resolve(dst.path) + (assertsDirectory(dst.path) ? "/" : ""),
+    );
+    const { dir, archive } = prepareArchiveCopy(content, srcInfo, dstInfo);
+    // Entries never leave `dir` nor write through a link (layer/apply.ts); owners are the caller's.
+    await extractArchive(archive as Readable, dir, { noOverwriteDirNonDir: true, preserveOwners: false });
     return;
   }
   // Host → container.
-  let body: NodeJS.ReadableStream;
-  let path = dst.path;
-  if (src.path === "-") body = process.stdin;
-  else {
-    const full = resolve(src.path);
-    const st = await lstat(full).catch(() => undefined);
-    if (!st) throw new CliError(`lstat ${full}: no such file or directory`);
-    // Does the destination exist as a directory in the container?
-    let dstIsDir = false;
-    try {
-      const r = await c.request("HEAD", `/containers/${enc(dst.container as string)}/archive`, {
-        query: { path: dst.path },
-      });
-      r.resume();
-      const stat = JSON.parse(
-        Buffer.from(String(r.headers["x-docker-container-path-stat"] ?? ""), "base64").toString() || "{}",
-      );
-      dstIsDir = ((stat.mode ?? 0) & 0x80000000) !== 0;
-    } catch (e) {
-      if (!(e instanceof DaemonError && e.statusCode === 404)) throw e;
-    }
-    const name = src.path.endsWith("/.") ? "." : basename(full);
-    let rootName = name;
-    if (!dstIsDir) {
-      path = dirname(dst.path);
-      rootName = basename(dst.path);
-    }
-    const files = st.isDirectory() ? await listTree(full) : [];
-    body = await renamedTar(full, st.isDirectory(), files, rootName === "." ? "" : rootName);
+  const container = dst.container as string;
+  let dstInfo: CopyInfo = { path: dst.path, exists: false, isDir: false };
+  let st = await statPath(c, container, dst.path);
+  if (st && st.mode & GO_SYMLINK) {
+    const target = posix.isAbsolute(st.linkTarget)
+      ? st.linkTarget
+      : posix.join(splitPathDirEntry(dst.path)[0], st.linkTarget);
+    dstInfo.path = target;
+    st = await statPath(c, container, target);
   }
-  await c.json("PUT", `/containers/${enc(dst.container as string)}/archive`, {
+  if (st) {
+    // Docker's ValidateOutputPathFileMode: a device or an irregular file.
+    if (st.mode & (0x4000000 | 0x80000))
+      throw new CliError(`destination "${container}:${dst.path}" must be a directory or a regular file`);
+    dstInfo = { ...dstInfo, exists: true, isDir: isDirMode(st.mode) };
+  }
+  let body: NodeJS.ReadableStream;
+  let path: string;
+  if (src.path === "-") {
+    if (!dstInfo.isDir) throw new CliError(`destination "${container}:${dst.path}" must be a directory`);
+    body = process.stdin;
+    path = dstInfo.path;
+  } else {
+    const srcInfo = await copyInfoSourcePath(
+      posix.resolve(src.path) + (src.path.endsWith("/.") ? "/." : src.path.endsWith("/") ? "/" : ""),
+      !!o.followLink,
+    );
+    const prepared = prepareArchiveCopy(tarResource(srcInfo), srcInfo, dstInfo);
+    body = prepared.archive;
+    path = prepared.dir;
+  }
+  await c.json("PUT", `/containers/${enc(container)}/archive`, {
     query: { path, noOverwriteDirNonDir: true, copyUIDGID: o.archive ? true : undefined },
     body: body as never,
     headers: { "Content-Type": "application/x-tar" },
   });
-}
-
-async function listTree(dir: string): Promise<string[]> {
-  const { readdir } = await import("node:fs/promises");
-  const out: string[] = [];
-  const walk = async (rel: string) => {
-    for (const e of (await readdir(join(dir, rel), { withFileTypes: true })).sort((a, b) =>
-      a.name < b.name ? -1 : 1,
-    )) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      out.push(p);
-      if (e.isDirectory()) await walk(p);
-    }
-  };
-  await walk("");
-  return out;
-}
-
-/** A tar of `full` whose top entry is named `root` (contents at the top when root is ""). */
-async function renamedTar(
-  full: string,
-  isDir: boolean,
-  files: string[],
-  root: string,
-): Promise<NodeJS.ReadableStream> {
-  const { Readable } = await import("node:stream");
-  const pack = tar.pack();
-  const { readlink, readFile } = await import("node:fs/promises");
-  void (async () => {
-    try {
-      const add = async (abs: string, name: string) => {
-        const st = await lstat(abs);
-        const h = { name, mode: st.mode & 0o7777, mtime: st.mtime, uid: st.uid, gid: st.gid };
-        if (st.isDirectory()) pack.entry({ ...h, type: "directory" });
-        else if (st.isSymbolicLink()) pack.entry({ ...h, type: "symlink", linkname: await readlink(abs) });
-        else if (st.isFile()) pack.entry(h, await readFile(abs));
-      };
-      if (isDir) {
-        if (root) await add(full, root);
-        for (const f of files) await add(join(full, f), root ? `${root}/${f}` : f);
-      } else await add(full, root);
-      pack.finalize();
-    } catch (e) {
-      pack.destroy(e as Error);
-    }
-  })();
-  return pack as unknown as InstanceType<typeof Readable>;
 }
 
 async function exportCmd(ctx: Ctx, name: string, o: J): Promise<void> {

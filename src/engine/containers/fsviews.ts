@@ -1,42 +1,15 @@
 /**
- * Filesystem views of a container: `docker diff`, `commit`, `export`, and
- * the archive API behind `docker cp`. Every path given by a client is
- * resolved inside the container's root, so a symlink never reaches the host.
+ * Filesystem views of a container: `docker diff`, `commit`, `export`. The
+ * archive API behind `docker cp` is in archive.ts.
  */
-import { lstat, readlink } from "node:fs/promises";
-import { posix } from "node:path";
 import type { Readable } from "node:stream";
 import { applyChange } from "../../image/changes.js";
 import type { ImageConfig } from "../../image/types.js";
-import { extractArchive } from "../../layer/apply.js";
 import { tarDirectory } from "../../layer/archive.js";
 import { changes } from "../../layer/diff.js";
-import { resolveInRoot } from "../../layer/rootpath.js";
-import { invalid, isErrno, notFound } from "../../util/errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { ContainerDeps } from "./service.js";
 import { eventAttrs } from "./service.js";
-import type { ContainerRecord } from "./types.js";
-
-/** Mounts the container's root if it isn't running (and says whether to unmount after). */
-async function withRoot<T>(
-  d: ContainerDeps,
-  rec: ContainerRecord,
-  fn: (root: string) => Promise<T>,
-): Promise<T> {
-  const running = rec.state.Status === "running" || rec.state.Status === "paused";
-  const root = await d.snapshots.mount(rec.id);
-  try {
-    return await fn(root);
-  } finally {
-    if (!running) {
-      const cur = d.store.tryResolve(rec.id);
-      if (!cur || (cur.state.Status !== "running" && cur.state.Status !== "paused")) {
-        await d.snapshots.unmount(rec.id).catch(() => {});
-      }
-    }
-  }
-}
 
 export async function diff(d: ContainerDeps, ref: string) {
   const rec = d.store.resolve(ref);
@@ -106,105 +79,13 @@ export async function commit(
 export async function exportContainer(d: ContainerDeps, ref: string): Promise<Readable> {
   const rec = d.store.resolve(ref);
   const root = await d.snapshots.mount(rec.id);
-  const tar = tarDirectory(root, { excludeMounts: true });
-  const done = () => {
+  // Unmounted (when stopped) once the walk is over, not when the consumer is.
+  const release = () => {
     const cur = d.store.tryResolve(rec.id);
     if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
-      void d.snapshots.unmount(rec.id);
+      void d.snapshots.unmount(rec.id).catch(() => {});
   };
-  tar.once("end", done).once("error", done).once("close", done);
+  const tar = tarDirectory(root, { excludeMounts: true, release });
   d.events.emit("container", "export", rec.id, eventAttrs(rec));
   return tar;
-}
-
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
-
-/** Go's os.FileMode bits, as X-Docker-Container-Path-Stat carries them. */
-function goMode(st: import("node:fs").Stats): number {
-  let m = st.mode & 0o777;
-  if (st.isDirectory()) m |= 0x80000000;
-  if (st.isSymbolicLink()) m |= 0x8000000;
-  if (st.isFIFO()) m |= 0x2000000;
-  if (st.isSocket()) m |= 0x1000000;
-  if (st.isCharacterDevice()) m |= 0x4000000 | 0x200000;
-  if (st.isBlockDevice()) m |= 0x4000000;
-  if (st.mode & 0o4000) m |= 0x800000;
-  if (st.mode & 0o2000) m |= 0x400000;
-  if (st.mode & 0o1000) m |= 0x100000;
-  return m >>> 0;
-}
-
-export async function statPath(d: ContainerDeps, ref: string, path: string): Promise<PathStat> {
-  const rec = d.store.resolve(ref);
-  return withRoot(d, rec, async (root) => {
-    const host = await resolveInRoot(root, path, false);
-    let st: import("node:fs").Stats;
-    try {
-      st = await lstat(host);
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) throw notFound(`Could not find the file ${path} in container ${rec.name}`);
-      throw err;
-    }
-    const linkTarget = st.isSymbolicLink() ? await readlink(host) : "";
-    return {
-      name: posix.basename(path) || "/",
-      size: st.size,
-      mode: goMode(st),
-      mtime: st.mtime.toISOString(),
-      linkTarget,
-    };
-  });
-}
-
-/** GET /containers/{id}/archive: a tar of `path` (its last component named as in the container). */
-export async function getArchive(
-  d: ContainerDeps,
-  ref: string,
-  path: string,
-): Promise<{ stat: PathStat; tar: Readable }> {
-  const stat = await statPath(d, ref, path);
-  const rec = d.store.resolve(ref);
-  const root = await d.snapshots.mount(rec.id);
-  // A trailing "/." copies the directory's contents; otherwise the entry keeps its name.
-  const follow = path.endsWith("/") || path.endsWith("/.");
-  const host = await resolveInRoot(root, path, follow);
-  const name = path.endsWith("/.") ? "." : posix.basename(posix.normalize(`/${path}`)) || ".";
-  const tar = tarDirectory(host, { prefix: name });
-  const done = () => {
-    const cur = d.store.tryResolve(rec.id);
-    if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
-      void d.snapshots.unmount(rec.id);
-  };
-  tar.once("end", done).once("error", done).once("close", done);
-  return { stat, tar };
-}
-
-/** PUT /containers/{id}/archive: extracts a tar into the directory `path`. */
-export async function putArchive(
-  d: ContainerDeps,
-  ref: string,
-  path: string,
-  tar: Readable,
-  o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
-): Promise<void> {
-  const rec = d.store.resolve(ref);
-  if (rec.hostConfig.ReadonlyRootfs) throw invalid("container rootfs is marked read-only");
-  await withRoot(d, rec, async (root) => {
-    const host = await resolveInRoot(root, path, true);
-    let st: import("node:fs").Stats;
-    try {
-      st = await lstat(host);
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) throw notFound(`Could not find the file ${path} in container ${rec.name}`);
-      throw err;
-    }
-    if (!st.isDirectory()) throw invalid(`extraction point is not a directory`);
-    await extractArchive(tar, host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, root });
-  });
 }

@@ -4,10 +4,9 @@
  * rec.mounts (what inspect shows) and turned into OCI mounts at start.
  */
 import { lstat, mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { OciMount } from "../../runtime/spec.js";
 import { invalid } from "../../util/errors.js";
-import { copyUp, isEmptyDir } from "../../volume/copyup.js";
+import { copyUpFromRoot, isEmptyDir } from "../../volume/copyup.js";
 import type { VolumeStore } from "../../volume/store.js";
 import type { MountPort } from "./prepare.js";
 import type { ContainerStore } from "./store.js";
@@ -163,7 +162,7 @@ export class VolumeMounts implements MountPort {
         const v = this.volumes.get(m.Name);
         // First use: fill an empty volume from what the image has at that path.
         if (!m.Mode.includes("nocopy") && (await isEmptyDir(v.Mountpoint))) {
-          await copyUp(join(rootfs, m.Destination), v.Mountpoint).catch(() => {});
+          await copyUpFromRoot(rootfs, m.Destination, v.Mountpoint);
         }
       }
       const propagation = m.Propagation && m.Propagation !== "" ? m.Propagation : "rprivate";
