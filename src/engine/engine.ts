@@ -71,7 +71,13 @@ export class Engine {
       stateDir: join(config.execRoot, "runtime"),
       log,
     });
-    this.networks = new NetworkManager(config.root, config.networkPrefix, config.bridge, config.subnetPool);
+    this.networks = new NetworkManager(
+      config.root,
+      config.networkPrefix,
+      config.bridge,
+      config.subnetPool,
+      log,
+    );
     const network = new BridgeNetworks(this.networks, this.containerStore);
     this.networkPort = network;
     this.volumes = new VolumeStore(config.root);
