@@ -54,3 +54,11 @@ export function routesOverlap(a: string, b: string): boolean {
   const y = r(b);
   return x.base < y.base + y.size && y.base < x.base + x.size;
 }
+
+/** Docker's MAC for an address: 02:42 then the four bytes of the IPv4 address. */
+export function macFor(ip: string): string {
+  return `02:42:${ip
+    .split(".")
+    .map((x) => Number(x).toString(16).padStart(2, "0"))
+    .join(":")}`;
+}

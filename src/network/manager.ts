@@ -14,20 +14,13 @@ import { join } from "node:path";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 import { withHostLock } from "../util/lock.js";
+import { setupBridge } from "./bridge.js";
 import { NetworkDns } from "./dns.js";
 import { ipInNetns, run } from "./exec.js";
 import { Firewall } from "./firewall.js";
-import { allocate, contains, intToIp, overlaps, parseCidr, routesOverlap } from "./ipam.js";
+import { allocate, contains, intToIp, macFor, overlaps, parseCidr } from "./ipam.js";
 import { bridgeOptions } from "./options.js";
-
-/** Host-wide: daemons pick and claim subnets one at a time, so two never take the same one. */
-const IPAM_LOCK = "/run/berth-ipam.lock";
-
-/** Where a network's subnet meets something else on the host (a route or an address). */
-interface HostRoute {
-  dst: string;
-  dev: string;
-}
+import { findCollision, hostRoutes, IPAM_LOCK, pickSubnet } from "./subnets.js";
 
 export interface NetworkDef {
   Id: string;
@@ -106,8 +99,8 @@ export class NetworkManager {
   private async resubnet(n: NetworkDef): Promise<void> {
     await withHostLock(IPAM_LOCK, async () => {
       const used = this.state.networks.filter((x) => x.Id !== n.Id).map((x) => x.subnet);
-      const routes = (await this.hostRoutes()).filter((r) => r.dev !== n.bridge).map((r) => r.dst);
-      const subnet = this.pickSubnet([...used, ...routes]);
+      const routes = (await hostRoutes()).filter((r) => r.dev !== n.bridge).map((r) => r.dst);
+      const subnet = pickSubnet(this.pool, [...used, ...routes]);
       n.subnet = subnet;
       n.gateway = intToIp(parseCidr(subnet).base + 1);
       n.autoSubnet = true;
@@ -136,30 +129,6 @@ export class NetworkManager {
 
   list(): NetworkDef[] {
     return this.state.networks;
-  }
-
-  /** IPv4 routes of the main table and addresses on any interface (a down link has no route). */
-  private async hostRoutes(): Promise<HostRoute[]> {
-    const ok = (d: string) => /^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(d);
-    const routes = JSON.parse(await run("ip", ["-j", "-4", "route"]).catch(() => "[]")) as HostRoute[];
-    const out = routes.filter((r) => ok(r.dst) && r.dev);
-    const links = JSON.parse(await run("ip", ["-j", "-4", "addr"]).catch(() => "[]")) as {
-      ifname: string;
-      addr_info?: { local: string; prefixlen: number }[];
-    }[];
-    for (const l of links)
-      for (const a of l.addr_info ?? [])
-        if (!a.local.startsWith("127.")) out.push({ dst: `${a.local}/${a.prefixlen}`, dev: l.ifname });
-    return out;
-  }
-
-  /** Throws 409 naming what on the host overlaps the network's subnet (other than its own bridge). */
-  private async checkCollision(n: NetworkDef): Promise<void> {
-    const hit = (await this.hostRoutes()).find((r) => r.dev !== n.bridge && routesOverlap(r.dst, n.subnet));
-    if (hit)
-      throw conflict(
-        `network ${n.Name}: its subnet ${n.subnet} overlaps ${hit.dst} on interface ${hit.dev} (another daemon's bridge or a host route); remove one of them or recreate the network with another --subnet`,
-      );
   }
 
   async create(o: {
@@ -197,8 +166,8 @@ export class NetworkManager {
       if (used.some((u) => overlaps(u, subnet!)))
         throw forbidden(`Pool overlaps with other one on this address space`);
     } else {
-      const routes = (await this.hostRoutes()).filter((r) => r.dev !== bridge).map((r) => r.dst);
-      subnet = this.pickSubnet([...used, ...routes]);
+      const routes = (await hostRoutes()).filter((r) => r.dev !== bridge).map((r) => r.dst);
+      subnet = pickSubnet(this.pool, [...used, ...routes]);
     }
     const c = parseCidr(subnet);
     const gateway = o.Gateway ?? intToIp(c.base + 1);
@@ -236,21 +205,6 @@ export class NetworkManager {
     return def;
   }
 
-  /** Subnets are carved as /16s... from the pool, avoiding what is routed already; user networks get /24s inside. */
-  private pickSubnet(used: string[]): string {
-    for (const p of this.pool) {
-      const c = parseCidr(p);
-      const step = 256;
-      for (let n = c.base; n < c.base + c.size; n += step) {
-        const cand = `${intToIp(n)}/24`;
-        if (!used.some((u) => overlaps(u, cand))) return cand;
-      }
-    }
-    throw invalid(
-      "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
-    );
-  }
-
   async remove(ref: string): Promise<void> {
     const n = this.get(ref);
     if (n.Name === "bridge") throw forbidden(`bridge is a pre-defined network and cannot be removed`);
@@ -270,21 +224,12 @@ export class NetworkManager {
       () => false,
     );
     if (!exists || !this.ready.has(n.Id)) {
-      await this.checkCollision(n);
-      const opts = bridgeOptions(n.Options);
-      // A bridge left by an earlier daemon may carry another address: make it ours again.
-      const prefix = n.subnet.split("/")[1];
-      if (!exists) await run("ip", ["link", "add", n.bridge, "type", "bridge"]);
-      else if (!(await run("ip", ["-d", "link", "show", n.bridge]).catch(() => "")).includes("bridge "))
-        throw conflict(`interface ${n.bridge} exists and is not a bridge`);
-      await run("ip", ["addr", "flush", "dev", n.bridge]);
-      await run("ip", ["addr", "add", `${n.gateway}/${prefix}`, "dev", n.bridge]);
-      // A fixed MAC: a bridge otherwise takes its lowest port's, which changes as containers come and go.
-      await run("ip", ["link", "set", n.bridge, "address", macFor(n.gateway)]);
-      if (opts.mtu) await run("ip", ["link", "set", n.bridge, "mtu", String(opts.mtu)]);
-      await run("ip", ["link", "set", n.bridge, "up"]);
-      // route_localnet is turned on by publish(), only for bridges that need it.
-      await this.fw.addNetwork(n.bridge, n.subnet, n.Internal, { masquerade: opts.masquerade });
+      const hit = await findCollision(n.subnet, n.bridge);
+      if (hit)
+        throw conflict(
+          `network ${n.Name}: its subnet ${n.subnet} overlaps ${hit.dst} on interface ${hit.dev} (another daemon's bridge or a host route); remove one of them or recreate the network with another --subnet`,
+        );
+      await setupBridge(n, exists, this.fw);
       this.ready.add(n.Id);
     }
     if (n.Name !== "bridge" && !this.dns.has(n.Id)) {
@@ -482,13 +427,6 @@ export class NetworkManager {
     for (const n of this.state.networks) await run("ip", ["link", "del", n.bridge]).catch(() => {});
     await this.fw.destroy();
   }
-}
-
-function macFor(ip: string): string {
-  return `02:42:${ip
-    .split(".")
-    .map((x) => Number(x).toString(16).padStart(2, "0"))
-    .join(":")}`;
 }
 
 function forbidden(msg: string) {
