@@ -98,7 +98,7 @@ function acceptUpgrades(server: Server, h: ReturnType<typeof handler>): void {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new ServerResponse(req);
     res.assignSocket(socket as import("node:net").Socket);
-    void h(req, res, { socket, head });
+    h(req, res, { socket, head }).catch(() => socket.destroy()); // h logs and answers its own errors
   });
 }
 

@@ -12,7 +12,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { invalid, isErrno, notFound } from "../util/errors.js";
+import { invalid, isErrno, notFound, withPath } from "../util/errors.js";
 import { fsyncDir } from "../util/fs.js";
 
 export interface BlobInfo {
@@ -170,9 +170,13 @@ export class BlobWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.hash.update(chunk);
     let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, written, chunk.length - written);
-      written += bytesWritten;
+    try {
+      while (written < chunk.length) {
+        const { bytesWritten } = await this.fh.write(chunk, written, chunk.length - written);
+        written += bytesWritten;
+      }
+    } catch (err) {
+      throw withPath(err, this.path);
     }
     this.offset += chunk.length;
   }
@@ -196,7 +200,7 @@ export class BlobWriter {
     } catch (err) {
       await this.fh.close().catch(() => {});
       await rm(this.path, { force: true });
-      throw err;
+      throw withPath(err, this.path);
     }
   }
 

@@ -71,6 +71,10 @@ async function main(): Promise<void> {
     cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
 
   const log = pino({ level: cfg.logLevel, base: { pid: process.pid } }, pino.destination(2));
+  // One operation's failure must not take the API (and every container's supervision) down:
+  // a rejection nobody handled is a bug, logged loudly (test/helpers/daemon.ts fails a test
+  // that leaves one), and the daemon keeps serving. Exceptions still end it (state unknown).
+  process.on("unhandledRejection", (err) => log.error({ err }, "BUG: unhandled rejection"));
   checkHosts(cfg.hosts, cfg.tls); // a daemon that will refuse to listen must not touch anything
   await checkHost(cfg);
   const { mkdir } = await import("node:fs/promises");

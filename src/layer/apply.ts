@@ -31,7 +31,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/libc.js";
-import { invalid, isErrno } from "../util/errors.js";
+import { invalid, isErrno, withPath } from "../util/errors.js";
 import { hostGid, hostUid, remap } from "../util/idmap.js";
 
 const WHITEOUT_PREFIX = ".wh.";
@@ -137,12 +137,21 @@ async function extract(input: Readable, dir: string, opts: ApplyOptions): Promis
       const h = entry.header;
       try {
         size += await applyEntry(dir, h, entry as unknown as Readable, opts, state);
+      } catch (err) {
+        throw withPath(err, posix.join(dir, h.name));
       } finally {
         entry.resume();
       }
     }
   })();
-  await Promise.all([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
+  try {
+    await Promise.all([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
+  } catch (err) {
+    // Nothing reads the rest: end the source too, so no file or process stays open.
+    input.destroy();
+    (ex as unknown as Readable).destroy();
+    throw err;
+  }
   // Directory mtimes last: writing their children changed them.
   for (const d of state.dirTimes.reverse()) {
     try {

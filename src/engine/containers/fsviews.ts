@@ -119,7 +119,7 @@ export async function exportContainer(d: ContainerDeps, ref: string): Promise<Re
   const done = () => {
     const cur = d.store.tryResolve(rec.id);
     if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
-      void d.snapshots.unmount(rec.id);
+      d.snapshots.unmount(rec.id).catch(() => {}); // unmounted again when the container is removed
   };
   tar.once("end", done).once("error", done).once("close", done);
   d.events.emit("container", "export", rec.id, eventAttrs(rec));
@@ -227,7 +227,7 @@ export async function getArchive(
   const done = () => {
     const cur = d.store.tryResolve(rec.id);
     if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
-      void d.snapshots.unmount(rec.id);
+      d.snapshots.unmount(rec.id).catch(() => {}); // unmounted again when the container is removed
   };
   tar.once("end", done).once("error", done).once("close", done);
   return { stat, tar };
