@@ -31,7 +31,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from "../sys/libc.js";
-import { invalid, isErrno, withPath } from "../util/errors.js";
+import { invalid, withPath } from "../util/errors.js";
 import { hostGid, hostUid, remap } from "../util/idmap.js";
 
 const WHITEOUT_PREFIX = ".wh.";
