@@ -16,7 +16,14 @@ function jsonParam<T>(q: URLSearchParams, name: string, dflt: T): T {
   }
 }
 
-export function buildRoutes(r: Router, builder: Builder, images: ImageService, cachePath: string): void {
+/** `leftovers` removes what interrupted operations left (temp, ingest) and returns the bytes freed. */
+export function buildRoutes(
+  r: Router,
+  builder: Builder,
+  images: ImageService,
+  cachePath: string,
+  leftovers: () => Promise<number> = async () => 0,
+): void {
   r.post("/build", async (ctx) => {
     const q = ctx.query;
     const tags = q.getAll("t").map((t) => withDefaultTag(parseReference(t)));
@@ -54,6 +61,8 @@ export function buildRoutes(r: Router, builder: Builder, images: ImageService, c
   r.post("/build/prune", async (ctx) => {
     await rm(cachePath, { force: true });
     const pruned = await images.prune({ all: false });
-    sendJson(ctx, 200, { CachesDeleted: null, SpaceReclaimed: pruned.SpaceReclaimed });
+    // The builder's cache is where `docker system prune` looks for temp data: leftovers count as it.
+    const freed = await leftovers();
+    sendJson(ctx, 200, { CachesDeleted: null, SpaceReclaimed: pruned.SpaceReclaimed + freed });
   });
 }

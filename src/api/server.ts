@@ -33,7 +33,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   volumeRoutes(r, engine.volumes, engine.events);
   networkRoutes(r, engine.networkPort, engine.containers, engine.events);
   distributionRoutes(r, engine);
-  buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
+  buildRoutes(r, engine.builder, engine.images, engine.buildCachePath, () => engine.pruneLeftovers());
   for (const install of extra) install(r, engine);
   return r;
 }

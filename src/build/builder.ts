@@ -32,6 +32,9 @@ import {
   parseDockerfile,
 } from "./dockerfile.js";
 
+/** Label on the containers the builder runs for RUN: a crash mid-build leaves them behind. */
+export const BUILD_RUN_LABEL = "io.berth.build.run";
+
 export interface BuildOptions {
   dockerfile: string;
   tags: Reference[];
@@ -568,7 +571,8 @@ export class Builder {
       Env: [...(c.Env ?? []), ...argEnv.map(([k, v]) => `${k}=${v}`)],
       User: c.User ?? "",
       WorkingDir: c.WorkingDir ?? "",
-      Labels: {},
+      // Marks it for removal at start if berthd dies mid-RUN.
+      Labels: { [BUILD_RUN_LABEL]: "1" },
       HostConfig: { NetworkMode: "none" },
     });
     out({ stream: ` ---> Running in ${Id.slice(0, 12)}\n` });

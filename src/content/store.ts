@@ -38,6 +38,8 @@ export interface Expected {
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
+  /** Ingest files a writer holds now (a prune keeps them). */
+  readonly active = new Set<string>();
 
   constructor(readonly root: string) {
     this.blobsDir = join(root, "blobs", "sha256");
@@ -127,6 +129,7 @@ export class ContentStore {
       }
     }
     const fh = await open(path, "a");
+    this.active.add(path);
     return new BlobWriter(this, path, fh, hash, offset);
   }
 
@@ -186,6 +189,7 @@ export class BlobWriter {
     const digest = `sha256:${this.hash.digest("hex")}`;
     const size = this.offset;
     this.done = true;
+    this.store.active.delete(this.path);
     try {
       if (expected.digest && expected.digest !== digest) {
         throw invalid(`digest mismatch: expected ${expected.digest}, got ${digest}`);
@@ -208,6 +212,7 @@ export class BlobWriter {
   async abort(discard = true): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.store.active.delete(this.path);
     await this.fh.close().catch(() => {});
     if (discard) await rm(this.path, { force: true });
   }
