@@ -165,6 +165,16 @@ describe("a full disk", () => {
     assertHealthy("build");
   });
 
+  it("survives a RUN that fills the disk (saving the container's exit fails)", () => {
+    const r = d.docker(["build", "-t", "z", "-"], {
+      input: "FROM bb\nRUN head -c 400000000 /dev/zero > /big\n",
+      timeout: 120_000,
+    });
+    assert.notEqual(r.code, 0, r.out);
+    d.ok(["container", "prune", "-f"]);
+    assertHealthy("build filling the disk");
+  });
+
   it("fails a commit that does not fit, naming the path", () => {
     d.ok(["run", "--name", "filler", "bb", "sh", "-c", "head -c 31457280 /dev/urandom > /big"]);
     const r = d.docker(["commit", "filler", "y"], { timeout: 120_000 });
