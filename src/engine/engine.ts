@@ -196,6 +196,15 @@ export class Engine {
   /** Undoes what a crash left half-done to containers: a build's RUN container, a commit's pause. */
   private async recoverContainers(): Promise<void> {
     for (const rec of this.containerStore.list()) {
+      if (rec.state.Status === "removing") {
+        // A removal the crash interrupted (its snapshot may be gone already): finished, like Docker's dead containers.
+        this.log.info({ id: rec.id }, "finishing an interrupted removal");
+        rec.state.Status = "dead";
+        await this.containers
+          .remove(rec.id, { force: true, volumes: false })
+          .catch((err) => this.log.error({ err, id: rec.id }, "finishing a removal failed"));
+        continue;
+      }
       if (rec.config.Labels?.[BUILD_RUN_LABEL]) {
         this.log.info({ id: rec.id }, "removing the RUN container of an interrupted build");
         await this.containers

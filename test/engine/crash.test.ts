@@ -87,11 +87,7 @@ describe("SIGKILL in the middle of operations", () => {
   function start(args: string[], input?: string, openStdin = false): ChildProcess {
     const p = spawn(DOCKER, args, {
       env: { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: "0" },
-      stdio: [
-        input === undefined && !openStdin ? "ignore" : "pipe",
-        "ignore",
-        process.env.CRASH_DEBUG ? "inherit" : "ignore",
-      ],
+      stdio: [input === undefined && !openStdin ? "ignore" : "pipe", "ignore", "ignore"],
     });
     if (input !== undefined) p.stdin?.end(input);
     bg.push(p);
@@ -101,21 +97,6 @@ describe("SIGKILL in the middle of operations", () => {
   async function crash(): Promise<void> {
     await d.kill();
     await d.start();
-    if (process.env.CRASH_DEBUG) {
-      for (let i = 0; i < 3; i++) {
-        await new Promise((r) => setTimeout(r, 300));
-        const r = d.docker(["version", "--format", "{{.Server.Version}}"]);
-        console.log(
-          "AFTER",
-          i,
-          r.code,
-          r.err.slice(0, 200),
-          existsSync(d.socket),
-          d.proc.exitCode,
-          d.proc.signalCode,
-        );
-      }
-    }
   }
 
   before(async () => {
@@ -151,8 +132,6 @@ describe("SIGKILL in the middle of operations", () => {
       console.log("EXIT", d.proc.exitCode, d.proc.signalCode, d.log().slice(-3000));
     await cleanupDaemon(d);
     registry?.kill();
-    proxy?.close();
-    rmSync(work, { recursive: true, force: true });
   });
 
   const ingest = () => join(d.root, "content", "ingest");
@@ -167,17 +146,8 @@ describe("SIGKILL in the middle of operations", () => {
 
   it("a load", async () => {
     // The archive arrives on stdin and stalls half-way: berthd is killed while it holds part of it.
-    if (process.env.CRASH_DEBUG) {
-      const r = d.docker(["version", "--format", "{{.Server.Version}}"]);
-      console.log("LOAD0", r.code, r.err.slice(0, 200), existsSync(d.socket), d.proc.exitCode);
-    }
     const load = start(["load"], undefined, true);
     load.stdin?.on("error", () => {});
-    if (process.env.CRASH_DEBUG) {
-      await new Promise((r) => setTimeout(r, 1000));
-      const r = d.docker(["version", "--format", "{{.Server.Version}}"]);
-      console.log("LOAD1", r.code, r.err.slice(0, 200), existsSync(d.socket), d.proc.exitCode, load.exitCode);
-    }
     const buf = readFileSync(join(work, "big.tar"));
     load.stdin?.write(buf.subarray(0, buf.length >> 1));
     await until("load data in tmp/", () => nonEmpty(tmp()) || nonEmpty(ingest()));
@@ -226,6 +196,8 @@ describe("SIGKILL in the middle of operations", () => {
       const st = d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id]);
       assert.ok(st === "running 0" || st === "exited 137", `${id}: ${st}`);
       assert.ok(existsSync(join(d.root, "containers", id, "config.v2.json")));
+      // Whole: an exited one starts again (its snapshot and config are intact).
+      if (st.startsWith("exited")) d.ok(["start", id]);
     }
     if (left.length) d.ok(["rm", "-f", ...left]);
   });

@@ -423,6 +423,8 @@ export class Lifecycle {
     }
     await this.serialize(rec.id, async () => {
       rec.state.Status = "removing";
+      // On disk first: a crash from here on leaves a "removing" record, whose removal the next start finishes.
+      await this.d.store.save(rec).catch(() => {}); // best effort: a full disk must not block freeing it
       await this.runtime.delete(rec.id).catch(() => {});
       await this.hooks.release(rec).catch(() => {});
       await this.d.snapshots.remove(rec.id);
