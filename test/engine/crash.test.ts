@@ -128,10 +128,10 @@ describe("SIGKILL in the middle of operations", () => {
   });
   after(async () => {
     for (const p of bg) p.kill("SIGKILL");
-    if (process.env.CRASH_DEBUG)
-      console.log("EXIT", d.proc.exitCode, d.proc.signalCode, d.log().slice(-3000));
     await cleanupDaemon(d);
     registry?.kill();
+    proxy?.close();
+    rmSync(work, { recursive: true, force: true });
   });
 
   const ingest = () => join(d.root, "content", "ingest");
