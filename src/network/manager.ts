@@ -61,6 +61,8 @@ export class NetworkManager {
   private readonly path: string;
   private readonly fw: Firewall;
   private readonly dns = new Map<string, NetworkDns>();
+  /** The tail of this daemon's queue of subnet claims (see claim()). */
+  private claims: Promise<unknown> = Promise.resolve();
   /** Networks whose bridge and rules this daemon has set up. */
   private readonly ready = new Set<string>();
   /** container id -> endpoints (in memory; rebuilt from container records by the engine). */
@@ -97,7 +99,7 @@ export class NetworkManager {
 
   /** Moves an unused, auto-picked network to a free subnet (claimed under the host lock). */
   private async resubnet(n: NetworkDef): Promise<void> {
-    await withHostLock(IPAM_LOCK, async () => {
+    await this.claim(async () => {
       const used = this.state.networks.filter((x) => x.Id !== n.Id).map((x) => x.subnet);
       const routes = (await hostRoutes()).filter((r) => r.dev !== n.bridge).map((r) => r.dst);
       const subnet = pickSubnet(this.pool, [...used, ...routes]);
@@ -108,6 +110,17 @@ export class NetworkManager {
       await this.ensureBridge(n);
       await this.save();
     });
+  }
+
+  /**
+   * Runs `fn` holding the host-wide IPAM lock. This daemon's own claims queue
+   * here first (FIFO), so only one of them polls the lock at a time and none
+   * starves behind the others.
+   */
+  private claim<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.claims.then(() => withHostLock(IPAM_LOCK, fn));
+    this.claims = next.catch(() => {});
+    return next;
   }
 
   private async save(): Promise<void> {
@@ -151,7 +164,7 @@ export class NetworkManager {
     if (bridge && this.state.networks.some((n) => n.bridge === bridge))
       throw conflict(`bridge name ${bridge} is already used by another network`);
     // Picking and claiming (the address on the bridge) happen under one host-wide lock.
-    return withHostLock(IPAM_LOCK, () => this.createLocked(o, bridge));
+    return this.claim(() => this.createLocked(o, bridge));
   }
 
   private async createLocked(
