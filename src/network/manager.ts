@@ -170,9 +170,10 @@ export class NetworkManager {
   private async createLocked(
     o: Parameters<NetworkManager["create"]>[0],
     bridge: string | undefined,
+    taken: string[] = [],
   ): Promise<NetworkDef> {
     if (this.find(o.Name)?.Name === o.Name) throw conflict(`network with name ${o.Name} already exists`);
-    const used = this.state.networks.map((n) => n.subnet);
+    const used = [...this.state.networks.map((n) => n.subnet), ...taken];
     let subnet = o.Subnet;
     if (subnet) {
       parseCidr(subnet);
@@ -207,11 +208,17 @@ export class NetworkManager {
       () => true,
       () => false,
     );
-    await this.ensureBridge(def).catch(async (err) => {
+    try {
+      await this.ensureBridge(def);
+    } catch (err) {
       if (!existed) await this.teardownBridge(def);
       else await this.fw.removeNetwork(def.bridge);
+      // Someone without our lock (an older daemon adding addresses lazily) took the subnet
+      // between the pick and the claim: an auto-picked subnet tries the next one.
+      if (!o.Subnet && taken.length < 8 && /overlaps/.test((err as Error).message))
+        return this.createLocked(o, bridge, [...taken, def.subnet]);
       throw err;
-    });
+    }
     this.state.networks.push(def);
     this.state.ipam[id] = {};
     await this.save();

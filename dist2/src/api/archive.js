@@ -1,0 +1,70 @@
+/** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`. */
+import { createGunzip } from "node:zlib";
+import { commit, diff, exportContainer, getArchive, putArchive, statPath, } from "../engine/containers/fsviews.js";
+import { invalid } from "../util/errors.js";
+import { boolParam, jsonBody, sendJson, sendStatus } from "./router.js";
+export function archiveRoutes(r, c) {
+    r.get("/containers/{id}/changes", async (ctx) => sendJson(ctx, 200, await diff(c.d, ctx.params.id)));
+    r.post("/commit", async (ctx) => {
+        const q = ctx.query;
+        const container = q.get("container");
+        if (!container)
+            throw invalid("container is required");
+        const config = await jsonBody(ctx, true);
+        const id = await commit(c.d, c.life, container, {
+            repo: q.get("repo") || undefined,
+            tag: q.get("tag") || undefined,
+            comment: q.get("comment") || undefined,
+            author: q.get("author") || undefined,
+            changes: q
+                .getAll("changes")
+                .flatMap((s) => s.split("\n"))
+                .filter((s) => s.trim() !== ""),
+            pause: boolParam(q, "pause", true),
+            config: Object.keys(config).length ? config : undefined,
+        });
+        sendJson(ctx, 201, { Id: id });
+    });
+    r.get("/containers/{id}/export", async (ctx) => {
+        const tar = await exportContainer(c.d, ctx.params.id);
+        ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
+        tar.on("error", (err) => ctx.res.destroy(err));
+        tar.pipe(ctx.res);
+    });
+    const pathParam = (q) => {
+        const p = q.get("path");
+        if (!p)
+            throw invalid("path is required");
+        return p;
+    };
+    const statHeader = (s) => Buffer.from(JSON.stringify(s)).toString("base64");
+    r.head("/containers/{id}/archive", async (ctx) => {
+        const st = await statPath(c.d, ctx.params.id, pathParam(ctx.query));
+        ctx.res.writeHead(200, { "X-Docker-Container-Path-Stat": statHeader(st) });
+        ctx.res.end();
+    });
+    r.get("/containers/{id}/archive", async (ctx) => {
+        const { stat, tar } = await getArchive(c.d, ctx.params.id, pathParam(ctx.query));
+        ctx.res.writeHead(200, {
+            "Content-Type": "application/x-tar",
+            "X-Docker-Container-Path-Stat": statHeader(stat),
+        });
+        if (ctx.req.method === "HEAD") {
+            tar.destroy();
+            ctx.res.end();
+            return;
+        }
+        tar.on("error", (err) => ctx.res.destroy(err));
+        tar.pipe(ctx.res);
+    });
+    r.put("/containers/{id}/archive", async (ctx) => {
+        const q = ctx.query;
+        const gz = (ctx.req.headers["content-encoding"] ?? "").includes("gzip");
+        await putArchive(c.d, ctx.params.id, pathParam(q), gz ? ctx.req.pipe(createGunzip()) : ctx.req, {
+            noOverwriteDirNonDir: boolParam(q, "noOverwriteDirNonDir"),
+            copyUIDGID: boolParam(q, "copyUIDGID"),
+        });
+        sendStatus(ctx, 200);
+    });
+}
+//# sourceMappingURL=archive.js.map

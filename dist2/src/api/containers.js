@@ -1,0 +1,177 @@
+import { parseTime } from "../engine/containers/io.js";
+import { matchLabels, parseFilters } from "../engine/filters.js";
+import { invalid, isKind } from "../util/errors.js";
+import { boolParam, hijack, intParam, jsonBody, sendJson, sendStatus, } from "./router.js";
+const rawStream = "application/vnd.docker.raw-stream";
+export function containerRoutes(r, c) {
+    r.post("/containers/create", async (ctx) => {
+        const body = await jsonBody(ctx);
+        sendJson(ctx, 201, await c.create(body, ctx.query.get("name") || undefined));
+    });
+    r.get("/containers/json", async (ctx) => sendJson(ctx, 200, await c.list({
+        all: boolParam(ctx.query, "all"),
+        limit: intParam(ctx.query, "limit"),
+        size: boolParam(ctx.query, "size"),
+        filters: parseFilters(ctx.query.get("filters")),
+    })));
+    r.post("/containers/prune", async (ctx) => {
+        const f = parseFilters(ctx.query.get("filters"));
+        const labels = f.get("label");
+        const deleted = [];
+        for (const rec of c.d.store.list()) {
+            if (rec.state.Status !== "exited" && rec.state.Status !== "created" && rec.state.Status !== "dead")
+                continue;
+            if (labels && !matchLabels(rec.config.Labels, labels))
+                continue;
+            await c.remove(rec.id, {});
+            deleted.push(rec.id);
+        }
+        sendJson(ctx, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+    });
+    r.get("/containers/{id}/json", (ctx) => sendJson(ctx, 200, c.inspect(ctx.params.id)));
+    const noContentOr304 = async (ctx, fn) => {
+        try {
+            await fn();
+            sendStatus(ctx, 204);
+        }
+        catch (err) {
+            if (isKind(err, "NotModified"))
+                sendStatus(ctx, 304);
+            else
+                throw err;
+        }
+    };
+    r.post("/containers/{id}/start", (ctx) => noContentOr304(ctx, () => c.start(ctx.params.id)));
+    r.post("/containers/{id}/stop", (ctx) => noContentOr304(ctx, () => c.stop(ctx.params.id, intParam(ctx.query, "t"), ctx.query.get("signal") || undefined)));
+    r.post("/containers/{id}/restart", (ctx) => noContentOr304(ctx, () => c.restart(ctx.params.id, intParam(ctx.query, "t"))));
+    r.post("/containers/{id}/kill", (ctx) => noContentOr304(ctx, () => c.kill(ctx.params.id, ctx.query.get("signal") || undefined)));
+    r.post("/containers/{id}/pause", (ctx) => noContentOr304(ctx, () => c.pause(ctx.params.id)));
+    r.post("/containers/{id}/unpause", (ctx) => noContentOr304(ctx, () => c.unpause(ctx.params.id)));
+    r.post("/containers/{id}/rename", (ctx) => noContentOr304(ctx, () => c.rename(ctx.params.id, ctx.query.get("name") ?? "")));
+    r.post("/containers/{id}/wait", async (ctx) => {
+        const wait = c.wait(ctx.params.id, ctx.query.get("condition") ?? "");
+        // Errors known at once (no such container, bad condition) are plain HTTP errors.
+        const early = await Promise.race([
+            wait.then(() => "done"),
+            new Promise((r) => setImmediate(() => r("pending"))),
+        ]);
+        if (early === "done") {
+            sendJson(ctx, 200, await wait);
+            return;
+        }
+        // Headers go out now: the docker CLI waits for them before starting the container.
+        ctx.res.writeHead(200, { "Content-Type": "application/json" });
+        ctx.res.flushHeaders();
+        const result = await wait.catch((err) => ({ StatusCode: -1, Error: { Message: err.message } }));
+        ctx.res.end(JSON.stringify(result));
+    });
+    r.delete("/containers/{id}", async (ctx) => {
+        await c.remove(ctx.params.id, {
+            force: boolParam(ctx.query, "force"),
+            volumes: boolParam(ctx.query, "v"),
+        });
+        sendStatus(ctx, 204);
+    });
+    r.get("/containers/{id}/logs", async (ctx) => {
+        const rec = c.d.store.resolve(ctx.params.id);
+        const stdout = boolParam(ctx.query, "stdout");
+        const stderr = boolParam(ctx.query, "stderr");
+        if (!stdout && !stderr)
+            throw invalid("Bad parameters: you must choose at least one stream");
+        const tailRaw = ctx.query.get("tail");
+        const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
+        ctx.res.writeHead(200, { "Content-Type": rawStream });
+        const abort = new AbortController();
+        ctx.res.on("close", () => abort.abort());
+        await c.logs(rec.id, ctx.res, {
+            stdout,
+            stderr,
+            follow: boolParam(ctx.query, "follow"),
+            timestamps: boolParam(ctx.query, "timestamps"),
+            tail: Number.isFinite(tail) ? tail : undefined,
+            since: parseTime(ctx.query.get("since")),
+            until: parseTime(ctx.query.get("until")),
+        }, abort.signal);
+        ctx.res.end();
+    });
+    r.post("/containers/{id}/attach", async (ctx) => {
+        const rec = c.d.store.resolve(ctx.params.id);
+        const q = ctx.query;
+        const conn = hijack(ctx, rawStream);
+        const o = {
+            stdin: boolParam(q, "stdin"),
+            stdout: boolParam(q, "stdout"),
+            stderr: boolParam(q, "stderr"),
+            detachKeys: q.get("detachKeys"),
+        };
+        if (boolParam(q, "logs")) {
+            const abort = new AbortController();
+            await c.logs(rec.id, conn, { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false }, abort.signal);
+        }
+        if (boolParam(q, "stream"))
+            await c.attach(rec.id, conn, o).catch(() => conn.end());
+        else
+            conn.end();
+    });
+    r.post("/containers/{id}/resize", async (ctx) => {
+        await c.resize(ctx.params.id, intParam(ctx.query, "w") ?? 80, intParam(ctx.query, "h") ?? 24);
+        sendStatus(ctx, 200);
+    });
+    r.get("/containers/{id}/top", async (ctx) => sendJson(ctx, 200, await c.top(ctx.params.id, ctx.query.get("ps_args") ?? "")));
+    r.get("/containers/{id}/stats", async (ctx) => {
+        const stream = boolParam(ctx.query, "stream", true);
+        const oneShot = boolParam(ctx.query, "one-shot");
+        if (!stream) {
+            // A first sample gives the CLI a CPU delta to work with (Docker sends precpu from ~1 s before).
+            const pre = oneShot ? undefined : await c.stats(ctx.params.id);
+            if (pre)
+                await new Promise((r) => setTimeout(r, 500));
+            sendJson(ctx, 200, await c.stats(ctx.params.id, pre));
+            return;
+        }
+        ctx.res.writeHead(200, { "Content-Type": "application/json" });
+        let closed = false;
+        ctx.res.on("close", () => {
+            closed = true;
+        });
+        let pre;
+        while (!closed) {
+            const cur = await c.stats(ctx.params.id, pre).catch(() => undefined);
+            if (!cur)
+                break;
+            ctx.res.write(`${JSON.stringify(cur)}\n`);
+            pre = cur;
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+        ctx.res.end();
+    });
+    r.post("/containers/{id}/update", async (ctx) => {
+        const body = await jsonBody(ctx);
+        sendJson(ctx, 200, await c.update(ctx.params.id, body));
+    });
+    // exec
+    r.post("/containers/{id}/exec", async (ctx) => {
+        const body = await jsonBody(ctx);
+        sendJson(ctx, 201, c.execs.create(ctx.params.id, body));
+    });
+    r.post("/exec/{id}/start", async (ctx) => {
+        const body = await jsonBody(ctx, true);
+        c.execs.precheck(ctx.params.id);
+        if (body.Detach) {
+            await c.execs.start(ctx.params.id, undefined, true);
+            sendStatus(ctx, 200);
+            return;
+        }
+        const conn = hijack(ctx, rawStream);
+        await c.execs.start(ctx.params.id, conn, false).catch((err) => {
+            conn.write(`${err.message}\r\n`);
+            conn.end();
+        });
+    });
+    r.post("/exec/{id}/resize", async (ctx) => {
+        await c.execs.resize(ctx.params.id, intParam(ctx.query, "w") ?? 80, intParam(ctx.query, "h") ?? 24);
+        sendStatus(ctx, 200);
+    });
+    r.get("/exec/{id}/json", (ctx) => sendJson(ctx, 200, c.execs.inspect(ctx.params.id)));
+}
+//# sourceMappingURL=containers.js.map

@@ -1,0 +1,24 @@
+/** The one place where typed errors become HTTP statuses. */
+import { BerthError } from "../util/errors.js";
+export function statusOf(err) {
+    if (err instanceof BerthError) {
+        switch (err.kind) {
+            case "NotFound":
+                return 404;
+            case "Conflict":
+                return 409;
+            case "InvalidParameter":
+                return 400;
+            case "Forbidden":
+                return 403;
+            case "NotModified":
+                return 304;
+            case "Unavailable":
+                return 503;
+            case "Unauthorized":
+                return 401;
+        }
+    }
+    return 500;
+}
+//# sourceMappingURL=errors.js.map

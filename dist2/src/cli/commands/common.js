@@ -1,0 +1,138 @@
+/** What every command group shares: the client from global flags, output helpers, lists, inspect. */
+import { createInterface } from "node:readline";
+import { CliError, Client, DaemonError } from "../client.js";
+import { context, formatList } from "../format/table.js";
+import { execute, parseTemplate } from "../format/template.js";
+export function makeCtx(program) {
+    let c;
+    return {
+        program,
+        client() {
+            if (!c) {
+                const o = program.opts();
+                c = new Client({
+                    host: o.host,
+                    tls: o.tls,
+                    tlsverify: o.tlsverify,
+                    tlscacert: o.tlscacert,
+                    tlscert: o.tlscert,
+                    tlskey: o.tlskey,
+                });
+            }
+            return c;
+        },
+    };
+}
+export const out = (s) => {
+    process.stdout.write(s);
+};
+export const err = (s) => {
+    process.stderr.write(s);
+};
+/** Collects a repeated flag. */
+export const collect = (v, prev = []) => [...prev, v];
+/** --filter k=v list into the API's filters JSON ({"k":{"v":true}}). */
+export function filtersJson(list) {
+    if (!list?.length)
+        return undefined;
+    const f = {};
+    for (const s of list) {
+        const i = s.indexOf("=");
+        if (i < 0)
+            throw new CliError(`bad format of filter (expected name=value)`);
+        const k = s.slice(0, i).trim().toLowerCase();
+        f[k] ??= {};
+        f[k][s.slice(i + 1).trim()] = true;
+    }
+    return JSON.stringify(f);
+}
+/** Renders a list per docker's formatter and prints it. */
+export function printList(items, opts) {
+    out(formatList(items.map((i) => context(i)), opts));
+}
+/** docker's "quiet" list: one value per line. */
+export function printLines(lines) {
+    if (lines.length)
+        out(`${lines.join("\n")}\n`);
+}
+/** Asks "[y/N]" on stderr/stdin, as docker's prompts do. */
+export async function confirm(message) {
+    out(`${message} [y/N] `);
+    if (!process.stdin.readable)
+        return false;
+    const rl = createInterface({ input: process.stdin });
+    const line = await new Promise((resolve) => {
+        rl.once("line", resolve);
+        rl.once("close", () => resolve(""));
+    });
+    rl.close();
+    return /^y(es)?$/i.test(line.trim());
+}
+/** Runs `fn` for each name, printing errors as docker does, and fails at the end if any failed. */
+export async function forEachName(names, fn) {
+    const errors = [];
+    for (const n of names) {
+        try {
+            await fn(n);
+        }
+        catch (e) {
+            errors.push(e instanceof CliError ? e.message : String(e.message ?? e));
+        }
+    }
+    if (errors.length)
+        throw new CliError(errors.join("\n"));
+}
+/** Prints inspect results: indented JSON array, or the template per item. */
+export function printInspect(items, format) {
+    if (!format) {
+        out(`${items.length ? JSON.stringify(items, null, 4) : "[]"}\n`);
+        return;
+    }
+    let tmpl;
+    try {
+        tmpl = parseTemplate(format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"));
+    }
+    catch (e) {
+        throw new CliError(`template parsing error: template: :1: ${e.message}`, 64);
+    }
+    for (const it of items) {
+        try {
+            out(`${execute(tmpl, it)}\n`);
+        }
+        catch (e) {
+            throw new CliError(`template: :1: executing "" ${e.message}`);
+        }
+    }
+}
+/**
+ * Inspects each name through `get`, docker-style: prints what was found,
+ * then "Error: No such object: x" for each missing one (exit 1).
+ */
+export async function inspectNames(names, format, get, kind = "object") {
+    const found = [];
+    const errors = [];
+    for (const n of names) {
+        try {
+            found.push(await get(n));
+        }
+        catch (e) {
+            if (e instanceof DaemonError && e.statusCode === 404)
+                errors.push(`Error: No such ${kind}: ${n}`);
+            else
+                throw e;
+        }
+    }
+    if (found.length || !format)
+        printInspect(found, format);
+    if (errors.length)
+        throw new CliError(errors.join("\n"));
+}
+/** Parses an int flag value (commander passes strings). */
+export function int(v, def) {
+    if (v === undefined)
+        return def;
+    if (!/^-?\d+$/.test(String(v).trim()))
+        throw new CliError(`invalid argument "${v}": strconv.ParseInt: parsing "${v}": invalid syntax`);
+    return Number(v);
+}
+//# sourceMappingURL=common.js.map

@@ -1,0 +1,176 @@
+import { CliError } from "../client.js";
+import { kvMap } from "../opts/misc.js";
+import { collect, confirm, filtersJson, forEachName, out, printLines, printList, } from "./common.js";
+import { goTime } from "./images.js";
+import { addTypedInspect } from "./inspect.js";
+const enc = encodeURIComponent;
+async function create(ctx, name, o) {
+    const subnets = o.subnet;
+    if ((o.gateway.length || o.ipRange.length) && !subnets.length)
+        throw new CliError("every ip-range or gateway must have a corresponding subnet");
+    const config = subnets.map((s, i) => ({
+        Subnet: s,
+        ...(o.ipRange[i] ? { IPRange: o.ipRange[i] } : {}),
+        ...(o.gateway[i] ? { Gateway: o.gateway[i] } : {}),
+        ...(o.auxAddress.length ? { AuxiliaryAddresses: kvMap(o.auxAddress) } : {}),
+    }));
+    const r = await ctx.client().post("/networks/create", undefined, {
+        Name: name,
+        CheckDuplicate: true,
+        Driver: o.driver,
+        Scope: o.scope ?? "",
+        EnableIPv6: !!o.ipv6,
+        IPAM: { Driver: o.ipamDriver, Options: kvMap(o.ipamOpt), Config: config },
+        Internal: !!o.internal,
+        Attachable: !!o.attachable,
+        Ingress: false,
+        ConfigOnly: !!o.configOnly,
+        Options: kvMap(o.opt),
+        Labels: kvMap(o.label),
+    });
+    if (r?.Warning)
+        process.stderr.write(`WARNING: ${r.Warning}\n`);
+    out(`${r.Id}\n`);
+}
+async function ls(ctx, o) {
+    const nets = (await ctx.client().get("/networks", { filters: filtersJson(o.filter) })) ?? [];
+    const trunc = o.trunc !== false;
+    const rows = nets.map((n) => {
+        const labels = n.Labels ?? {};
+        return {
+            ID: trunc ? String(n.Id).slice(0, 12) : n.Id,
+            Name: n.Name,
+            Driver: n.Driver,
+            Scope: n.Scope,
+            IPv6: String(!!n.EnableIPv6),
+            Internal: String(!!n.Internal),
+            CreatedAt: goTime(Date.parse(n.Created)),
+            Labels: Object.keys(labels)
+                .sort()
+                .map((k) => `${k}=${labels[k]}`)
+                .join(","),
+            Label: (k) => labels[k] ?? "",
+        };
+    });
+    if (o.quiet)
+        return printLines(rows.map((r) => r.ID));
+    printList(rows, {
+        format: o.format,
+        defaultTable: "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+        headers: {
+            ID: "NETWORK ID",
+            Name: "NAME",
+            Driver: "DRIVER",
+            Scope: "SCOPE",
+            IPv6: "IPV6",
+            Internal: "INTERNAL",
+            CreatedAt: "CREATED",
+            Labels: "LABELS",
+            Label: "LABEL",
+        },
+    });
+}
+export function register(program, ctx) {
+    const network = program.command("network").description("Manage networks");
+    network
+        .command("create")
+        .description("Create a network")
+        .argument("<network>")
+        .option("--attachable", "Enable manual container attachment")
+        .option("--aux-address <map>", "Auxiliary IPv4 or IPv6 addresses used by Network driver", collect, [])
+        .option("--config-only", "Create a configuration only network")
+        .option("-d, --driver <string>", "Driver to manage the Network", "bridge")
+        .option("--gateway <list>", "IPv4 or IPv6 Gateway for the master subnet", collect, [])
+        .option("--internal", "Restrict external access to the network")
+        .option("--ip-range <list>", "Allocate container ip from a sub-range", collect, [])
+        .option("--ipam-driver <string>", "IP Address Management Driver", "default")
+        .option("--ipam-opt <map>", "Set IPAM driver specific options", collect, [])
+        .option("--ipv6", "Enable or disable IPv6 networking")
+        .option("--label <list>", "Set metadata on a network", collect, [])
+        .option("-o, --opt <map>", "Set driver specific options", collect, [])
+        .option("--scope <string>", "Control the network's scope")
+        .option("--subnet <list>", "Subnet in CIDR format that represents a network segment", collect, [])
+        .action((n, o) => create(ctx, n, o));
+    network
+        .command("ls")
+        .alias("list")
+        .description("List networks")
+        .option("-f, --filter <filter>", "Provide filter values (e.g. 'driver=bridge')", collect, [])
+        .option("--format <string>", "Format output using a custom template")
+        .option("--no-trunc", "Do not truncate the output")
+        .option("-q, --quiet", "Only display network IDs")
+        .action((o) => ls(ctx, o));
+    addTypedInspect(network, ctx, "network");
+    network
+        .command("rm")
+        .alias("remove")
+        .description("Remove one or more networks")
+        .argument("<network...>")
+        .option("-f, --force", "Do not error if the network does not exist")
+        .action((names, o) => forEachName(names, async (n) => {
+        try {
+            await ctx.client().json("DELETE", `/networks/${enc(n)}`);
+        }
+        catch (e) {
+            if (o.force && e.statusCode === 404)
+                return;
+            throw e;
+        }
+        out(`${n}\n`);
+    }));
+    network
+        .command("connect")
+        .description("Connect a container to a network")
+        .argument("<network>")
+        .argument("<container>")
+        .option("--alias <list>", "Add network-scoped alias for the container", collect, [])
+        .option("--driver-opt <list>", "driver options for the network", collect, [])
+        .option("--ip <string>", "IPv4 address (e.g., 172.30.100.104)")
+        .option("--ip6 <string>", "IPv6 address (e.g., 2001:db8::33)")
+        .option("--link <list>", "Add link to another container", collect, [])
+        .option("--link-local-ip <list>", "Add a link-local address for the container", collect, [])
+        .action(async (net, c, o) => {
+        const ipam = {};
+        if (o.ip)
+            ipam.IPv4Address = o.ip;
+        if (o.ip6)
+            ipam.IPv6Address = o.ip6;
+        if (o.linkLocalIp.length)
+            ipam.LinkLocalIPs = o.linkLocalIp;
+        await ctx.client().post(`/networks/${enc(net)}/connect`, undefined, {
+            Container: c,
+            EndpointConfig: {
+                IPAMConfig: Object.keys(ipam).length ? ipam : null,
+                Links: o.link.length ? o.link : null,
+                Aliases: o.alias.length ? o.alias : null,
+                DriverOpts: o.driverOpt.length ? kvMap(o.driverOpt) : null,
+            },
+        });
+    });
+    network
+        .command("disconnect")
+        .description("Disconnect a container from a network")
+        .argument("<network>")
+        .argument("<container>")
+        .option("-f, --force", "Force the container to disconnect from a network")
+        .action(async (net, c, o) => {
+        await ctx
+            .client()
+            .post(`/networks/${enc(net)}/disconnect`, undefined, { Container: c, Force: !!o.force });
+    });
+    network
+        .command("prune")
+        .description("Remove all unused networks")
+        .option("-f, --force", "Do not prompt for confirmation")
+        .option("--filter <filter>", "Provide filter values", collect, [])
+        .action(async (o) => {
+        if (!o.force &&
+            !(await confirm("WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?")))
+            return;
+        const r = await ctx.client().post("/networks/prune", { filters: filtersJson(o.filter) });
+        const ids = r?.NetworksDeleted ?? [];
+        if (ids.length)
+            out(`Deleted Networks:\n${ids.join("\n")}\n`);
+    });
+}
+//# sourceMappingURL=networks.js.map

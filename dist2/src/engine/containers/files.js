@@ -1,0 +1,77 @@
+/** The files berth generates for a container: /etc/hostname, /etc/hosts, /etc/resolv.conf. */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../util/fs.js";
+export function containerPaths(dir) {
+    return {
+        dir,
+        hostname: join(dir, "hostname"),
+        hosts: join(dir, "hosts"),
+        resolvConf: join(dir, "resolv.conf"),
+        log: join(dir, "container.log"),
+    };
+}
+export function hostsFile(rec, own, extraHosts = []) {
+    const lines = [
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        "fe00::0\tip6-localnet",
+        "ff00::0\tip6-mcastprefix",
+        "ff02::1\tip6-allnodes",
+        "ff02::2\tip6-allrouters",
+    ];
+    for (const h of extraHosts) {
+        const i = h.lastIndexOf(":");
+        if (i > 0)
+            lines.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`);
+    }
+    for (const o of own)
+        if (o.ip)
+            lines.push(`${o.ip}\t${o.names.join(" ")}`);
+    void rec;
+    return `${lines.join("\n")}\n`;
+}
+/** The host's resolv.conf without loopback nameservers (they mean nothing inside a netns). */
+export async function hostResolvConf(opts) {
+    let host = "";
+    try {
+        host = await readFile("/etc/resolv.conf", "utf8");
+    }
+    catch {
+        // no resolv.conf on the host: fall through to defaults
+    }
+    const ns = opts.dns?.length
+        ? opts.dns
+        : host
+            .split("\n")
+            .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+            .filter((x) => !!x && !x.startsWith("127.") && x !== "::1");
+    const search = opts.search?.length
+        ? opts.search
+        : (host
+            .split("\n")
+            .map((l) => /^\s*search\s+(.*)$/.exec(l)?.[1])
+            .find(Boolean)
+            ?.split(/\s+/) ?? []);
+    const options = opts.options?.length
+        ? opts.options
+        : (host
+            .split("\n")
+            .map((l) => /^\s*options\s+(.*)$/.exec(l)?.[1])
+            .find(Boolean)
+            ?.split(/\s+/) ?? []);
+    const out = [];
+    for (const n of ns.length ? ns : ["8.8.8.8", "8.8.4.4"])
+        out.push(`nameserver ${n}`);
+    if (search.length)
+        out.push(`search ${search.join(" ")}`);
+    if (options.length)
+        out.push(`options ${options.join(" ")}`);
+    return `${out.join("\n")}\n`;
+}
+export async function writeContainerFiles(p, files) {
+    await writeFileAtomic(p.hostname, `${files.hostname}\n`);
+    await writeFileAtomic(p.hosts, files.hosts);
+    await writeFileAtomic(p.resolvConf, files.resolvConf);
+}
+//# sourceMappingURL=files.js.map

@@ -1,0 +1,238 @@
+/**
+ * Filesystem views of a container: `docker diff`, `commit`, `export`, and
+ * the archive API behind `docker cp`. Every path given by a client is
+ * resolved inside the container's root, so a symlink never reaches the host.
+ */
+import { lstat, readlink } from "node:fs/promises";
+import { posix } from "node:path";
+import { applyChange } from "../../image/changes.js";
+import { ingestLayer } from "../../image/ingest.js";
+import { extractArchive } from "../../layer/apply.js";
+import { tarDirectory } from "../../layer/archive.js";
+import { changes, diffTar } from "../../layer/diff.js";
+import { invalid, isErrno, notFound } from "../../util/errors.js";
+import { eventAttrs } from "./service.js";
+/** Mounts the container's root if it isn't running (and says whether to unmount after). */
+async function withRoot(d, rec, fn) {
+    const running = rec.state.Status === "running" || rec.state.Status === "paused";
+    const root = await d.snapshots.mount(rec.id);
+    try {
+        return await fn(root);
+    }
+    finally {
+        if (!running) {
+            const cur = d.store.tryResolve(rec.id);
+            if (!cur || (cur.state.Status !== "running" && cur.state.Status !== "paused")) {
+                await d.snapshots.unmount(rec.id).catch(() => { });
+            }
+        }
+    }
+}
+export async function diff(d, ref) {
+    const rec = d.store.resolve(ref);
+    const snap = await d.snapshots.get(rec.id);
+    const list = await changes(snap.upper, snap.lowers);
+    const kinds = { C: 0, A: 1, D: 2 };
+    return list.map((c) => ({ Path: c.path, Kind: kinds[c.kind] }));
+}
+export async function commit(d, life, ref, o) {
+    const rec = d.store.resolve(ref);
+    const target = o.repo ? d.images.parseTagTarget(o.repo, o.tag) : undefined;
+    const paused = o.pause && rec.state.Status === "running";
+    if (paused) {
+        // Recorded first: a crash before the unpause below is undone at the next start.
+        rec.pausedForCommit = true;
+        await d.store.save(rec);
+        await life.pause(rec.id).catch(async (err) => {
+            delete rec.pausedForCommit;
+            await d.store.save(rec).catch(() => { });
+            throw err;
+        });
+    }
+    try {
+        const snap = await d.snapshots.get(rec.id);
+        const base = await d.images.config(d.images.store.get(rec.image) ?? d.images.store.resolve(rec.image));
+        const layer = await ingestLayer(d.images.content, d.images.layers, rec.layer, diffTar(snap.upper, snap.lowers));
+        const cfg = { ...rec.config, ...(o.config ?? {}) };
+        delete cfg.Image;
+        for (const c of o.changes)
+            applyChange(cfg, c);
+        const now = new Date().toISOString();
+        const empty = layer.chainID === rec.layer;
+        const config = {
+            ...base,
+            created: now,
+            author: o.author ?? "",
+            config: cfg,
+            container: rec.id,
+            container_config: rec.config,
+            ...(o.comment ? { comment: o.comment } : {}),
+            rootfs: {
+                type: "layers",
+                diff_ids: empty ? base.rootfs.diff_ids : [...base.rootfs.diff_ids, layer.diffID],
+            },
+            history: [
+                ...(base.history ?? []),
+                {
+                    created: now,
+                    created_by: [rec.path, ...rec.args].join(" "),
+                    ...(o.author ? { author: o.author } : {}),
+                    ...(o.comment ? { comment: o.comment } : {}),
+                    ...(empty ? { empty_layer: true } : {}),
+                },
+            ],
+        };
+        const img = await d.images.create(config, { parent: rec.image });
+        if (target)
+            await d.images.tag(img.id, target);
+        d.events.emit("container", "commit", rec.id, eventAttrs(rec, { comment: o.comment ?? "" }));
+        return img.id;
+    }
+    finally {
+        if (paused) {
+            await life.unpause(rec.id).catch(() => { });
+            delete rec.pausedForCommit;
+            await d.store.save(rec).catch(() => { });
+        }
+    }
+}
+export async function exportContainer(d, ref) {
+    const rec = d.store.resolve(ref);
+    const root = await d.snapshots.mount(rec.id);
+    const tar = tarDirectory(root, { excludeMounts: true });
+    const done = () => {
+        const cur = d.store.tryResolve(rec.id);
+        if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
+            d.snapshots.unmount(rec.id).catch(() => { }); // unmounted again when the container is removed
+    };
+    tar.once("end", done).once("error", done).once("close", done);
+    d.events.emit("container", "export", rec.id, eventAttrs(rec));
+    return tar;
+}
+/**
+ * Resolves `path` inside `root` following symlinks the way the container
+ * would see them (absolute links are relative to root), never leaving root.
+ */
+export async function resolveInRoot(root, path, followLast = true) {
+    const parts = posix.normalize(`/${path}`).split("/").filter(Boolean);
+    let cur = "/";
+    let hops = 0;
+    while (parts.length) {
+        const name = parts.shift();
+        if (name === "..") {
+            cur = posix.dirname(cur);
+            continue;
+        }
+        const next = posix.join(cur, name);
+        if (parts.length === 0 && !followLast)
+            return posix.join(root, next);
+        let st;
+        try {
+            st = await lstat(posix.join(root, next));
+        }
+        catch (err) {
+            if (isErrno(err, "ENOENT")) {
+                cur = next;
+                continue;
+            }
+            throw err;
+        }
+        if (st.isSymbolicLink()) {
+            if (++hops > 40)
+                throw invalid(`too many levels of symbolic links: ${path}`);
+            const link = await readlink(posix.join(root, next));
+            const target = link.startsWith("/") ? link : posix.join(cur, link);
+            parts.unshift(...posix.normalize(target).split("/").filter(Boolean));
+            cur = "/";
+            continue;
+        }
+        cur = next;
+    }
+    return posix.join(root, cur);
+}
+/** Go's os.FileMode bits, as X-Docker-Container-Path-Stat carries them. */
+function goMode(st) {
+    let m = st.mode & 0o777;
+    if (st.isDirectory())
+        m |= 0x80000000;
+    if (st.isSymbolicLink())
+        m |= 0x8000000;
+    if (st.isFIFO())
+        m |= 0x2000000;
+    if (st.isSocket())
+        m |= 0x1000000;
+    if (st.isCharacterDevice())
+        m |= 0x4000000 | 0x200000;
+    if (st.isBlockDevice())
+        m |= 0x4000000;
+    if (st.mode & 0o4000)
+        m |= 0x800000;
+    if (st.mode & 0o2000)
+        m |= 0x400000;
+    if (st.mode & 0o1000)
+        m |= 0x100000;
+    return m >>> 0;
+}
+export async function statPath(d, ref, path) {
+    const rec = d.store.resolve(ref);
+    return withRoot(d, rec, async (root) => {
+        const host = await resolveInRoot(root, path, false);
+        let st;
+        try {
+            st = await lstat(host);
+        }
+        catch (err) {
+            if (isErrno(err, "ENOENT"))
+                throw notFound(`Could not find the file ${path} in container ${rec.name}`);
+            throw err;
+        }
+        const linkTarget = st.isSymbolicLink() ? await readlink(host) : "";
+        return {
+            name: posix.basename(path) || "/",
+            size: st.size,
+            mode: goMode(st),
+            mtime: st.mtime.toISOString(),
+            linkTarget,
+        };
+    });
+}
+/** GET /containers/{id}/archive: a tar of `path` (its last component named as in the container). */
+export async function getArchive(d, ref, path) {
+    const stat = await statPath(d, ref, path);
+    const rec = d.store.resolve(ref);
+    const root = await d.snapshots.mount(rec.id);
+    // A trailing "/." copies the directory's contents; otherwise the entry keeps its name.
+    const follow = path.endsWith("/") || path.endsWith("/.");
+    const host = await resolveInRoot(root, path, follow);
+    const name = path.endsWith("/.") ? "." : posix.basename(posix.normalize(`/${path}`)) || ".";
+    const tar = tarDirectory(host, { prefix: name });
+    const done = () => {
+        const cur = d.store.tryResolve(rec.id);
+        if (cur && cur.state.Status !== "running" && cur.state.Status !== "paused")
+            d.snapshots.unmount(rec.id).catch(() => { }); // unmounted again when the container is removed
+    };
+    tar.once("end", done).once("error", done).once("close", done);
+    return { stat, tar };
+}
+/** PUT /containers/{id}/archive: extracts a tar into the directory `path`. */
+export async function putArchive(d, ref, path, tar, o) {
+    const rec = d.store.resolve(ref);
+    if (rec.hostConfig.ReadonlyRootfs)
+        throw invalid("container rootfs is marked read-only");
+    await withRoot(d, rec, async (root) => {
+        const host = await resolveInRoot(root, path, true);
+        let st;
+        try {
+            st = await lstat(host);
+        }
+        catch (err) {
+            if (isErrno(err, "ENOENT"))
+                throw notFound(`Could not find the file ${path} in container ${rec.name}`);
+            throw err;
+        }
+        if (!st.isDirectory())
+            throw invalid(`extraction point is not a directory`);
+        await extractArchive(tar, host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, root });
+    });
+}
+//# sourceMappingURL=fsviews.js.map

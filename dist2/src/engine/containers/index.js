@@ -1,0 +1,259 @@
+/**
+ * The container service the API talks to: records (service.ts), running
+ * (lifecycle.ts), streams (io.ts), exec (exec.ts) and views (view.ts).
+ */
+import { readNetStats, readStats } from "../../runtime/cgroups.js";
+import { conflict, invalid } from "../../util/errors.js";
+import { dirSize } from "../../util/fs.js";
+import { ExecManager } from "./exec.js";
+import { HealthMonitor } from "./health.js";
+import { attachStreams, streamLogs } from "./io.js";
+import { Lifecycle } from "./lifecycle.js";
+import { validateResources } from "./resources.js";
+import { createContainer, inspect, list, renameContainer, viewContext, } from "./service.js";
+export class ContainerService {
+    d;
+    runtime;
+    life;
+    execs;
+    view;
+    constructor(d, runtime, hooks, bundleRoot, networkSettings, log) {
+        this.d = d;
+        this.runtime = runtime;
+        this.life = new Lifecycle(d, runtime, hooks, bundleRoot, log);
+        this.execs = new ExecManager(d.store, runtime, d.events, (rec) => `${d.snapshots.dirOf(rec.id)}/merged`);
+        this.view = viewContext(d, networkSettings);
+        this.health = new HealthMonitor(d.store, runtime, d.events, (rec) => `${d.snapshots.dirOf(rec.id)}/merged`);
+        this.life.onRunning = (rec) => this.health.start(rec);
+        this.life.onStopped = (id) => this.health.stop(id);
+    }
+    health;
+    init() {
+        return this.life.init();
+    }
+    create(req, name) {
+        return createContainer(this.d, req, name);
+    }
+    inspect(ref) {
+        const out = inspect(this.d, this.view, ref);
+        out.ExecIDs = null;
+        return out;
+    }
+    async list(opts) {
+        if (!opts.size)
+            return list(this.d, this.view, opts);
+        // Sizes walk each container's writable layer: done here, before the (synchronous) view.
+        const sizes = new Map();
+        for (const rec of this.d.store.list())
+            sizes.set(rec.id, await this.sizes(rec));
+        return list(this.d, { ...this.view, sizes: (rec) => sizes.get(rec.id) ?? { rw: 0, rootFs: 0 } }, opts);
+    }
+    /** Bytes in the container's writable layer, and with its image's layers. */
+    async sizes(rec) {
+        const rw = await dirSize(`${this.d.snapshots.dirOf(rec.id)}/diff`);
+        const img = this.d.images.store.get(rec.image);
+        const image = img ? (await this.d.images.facts(img)).size : 0;
+        return { rw, rootFs: rw + image };
+    }
+    rename(ref, name) {
+        return renameContainer(this.d, ref, name);
+    }
+    start = (ref) => this.life.start(ref);
+    stop = (ref, t, signal) => this.life.stop(ref, t, signal);
+    kill = (ref, signal) => this.life.kill(ref, signal);
+    pause = (ref) => this.life.pause(ref);
+    unpause = (ref) => this.life.unpause(ref);
+    restart = (ref, t) => this.life.restart(ref, t);
+    wait = (ref, condition) => this.life.wait(ref, condition);
+    async remove(ref, opts) {
+        const rec = this.d.store.resolve(ref);
+        await this.life.remove(rec.id, opts);
+        this.execs.forget(rec.id);
+    }
+    logs(ref, out, o, signal) {
+        return streamLogs(this.d, this.d.store.resolve(ref), out, o, signal);
+    }
+    attach(ref, conn, o) {
+        const rec = this.d.store.resolve(ref);
+        return attachStreams(this.life, (r) => this.runtime.attach(r.id, { stdin: r.config.OpenStdin ?? false, tty: r.config.Tty ?? false }), rec, conn, o);
+    }
+    async resize(ref, cols, rows) {
+        const rec = this.d.store.resolve(ref);
+        if (rec.state.Status !== "running")
+            return;
+        const a = await this.runtime.attach(rec.id, { stdin: false, tty: rec.config.Tty ?? false });
+        await a.resize(cols, rows);
+        a.close();
+    }
+    async top(ref, psArgs) {
+        const rec = this.d.store.resolve(ref);
+        if (rec.state.Status !== "running" && rec.state.Status !== "paused") {
+            throw conflict(`Container ${rec.id} is not running`);
+        }
+        const pids = await this.runtime.ps(rec.id);
+        const { psTable } = await import("./top.js");
+        return psTable(pids, psArgs);
+    }
+    /** One stats sample in Docker's shape; `pre` is the previous sample (for CPU %). */
+    async stats(ref, pre) {
+        const rec = this.d.store.resolve(ref);
+        const running = rec.state.Status === "running" || rec.state.Status === "paused";
+        const zero = {
+            cpu_stats: { cpu_usage: { total_usage: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: {} },
+            memory_stats: {},
+            pids_stats: {},
+            blkio_stats: {},
+        };
+        const s = running ? await readStats(`${this.d.cgroupParent}/${rec.id}`) : zero;
+        return {
+            read: new Date().toISOString(),
+            preread: pre?.read ?? "0001-01-01T00:00:00Z",
+            ...s,
+            precpu_stats: pre?.cpu_stats ?? { cpu_usage: { total_usage: 0 }, throttling_data: {} },
+            num_procs: 0,
+            storage_stats: {},
+            name: `/${rec.name}`,
+            id: rec.id,
+            networks: running ? await readNetStats(rec.state.Pid) : {},
+        };
+    }
+    /** `docker update`: new limits recorded and applied to a running container. */
+    async update(ref, body) {
+        const rec = this.d.store.resolve(ref);
+        const h = rec.hostConfig;
+        const keys = [
+            "Memory",
+            "MemorySwap",
+            "MemoryReservation",
+            "CpuShares",
+            "CpuPeriod",
+            "CpuQuota",
+            "NanoCpus",
+            "CpusetCpus",
+            "CpusetMems",
+            "PidsLimit",
+            "BlkioWeight",
+            "KernelMemory",
+        ];
+        if (body.Memory && !body.MemorySwap && h.MemorySwap && h.MemorySwap > 0 && h.MemorySwap < body.Memory) {
+            throw invalid("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time");
+        }
+        const next = { ...h };
+        for (const k of keys) {
+            const v = body[k];
+            if (v !== undefined && v !== null && v !== 0 && v !== "")
+                next[k] = v;
+        }
+        // Checked as a whole before anything changes, so a refused update leaves the old limits.
+        validateResources(next);
+        Object.assign(h, next);
+        if (body.RestartPolicy?.Name) {
+            if (h.AutoRemove && body.RestartPolicy.Name !== "no")
+                throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
+            h.RestartPolicy = body.RestartPolicy;
+        }
+        if (rec.state.Status === "running" || rec.state.Status === "paused") {
+            const r = {};
+            const memory = {};
+            if (body.Memory)
+                memory.limit = body.Memory;
+            if (body.MemorySwap)
+                memory.swap = body.MemorySwap;
+            else if (body.Memory && (!h.MemorySwap || h.MemorySwap > 0))
+                memory.swap = body.Memory * 2;
+            if (body.MemoryReservation)
+                memory.reservation = body.MemoryReservation;
+            if (Object.keys(memory).length)
+                r.memory = memory;
+            const cpu = {};
+            if (body.CpuShares)
+                cpu.shares = body.CpuShares;
+            if (body.NanoCpus) {
+                cpu.period = 100000;
+                cpu.quota = Math.round((body.NanoCpus / 1e9) * 100000);
+            }
+            if (body.CpuPeriod)
+                cpu.period = body.CpuPeriod;
+            if (body.CpuQuota)
+                cpu.quota = body.CpuQuota;
+            if (body.CpusetCpus)
+                cpu.cpus = body.CpusetCpus;
+            if (body.CpusetMems)
+                cpu.mems = body.CpusetMems;
+            if (Object.keys(cpu).length)
+                r.cpu = cpu;
+            if (body.PidsLimit)
+                r.pids = { limit: body.PidsLimit };
+            if (body.BlkioWeight)
+                r.blockIO = { weight: body.BlkioWeight };
+            if (Object.keys(r).length)
+                await this.runtime.update(rec.id, r);
+            if (body.Memory && !body.MemorySwap && memory.swap)
+                h.MemorySwap = memory.swap;
+        }
+        await this.d.store.save(rec);
+        this.d.events.emit("container", "update", rec.id, { name: rec.name });
+        return { Warnings: [] };
+    }
+    /** `docker network connect`: joins now if running, else at the next start. */
+    async connectNetwork(ref, network, cfg) {
+        const rec = this.d.store.resolve(ref);
+        if (rec.networking[network])
+            throw conflict(`endpoint with name ${rec.name} already exists in network ${network}`);
+        rec.networking[network] = { Aliases: cfg.Aliases ?? null, IPAMConfig: cfg.IPAMConfig ?? null };
+        if (rec.state.Status === "running" && this.network) {
+            const ep = await this.network.manager.reserve(rec.id, network, {
+                name: rec.name,
+                aliases: cfg.Aliases ?? [],
+                ip: cfg.IPAMConfig?.IPv4Address,
+            });
+            await this.network.manager.wire(rec.id, rec.state.Pid, ep);
+            rec.networking[network] = {
+                ...rec.networking[network],
+                IPAddress: ep.ip,
+                IPPrefixLen: ep.prefixLen,
+                Gateway: ep.gateway,
+                MacAddress: ep.mac,
+                EndpointID: ep.endpointId,
+                NetworkID: ep.network,
+            };
+        }
+        await this.d.store.save(rec);
+    }
+    async disconnectNetwork(ref, network) {
+        const rec = this.d.store.resolve(ref);
+        if (!rec.networking[network] && (rec.hostConfig.NetworkMode ?? "") !== network) {
+            throw conflict(`container ${rec.id} is not connected to network ${network}`);
+        }
+        if (rec.state.Status === "running" && this.network)
+            await this.network.manager.disconnect(rec.id, rec.state.Pid, network);
+        delete rec.networking[network];
+        await this.d.store.save(rec);
+    }
+    /** Set by the engine: the network port (for connect/disconnect). */
+    network;
+    counts() {
+        const c = { total: 0, running: 0, paused: 0, stopped: 0 };
+        for (const r of this.d.store.list()) {
+            c.total++;
+            if (r.state.Status === "running" || r.state.Status === "restarting")
+                c.running++;
+            else if (r.state.Status === "paused")
+                c.paused++;
+            else
+                c.stopped++;
+        }
+        return c;
+    }
+    containersUsing(imageId) {
+        return this.d.store
+            .list()
+            .filter((r) => r.image === imageId)
+            .map((r) => ({ id: r.id, running: r.state.Status === "running" || r.state.Status === "paused" }));
+    }
+    shutdown() {
+        this.health.shutdown();
+        return this.life.shutdown();
+    }
+}
+//# sourceMappingURL=index.js.map

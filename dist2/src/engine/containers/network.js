@@ -1,0 +1,208 @@
+/**
+ * Containers on networks: none, host, container:<id>, the default bridge
+ * and user-defined bridges (network/manager.ts). Addresses are reserved
+ * before `runc create` (so /etc/hosts can name them) and wired into the
+ * container's namespace right after it, before `runc start`.
+ */
+import { createServer } from "node:net";
+import { conflict, invalid } from "../../util/errors.js";
+/** A TCP/UDP port on the host that nothing (berth included) uses. */
+function probePort(ip, port) {
+    return new Promise((resolve, reject) => {
+        const s = createServer();
+        s.once("error", reject);
+        s.listen(port, ip === "0.0.0.0" || ip === "" ? undefined : ip, () => {
+            const p = s.address().port;
+            s.close(() => resolve(p));
+        });
+    });
+}
+export function networkNames(rec) {
+    const mode = rec.hostConfig.NetworkMode || "default";
+    if (mode === "none" || mode === "host" || mode.startsWith("container:"))
+        return [];
+    const names = Object.keys(rec.networking);
+    const primary = mode === "default" ? "bridge" : mode;
+    return [primary, ...names.filter((n) => n !== primary)];
+}
+export class BridgeNetworks {
+    manager;
+    store;
+    usedPorts = new Map();
+    constructor(manager, store) {
+        this.manager = manager;
+        this.store = store;
+    }
+    async setup(rec) {
+        const h = rec.hostConfig;
+        const mode = h.NetworkMode || "default";
+        if (mode === "host")
+            return { netns: { mode: "host" }, hostsEntries: [] };
+        if (mode === "none")
+            return { netns: { mode: "private" }, hostsEntries: [] };
+        if (mode.startsWith("container:")) {
+            const other = this.store.resolve(mode.slice("container:".length));
+            if (other.state.Status !== "running")
+                throw conflict(`cannot join network of a non running container: ${other.id}`);
+            return { netns: { mode: "path", path: `/proc/${other.state.Pid}/ns/net` }, hostsEntries: [] };
+        }
+        const entries = [];
+        for (const name of networkNames(rec)) {
+            const want = rec.networking[name] ?? {};
+            const ep = await this.manager.reserve(rec.id, name, {
+                name: rec.name,
+                aliases: [...(want.Aliases ?? [])],
+                ip: want.IPAMConfig?.IPv4Address || undefined,
+                mac: want.MacAddress || undefined,
+            });
+            entries.push({ ip: ep.ip, names: [] });
+        }
+        const isUser = mode !== "default" && mode !== "bridge";
+        const net = this.manager.get(mode === "default" ? "bridge" : mode);
+        return {
+            netns: { mode: "private" },
+            hostsEntries: entries,
+            // User networks resolve names through the embedded DNS server on their gateway.
+            resolvConf: isUser ? `nameserver ${net.gateway}\noptions ndots:0\n` : undefined,
+        };
+    }
+    async created(rec, pid) {
+        const eps = this.manager.endpoints.get(rec.id) ?? [];
+        for (const ep of eps)
+            await this.manager.wire(rec.id, pid, ep);
+        rec.networking = Object.fromEntries(eps.map((ep) => [
+            this.manager.get(ep.network).Name,
+            settingsOf(ep, rec.networking[this.manager.get(ep.network).Name]),
+        ]));
+        await this.publish(rec, eps[0]);
+    }
+    async publish(rec, ep) {
+        const h = rec.hostConfig;
+        const wanted = {};
+        for (const [k, v] of Object.entries(h.PortBindings ?? {}))
+            wanted[k] = v?.length ? v : [{}];
+        if (h.PublishAllPorts)
+            for (const k of Object.keys(rec.config.ExposedPorts ?? {}))
+                wanted[k] ??= [{}];
+        const ports = {};
+        for (const k of Object.keys(rec.config.ExposedPorts ?? {}))
+            ports[k] = null;
+        const rules = [];
+        for (const [key, bindings] of Object.entries(wanted)) {
+            const [portStr, proto = "tcp"] = key.split("/");
+            if (proto !== "tcp" && proto !== "udp")
+                throw invalid(`unsupported protocol ${proto}`);
+            const out = [];
+            for (const b of bindings) {
+                const hostIp = b.HostIp || (ep ? this.manager.defaultHostIp(ep.network) : "0.0.0.0");
+                let hostPort = Number(b.HostPort || 0);
+                const taken = (p) => this.usedPorts.get(`${proto}:${p}`);
+                if (hostPort && taken(hostPort) && taken(hostPort) !== rec.id) {
+                    throw conflict(`driver failed programming external connectivity on endpoint ${rec.name}: Bind for ${hostIp}:${hostPort} failed: port is already allocated`);
+                }
+                try {
+                    hostPort = await probePort(hostIp, hostPort);
+                    while (taken(hostPort))
+                        hostPort = await probePort(hostIp, 0);
+                }
+                catch {
+                    throw conflict(`driver failed programming external connectivity on endpoint ${rec.name}: Error starting userland proxy: listen ${proto} ${hostIp}:${hostPort}: bind: address already in use`);
+                }
+                this.usedPorts.set(`${proto}:${hostPort}`, rec.id);
+                out.push({ HostIp: hostIp, HostPort: String(hostPort) });
+                if (ep)
+                    rules.push({ hostIp, hostPort, ip: ep.ip, port: Number(portStr), proto });
+            }
+            ports[key] = out;
+        }
+        await this.manager.publish(rec.id, rules);
+        rec.ports = ports;
+    }
+    async teardown(rec) {
+        await this.manager.detachAll(rec.id);
+        for (const [k, v] of this.usedPorts)
+            if (v === rec.id)
+                this.usedPorts.delete(k);
+        for (const s of Object.values(rec.networking)) {
+            s.IPAddress = "";
+            s.Gateway = "";
+            s.MacAddress = "";
+            s.IPPrefixLen = 0;
+            s.EndpointID = "";
+        }
+        rec.ports = {};
+    }
+    /** After a daemon restart: running containers keep their endpoints and ports. */
+    adopt(rec) {
+        const eps = [];
+        for (const [name, s] of Object.entries(rec.networking)) {
+            const n = this.manager.find(name);
+            if (!n || !s.IPAddress)
+                continue;
+            eps.push({
+                network: n.Id,
+                endpointId: s.EndpointID ?? "",
+                ip: s.IPAddress,
+                prefixLen: s.IPPrefixLen ?? 24,
+                gateway: s.Gateway ?? "",
+                mac: s.MacAddress ?? "",
+                ifname: `eth${eps.length}`,
+                aliases: s.Aliases ?? [],
+                name: rec.name,
+            });
+        }
+        this.manager.adopt(rec.id, eps);
+        for (const [key, bs] of Object.entries(rec.ports)) {
+            const proto = key.split("/")[1] ?? "tcp";
+            for (const b of bs ?? [])
+                this.usedPorts.set(`${proto}:${b.HostPort}`, rec.id);
+        }
+    }
+    settings(rec) {
+        const mode = rec.hostConfig.NetworkMode || "default";
+        const networks = {};
+        if (mode === "host" || mode === "none")
+            networks[mode] = settingsOf(undefined, {}, this.manager.find(mode)?.Id ?? "");
+        for (const name of networkNames(rec))
+            networks[name] = { ...settingsOf(undefined, {}), ...(rec.networking[name] ?? {}) };
+        const primary = networks[mode === "default" ? "bridge" : mode];
+        return {
+            Bridge: "",
+            SandboxID: rec.state.Pid ? rec.id : "",
+            HairpinMode: false,
+            LinkLocalIPv6Address: "",
+            LinkLocalIPv6PrefixLen: 0,
+            Ports: rec.ports,
+            SandboxKey: rec.state.Pid ? `/proc/${rec.state.Pid}/ns/net` : "",
+            SecondaryIPAddresses: null,
+            SecondaryIPv6Addresses: null,
+            EndpointID: mode === "default" || mode === "bridge" ? (primary?.EndpointID ?? "") : "",
+            Gateway: mode === "default" || mode === "bridge" ? (primary?.Gateway ?? "") : "",
+            GlobalIPv6Address: "",
+            GlobalIPv6PrefixLen: 0,
+            IPAddress: mode === "default" || mode === "bridge" ? (primary?.IPAddress ?? "") : "",
+            IPPrefixLen: mode === "default" || mode === "bridge" ? (primary?.IPPrefixLen ?? 0) : 0,
+            IPv6Gateway: "",
+            MacAddress: mode === "default" || mode === "bridge" ? (primary?.MacAddress ?? "") : "",
+            Networks: networks,
+        };
+    }
+}
+function settingsOf(ep, want = {}, networkId = "") {
+    return {
+        IPAMConfig: want.IPAMConfig ?? null,
+        Links: null,
+        Aliases: want.Aliases ?? null,
+        NetworkID: ep?.network ?? networkId,
+        EndpointID: ep?.endpointId ?? "",
+        Gateway: ep?.gateway ?? "",
+        IPAddress: ep?.ip ?? "",
+        IPPrefixLen: ep?.prefixLen ?? 0,
+        IPv6Gateway: "",
+        GlobalIPv6Address: "",
+        GlobalIPv6PrefixLen: 0,
+        MacAddress: ep?.mac ?? "",
+        DriverOpts: null,
+    };
+}
+//# sourceMappingURL=network.js.map

@@ -1,0 +1,193 @@
+/**
+ * What `start` needs before the runtime can run a container: its network
+ * sandbox, generated /etc files, mounts, the resolved user and the OCI spec.
+ * The network and volumes are reached through narrow ports so this file does
+ * not know how bridges or volume drivers work.
+ */
+import { stat } from "node:fs/promises";
+import { deviceNumbers, deviceOf, hostDevices } from "../../runtime/devices.js";
+import { buildSpec } from "../../runtime/spec.js";
+import { resolveUser } from "../../runtime/user.js";
+import { invalid } from "../../util/errors.js";
+import { remap } from "../../util/idmap.js";
+import { parseSignal } from "./config.js";
+import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
+function nsOf(mode, store, kind) {
+    if (!mode || mode === "" || mode === "private" || mode === "shareable")
+        return { mode: "private" };
+    if (mode === "host")
+        return { mode: "host" };
+    if (mode.startsWith("container:")) {
+        const other = store.resolve(mode.slice("container:".length));
+        if (other.state.Status !== "running")
+            throw invalid(`cannot join ${kind} of a non running container: ${other.id}`);
+        return { mode: "path", path: `/proc/${other.state.Pid}/ns/${kind}` };
+    }
+    throw invalid(`invalid ${kind} mode: ${mode}`);
+}
+async function devices(rec) {
+    // --privileged gets every device node of the host, as Docker does.
+    const out = rec.hostConfig.Privileged ? await hostDevices() : [];
+    for (const d of rec.hostConfig.Devices ?? []) {
+        const st = await stat(d.PathOnHost).catch(() => undefined);
+        if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) {
+            throw invalid(`error gathering device information while adding custom device "${d.PathOnHost}": no such file or directory`);
+        }
+        const dev = deviceOf(d.PathInContainer || d.PathOnHost, st, d.CgroupPermissions || "rwm");
+        if (dev)
+            out.push(dev);
+    }
+    return out;
+}
+/** A block device's numbers, for the blkio throttle and weight entries. */
+async function blockDevice(path) {
+    const st = await stat(path).catch(() => undefined);
+    if (!st)
+        throw invalid(`no such device: ${path}`);
+    if (!st.isBlockDevice())
+        throw invalid(`${path} is not a block device`);
+    return deviceNumbers(st.rdev);
+}
+async function throttles(list) {
+    const out = [];
+    for (const t of list ?? [])
+        out.push({ ...(await blockDevice(t.Path)), rate: t.Rate });
+    return out;
+}
+async function weights(list) {
+    const out = [];
+    for (const w of list ?? [])
+        out.push({ ...(await blockDevice(w.Path)), weight: w.Weight });
+    return out;
+}
+export function startHooks(p) {
+    return {
+        async prepare(rec, rootfs) {
+            const h = rec.hostConfig;
+            const paths = containerPaths(p.store.containerDir(rec.id));
+            const net = await p.network.setup(rec);
+            const utsHost = h.UTSMode === "host" || h.NetworkMode === "host";
+            // --network container:X shares X's network identity: its hostname too, as in Docker.
+            const joined = h.NetworkMode?.startsWith("container:")
+                ? p.store.resolve(h.NetworkMode.slice(10))
+                : undefined;
+            const hostname = utsHost
+                ? (await import("node:os")).hostname()
+                : (joined?.config.Hostname ?? rec.config.Hostname ?? rec.id.slice(0, 12));
+            const selfNames = [
+                hostname,
+                ...(rec.config.Domainname ? [`${hostname}.${rec.config.Domainname}`] : []),
+            ];
+            await writeContainerFiles(paths, {
+                hostname,
+                hosts: h.NetworkMode === "host"
+                    ? await (await import("node:fs/promises")).readFile("/etc/hosts", "utf8")
+                    : hostsFile(rec, net.hostsEntries.map((e) => ({ ip: e.ip, names: [...new Set([...selfNames, ...e.names])] })), h.ExtraHosts ?? []),
+                resolvConf: net.resolvConf ??
+                    (await hostResolvConf({
+                        dns: h.Dns ?? [],
+                        search: h.DnsSearch ?? [],
+                        options: h.DnsOptions ?? [],
+                    })),
+            });
+            const etc = [
+                {
+                    destination: "/etc/resolv.conf",
+                    type: "bind",
+                    source: paths.resolvConf,
+                    options: ["rbind", "rprivate"],
+                },
+                {
+                    destination: "/etc/hostname",
+                    type: "bind",
+                    source: paths.hostname,
+                    options: ["rbind", "rprivate"],
+                },
+                { destination: "/etc/hosts", type: "bind", source: paths.hosts, options: ["rbind", "rprivate"] },
+            ];
+            const userMounts = await p.mounts.setup(rec, rootfs);
+            const user = await resolveUser(rootfs, rec.config.User ?? "", h.GroupAdd ?? []);
+            let args = [rec.path, ...rec.args];
+            const mounts = [...etc, ...userMounts];
+            if (h.Init) {
+                mounts.push({
+                    destination: "/sbin/docker-init",
+                    type: "bind",
+                    source: p.initPath,
+                    options: ["rbind", "ro"],
+                });
+                args = ["/sbin/docker-init", "--", ...args];
+            }
+            // "NAME" without a value (unset on the client) is dropped, as Docker does.
+            const env = (rec.config.Env ?? []).filter((e) => e.includes("="));
+            if (!env.some((e) => e.startsWith("HOSTNAME=")))
+                env.push(`HOSTNAME=${hostname}`);
+            if (!env.some((e) => e.startsWith("HOME=")))
+                env.push(`HOME=${user.home}`);
+            if (rec.config.Tty && !env.some((e) => e.startsWith("TERM=")))
+                env.push("TERM=xterm");
+            const sec = h.SecurityOpt ?? [];
+            return buildSpec({
+                rootfs,
+                readonlyRootfs: h.ReadonlyRootfs ?? false,
+                args,
+                env,
+                cwd: rec.config.WorkingDir || "/",
+                user,
+                terminal: rec.config.Tty ?? false,
+                hostname,
+                domainname: rec.config.Domainname,
+                mounts,
+                network: net.netns,
+                pid: nsOf(h.PidMode, p.store, "pid"),
+                ipc: nsOf(h.IpcMode, p.store, "ipc"),
+                uts: utsHost ? { mode: "host" } : { mode: "private" },
+                privileged: h.Privileged ?? false,
+                capAdd: h.CapAdd,
+                capDrop: h.CapDrop,
+                noNewPrivileges: sec.some((s) => /^no-new-privileges(:true|=true)?$/.test(s)),
+                resources: {
+                    memory: h.Memory,
+                    memoryReservation: h.MemoryReservation,
+                    memorySwap: h.MemorySwap,
+                    memorySwappiness: h.MemorySwappiness,
+                    oomKillDisable: h.OomKillDisable ?? false,
+                    cpuShares: h.CpuShares,
+                    cpuPeriod: h.CpuPeriod,
+                    cpuQuota: h.CpuQuota,
+                    nanoCpus: h.NanoCpus,
+                    cpusetCpus: h.CpusetCpus,
+                    cpusetMems: h.CpusetMems,
+                    pidsLimit: h.PidsLimit,
+                    blkioWeight: h.BlkioWeight,
+                    blkioReadBps: await throttles(h.BlkioDeviceReadBps),
+                    blkioWriteBps: await throttles(h.BlkioDeviceWriteBps),
+                    blkioReadIOps: await throttles(h.BlkioDeviceReadIOps),
+                    blkioWriteIOps: await throttles(h.BlkioDeviceWriteIOps),
+                    blkioWeightDevice: await weights(h.BlkioWeightDevice),
+                },
+                cgroupsPath: `${p.cgroupParent}/${rec.id}`,
+                sysctls: h.Sysctls ?? {},
+                devices: await devices(rec),
+                idMap: h.UsernsMode === "host" ? undefined : remap(),
+                ulimits: h.Ulimits ?? [],
+                shmSize: h.ShmSize ?? 0,
+                maskedPaths: h.MaskedPaths,
+                readonlyPaths: h.ReadonlyPaths,
+                seccomp: await p.seccomp(rec),
+                annotations: { "io.berth.stop-signal": String(parseSignal(rec.config.StopSignal, 15)) },
+            });
+        },
+        async created(rec, pid) {
+            await p.network.created?.(rec, pid);
+        },
+        async release(rec) {
+            await p.network.teardown(rec);
+            await p.mounts.release(rec);
+        },
+        async removed(rec, removeVolumes) {
+            await p.mounts.removed(rec, removeVolumes);
+        },
+    };
+}
+//# sourceMappingURL=prepare.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=runtime-port.js.map

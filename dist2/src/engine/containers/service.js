@@ -1,0 +1,305 @@
+/**
+ * ContainerService: create, inspect, list, rename and remove containers.
+ * Running them (start/stop/kill/pause/wait/exit handling) is in lifecycle.ts,
+ * streams (logs/attach/exec) in io.ts.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { conflict, invalid, notFound } from "../../util/errors.js";
+import { checkFilterNames, globMatch, matchLabels } from "../filters.js";
+import { commandOf, mergeConfig, parseSignal } from "./config.js";
+import { containerPaths } from "./files.js";
+import { randomName, validateName } from "./names.js";
+import { validateResources } from "./resources.js";
+import { ZERO_TIME } from "./types.js";
+import { inspectContainer, psRow } from "./view.js";
+export function eventAttrs(rec, extra = {}) {
+    return { ...(rec.config.Labels ?? {}), image: rec.imageName, name: rec.name, ...extra };
+}
+export async function createContainer(d, req, name) {
+    if (!req || typeof req !== "object")
+        throw invalid("config cannot be empty in order to create a container");
+    if (!req.Image)
+        throw invalid("Config cannot be empty in order to create a container");
+    const host = { ...(req.HostConfig ?? {}) };
+    validateHostConfig(host);
+    const mode = host.NetworkMode || "default";
+    if (!["default", "bridge", "none", "host"].includes(mode) &&
+        !mode.startsWith("container:") &&
+        !d.networkExists(mode)) {
+        throw notFound(`network ${mode} not found`);
+    }
+    if (mode.startsWith("container:"))
+        d.store.resolve(mode.slice("container:".length));
+    const finalName = name ? validateName(name) : randomName((n) => d.store.byName(n) !== undefined);
+    const taken = d.store.byName(finalName);
+    if (taken) {
+        throw conflict(`Conflict. The container name "/${finalName}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const image = d.images.store.resolve(req.Image);
+    const imageConfig = await d.images.config(image);
+    const id = randomBytes(32).toString("hex");
+    const config = mergeConfig(imageConfig, req, id);
+    const { path, args } = commandOf(config);
+    if (config.StopSignal)
+        parseSignal(config.StopSignal);
+    const runtime = host.Runtime || d.defaultRuntime;
+    if (!d.runtimes[runtime])
+        throw invalid(`Unknown runtime specified ${runtime}`);
+    const now = new Date().toISOString();
+    const rec = {
+        id,
+        name: finalName,
+        created: now,
+        image: image.id,
+        imageName: req.Image,
+        path,
+        args,
+        config,
+        hostConfig: normalizeHostConfig(host, runtime),
+        // The CLI keys the default network's settings as "default": that is the "bridge" network.
+        networking: Object.fromEntries(Object.entries(req.NetworkingConfig?.EndpointsConfig ?? {}).map(([k, v]) => [
+            k === "default" ? "bridge" : k,
+            v,
+        ])),
+        state: {
+            Status: "created",
+            Pid: 0,
+            ExitCode: 0,
+            Error: "",
+            StartedAt: ZERO_TIME,
+            FinishedAt: ZERO_TIME,
+            OOMKilled: false,
+        },
+        restartCount: 0,
+        manuallyStopped: false,
+        hasBeenStarted: false,
+        mounts: [],
+        ports: {},
+        runtime,
+        layer: await d.images.topLayer(image),
+    };
+    await mkdir(d.store.containerDir(id), { recursive: true, mode: 0o710 });
+    try {
+        await d.resolveMounts(rec);
+        await d.snapshots.prepare(id, rec.layer);
+        await d.store.save(rec);
+    }
+    catch (err) {
+        await d.snapshots.remove(id).catch(() => { });
+        await d.store.delete(id);
+        throw err;
+    }
+    d.events.emit("container", "create", id, eventAttrs(rec));
+    return { Id: id, Warnings: [] };
+}
+function validateHostConfig(h) {
+    const rp = h.RestartPolicy?.Name ?? "";
+    if (!["", "no", "always", "unless-stopped", "on-failure"].includes(rp)) {
+        throw invalid(`invalid restart policy '${rp}'`);
+    }
+    if (h.AutoRemove && rp !== "" && rp !== "no") {
+        throw invalid("can't create 'AutoRemove' container with restart policy");
+    }
+    if ((h.RestartPolicy?.MaximumRetryCount ?? 0) !== 0 && rp !== "on-failure") {
+        throw invalid("maximum retry count cannot be used with restart policy '" + rp + "'");
+    }
+    validateResources(h);
+}
+/** Fills the defaults Docker shows in inspect's HostConfig. */
+function normalizeHostConfig(h, runtime) {
+    return {
+        Binds: null,
+        ContainerIDFile: "",
+        LogConfig: { Type: "json-file", Config: {} },
+        NetworkMode: "default",
+        PortBindings: {},
+        RestartPolicy: { Name: "no", MaximumRetryCount: 0 },
+        AutoRemove: false,
+        VolumeDriver: "",
+        VolumesFrom: null,
+        CapAdd: null,
+        CapDrop: null,
+        CgroupnsMode: "host",
+        Dns: [],
+        DnsOptions: [],
+        DnsSearch: [],
+        ExtraHosts: null,
+        GroupAdd: null,
+        IpcMode: "private",
+        Cgroup: "",
+        Links: null,
+        OomScoreAdj: 0,
+        PidMode: "",
+        Privileged: false,
+        PublishAllPorts: false,
+        ReadonlyRootfs: false,
+        SecurityOpt: null,
+        UTSMode: "",
+        UsernsMode: "",
+        ShmSize: 64 * 1024 * 1024,
+        Isolation: "",
+        CpuShares: 0,
+        Memory: 0,
+        NanoCpus: 0,
+        CgroupParent: "",
+        BlkioWeight: 0,
+        BlkioWeightDevice: [],
+        BlkioDeviceReadBps: null,
+        BlkioDeviceWriteBps: null,
+        BlkioDeviceReadIOps: null,
+        BlkioDeviceWriteIOps: null,
+        CpuPeriod: 0,
+        CpuQuota: 0,
+        CpuRealtimePeriod: 0,
+        CpuRealtimeRuntime: 0,
+        CpusetCpus: "",
+        CpusetMems: "",
+        Devices: [],
+        DeviceCgroupRules: null,
+        KernelMemory: 0,
+        MemoryReservation: 0,
+        MemorySwap: 0,
+        MemorySwappiness: null,
+        OomKillDisable: false,
+        PidsLimit: null,
+        Ulimits: null,
+        MaskedPaths: null,
+        ReadonlyPaths: null,
+        ...stripUndefined(h),
+        Runtime: runtime,
+        ...(h.RestartPolicy?.Name === "" ? { RestartPolicy: { Name: "no", MaximumRetryCount: 0 } } : {}),
+        ...(!h.NetworkMode ? { NetworkMode: "default" } : {}),
+        ...(!h.ShmSize ? { ShmSize: 64 * 1024 * 1024 } : {}),
+    };
+}
+function stripUndefined(o) {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+export function renameContainer(d, ref, newName) {
+    const rec = d.store.resolve(ref);
+    const name = validateName(newName);
+    if (name === rec.name)
+        throw invalid("Renaming a container with the same name as its current name");
+    const other = d.store.byName(name);
+    if (other) {
+        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const old = rec.name;
+    rec.name = name;
+    d.events.emit("container", "rename", rec.id, eventAttrs(rec, { oldName: `/${old}` }));
+    return d.store.save(rec);
+}
+export function viewContext(d, network) {
+    return {
+        imageLabel: (rec) => {
+            const img = d.images.store.get(rec.image);
+            if (!img)
+                return rec.image;
+            try {
+                if (d.images.store.resolve(rec.imageName).id === rec.image)
+                    return rec.imageName;
+            }
+            catch {
+                // the name moved on or went away: show the ID like Docker
+            }
+            return rec.image.slice(7, 19);
+        },
+        paths: (rec) => {
+            const p = containerPaths(d.store.containerDir(rec.id));
+            return { logPath: p.log, hostsPath: p.hosts, hostnamePath: p.hostname, resolvConfPath: p.resolvConf };
+        },
+        graphDriver: (rec) => {
+            const dir = d.snapshots.dirOf(rec.id);
+            return { MergedDir: `${dir}/merged`, UpperDir: `${dir}/diff`, WorkDir: `${dir}/work` };
+        },
+        networkSettings: network,
+    };
+}
+export function inspect(d, v, ref) {
+    return inspectContainer(d.store.resolve(ref), v);
+}
+const PS_FILTERS = [
+    "id",
+    "name",
+    "label",
+    "status",
+    "ancestor",
+    "exited",
+    "before",
+    "since",
+    "health",
+    "network",
+    "volume",
+    "is-task",
+    "publish",
+    "expose",
+];
+export function list(d, v, opts) {
+    checkFilterNames(opts.filters, PS_FILTERS);
+    const f = opts.filters;
+    let recs = d.store
+        .list()
+        .sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1));
+    const statusFilter = f.get("status");
+    for (const s of statusFilter ?? []) {
+        if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) {
+            throw invalid(`Invalid filter 'status=${s}'`);
+        }
+    }
+    const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || !!statusFilter || f.has("exited");
+    if (!all)
+        recs = recs.filter((r) => r.state.Status === "running" || r.state.Status === "paused" || r.state.Status === "restarting");
+    const beforeRef = f.get("before")?.[0];
+    const sinceRef = f.get("since")?.[0];
+    const before = beforeRef ? d.store.resolve(beforeRef) : undefined;
+    const since = sinceRef ? d.store.resolve(sinceRef) : undefined;
+    recs = recs.filter((r) => {
+        if (before && Date.parse(r.created) >= Date.parse(before.created))
+            return false;
+        if (since && Date.parse(r.created) <= Date.parse(since.created))
+            return false;
+        const ids = f.get("id");
+        if (ids && !ids.some((i) => r.id.startsWith(i)))
+            return false;
+        const names = f.get("name");
+        if (names && !names.some((n) => new RegExp(n.replace(/^\//, "")).test(r.name)))
+            return false;
+        const labels = f.get("label");
+        if (labels && !matchLabels(r.config.Labels, labels))
+            return false;
+        if (statusFilter && !statusFilter.includes(r.state.Status))
+            return false;
+        const exited = f.get("exited");
+        if (exited && !(r.state.Status === "exited" && exited.map(Number).includes(r.state.ExitCode)))
+            return false;
+        const ancestors = f.get("ancestor");
+        if (ancestors && !ancestors.some((a) => isAncestor(d, r, a)))
+            return false;
+        const health = f.get("health");
+        if (health && !health.includes(r.state.Health?.Status ?? "none"))
+            return false;
+        return true;
+    });
+    if (opts.limit !== undefined && opts.limit > 0)
+        recs = recs.slice(0, opts.limit);
+    return recs.map((r) => psRow(r, v, opts.size));
+}
+function isAncestor(d, rec, ref) {
+    let img;
+    try {
+        img = d.images.store.resolve(ref);
+    }
+    catch {
+        return globMatch(ref, rec.imageName);
+    }
+    // The container's image or any image it was built from.
+    let cur = d.images.store.get(rec.image);
+    while (cur) {
+        if (cur.id === img.id)
+            return true;
+        cur = cur.parent ? d.images.store.get(cur.parent) : undefined;
+    }
+    return false;
+}
+//# sourceMappingURL=service.js.map

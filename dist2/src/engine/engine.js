@@ -1,0 +1,235 @@
+/**
+ * The engine: builds the stores and services from the daemon config and
+ * owns their lifecycle. The API layer only talks to this object.
+ *
+ *   content (blobs) -> snapshot/layers (read-only layers) -> image store
+ *   -> snapshot/overlay (container roots) -> runtime (conmon + runc)
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BUILD_RUN_LABEL, Builder } from "../build/builder.js";
+import { ContentStore } from "../content/store.js";
+import { ImageStore } from "../image/store.js";
+import { NetworkManager } from "../network/manager.js";
+import { BlobSources } from "../registry/client/sources.js";
+import { effectiveCaps } from "../runtime/capabilities.js";
+import { Runtime } from "../runtime/runtime.js";
+import { seccompFor } from "../runtime/seccomp.js";
+import { LayerStore } from "../snapshot/layers.js";
+import { Snapshotter } from "../snapshot/overlay.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { VolumeStore } from "../volume/store.js";
+import { ContainerService } from "./containers/index.js";
+import { VolumeMounts } from "./containers/mounts.js";
+import { BridgeNetworks } from "./containers/network.js";
+import { startHooks } from "./containers/prepare.js";
+import { ContainerStore } from "./containers/store.js";
+import { EventBus } from "./events.js";
+import { ImageService } from "./images.js";
+import { sweepLeftovers } from "./recovery.js";
+export const ENGINE_VERSION = "0.1.0";
+export const API_VERSION = "1.41";
+export const MIN_API_VERSION = "1.24";
+export class Engine {
+    config;
+    log;
+    events = new EventBus();
+    content;
+    layers;
+    snapshots;
+    imageStore;
+    images;
+    containerStore;
+    runtime;
+    containers;
+    volumes;
+    builder;
+    networks;
+    networkPort;
+    startedAt = new Date();
+    /** Which repositories each blob came from or went to (cross-repository mounts on push). */
+    blobSources;
+    daemonId = "";
+    constructor(config, log) {
+        this.config = config;
+        this.log = log;
+        this.content = new ContentStore(join(config.root, "content"));
+        this.layers = new LayerStore(config.root);
+        this.snapshots = new Snapshotter(this.layers);
+        this.imageStore = new ImageStore(config.root);
+        this.images = new ImageService(this.content, this.layers, this.imageStore, this.events);
+        this.containerStore = new ContainerStore(config.root);
+        this.blobSources = new BlobSources(join(config.root, "distribution"));
+        const runtimePath = config.runtimes[config.defaultRuntime];
+        this.runtime = new Runtime({
+            runtimePath,
+            conmonPath: config.conmon,
+            stateDir: join(config.execRoot, "runtime"),
+            log,
+        });
+        this.networks = new NetworkManager(config.root, config.networkPrefix, config.bridge, config.subnetPool, log);
+        const network = new BridgeNetworks(this.networks, this.containerStore);
+        this.networkPort = network;
+        this.volumes = new VolumeStore(config.root);
+        const mounts = new VolumeMounts(this.volumes, this.containerStore);
+        this.volumes.usage = (name) => mounts.users(name);
+        this.containers = new ContainerService({
+            store: this.containerStore,
+            images: this.images,
+            snapshots: this.snapshots,
+            events: this.events,
+            defaultRuntime: config.defaultRuntime,
+            runtimes: config.runtimes,
+            cgroupParent: `/berth-${this.cgroupName()}`,
+            networkExists: (n) => this.networks.find(n) !== undefined,
+            resolveMounts: (rec) => mounts.resolve(rec),
+        }, this.runtime, startHooks({
+            store: this.containerStore,
+            network,
+            mounts,
+            initPath: config.init,
+            seccomp: (rec) => seccompFor(rec.hostConfig.SecurityOpt ?? [], effectiveCaps({
+                privileged: rec.hostConfig.Privileged ?? false,
+                add: rec.hostConfig.CapAdd,
+                drop: rec.hostConfig.CapDrop,
+            }), config.seccompProfile),
+            cgroupParent: `/berth-${this.cgroupName()}`,
+        }), join(config.execRoot, "containers"), (rec) => network.settings(rec), log);
+        this.containers.network = network;
+        this.builder = new Builder({
+            images: this.images,
+            containers: this.containers,
+            snapshots: this.snapshots,
+            tmpDir: join(config.root, "tmp"),
+            cachePath: this.buildCachePath,
+        });
+        this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
+        this.images.gcRoots = async () => ({
+            layers: this.containerStore
+                .list()
+                .map((r) => r.layer)
+                .filter((l) => !!l),
+            blobs: [],
+        });
+    }
+    /** A cgroup directory name per daemon root, so two daemons never share one. */
+    cgroupName() {
+        return createHash("sha256").update(this.config.root).digest("hex").slice(0, 8);
+    }
+    get buildCachePath() {
+        return join(this.config.root, "builder", "cache.json");
+    }
+    get tmpDir() {
+        return join(this.config.root, "tmp");
+    }
+    async init() {
+        await mkdir(this.config.root, { recursive: true, mode: 0o711 });
+        await mkdir(this.config.execRoot, { recursive: true, mode: 0o700 });
+        await mkdir(this.tmpDir, { recursive: true });
+        await this.content.init();
+        // Nothing of this root runs yet (we hold its lock): temp data is a crash's leftover.
+        const swept = await sweepLeftovers(this.leftoverDirs, { keepResumable: true });
+        if (swept)
+            this.log.info({ bytes: swept }, "removed leftovers of interrupted operations");
+        await this.layers.init();
+        await this.imageStore.init();
+        this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
+        await this.volumes.init();
+        await this.runtime.init();
+        await this.containerStore.init();
+        await this.networks.init();
+        for (const rec of this.containerStore.list()) {
+            this.runtime.adopt(rec.id, this.containers.life.bundleDir(rec.id));
+            if (rec.state.Status === "running" || rec.state.Status === "paused")
+                this.networkPort.adopt(rec);
+        }
+        await this.containers.init();
+        await this.recoverContainers();
+        const running = this.containerStore
+            .list()
+            .filter((r) => r.state.Status === "running" || r.state.Status === "paused")
+            .map((r) => r.id);
+        await this.networks.reconcile(new Set(running));
+    }
+    get leftoverDirs() {
+        return { tmp: this.tmpDir, ingest: this.content.ingestDir, layers: this.layers.dir };
+    }
+    /**
+     * Leftovers of interrupted operations (`system prune`, `builder prune`):
+     * temp and ingest data older than this daemon's start and held by no
+     * writer. Returns the bytes freed.
+     */
+    async pruneLeftovers() {
+        return sweepLeftovers(this.leftoverDirs, {
+            olderThan: this.startedAt.getTime(),
+            keep: this.content.active,
+        });
+    }
+    /** Undoes what a crash left half-done to containers: a build's RUN container, a commit's pause. */
+    async recoverContainers() {
+        for (const rec of this.containerStore.list()) {
+            if (rec.state.Status === "removing") {
+                // A removal the crash interrupted (its snapshot may be gone already): finished, like Docker's dead containers.
+                this.log.info({ id: rec.id }, "finishing an interrupted removal");
+                rec.state.Status = "dead";
+                await this.containers
+                    .remove(rec.id, { force: true, volumes: false })
+                    .catch((err) => this.log.error({ err, id: rec.id }, "finishing a removal failed"));
+                continue;
+            }
+            if (rec.config.Labels?.[BUILD_RUN_LABEL]) {
+                this.log.info({ id: rec.id }, "removing the RUN container of an interrupted build");
+                await this.containers
+                    .remove(rec.id, { force: true, volumes: true })
+                    .catch((err) => this.log.error({ err, id: rec.id }, "removing an interrupted build's container failed"));
+                continue;
+            }
+            if (rec.pausedForCommit) {
+                if (rec.state.Status === "paused") {
+                    this.log.info({ id: rec.id }, "unpausing a container paused by an interrupted commit");
+                    await this.containers
+                        .unpause(rec.id)
+                        .catch((err) => this.log.error({ err, id: rec.id }, "unpausing after an interrupted commit failed"));
+                }
+                delete rec.pausedForCommit;
+                await this.containerStore
+                    .save(rec)
+                    .catch((err) => this.log.error({ err, id: rec.id }, "saving failed"));
+            }
+        }
+    }
+    containerCounts() {
+        return this.containers.counts();
+    }
+    async shutdown() {
+        await this.containers.shutdown();
+        const running = this.containerStore
+            .list()
+            .filter((r) => r.state.Status === "running" || r.state.Status === "paused")
+            .map((r) => r.id);
+        await this.networks.shutdown(new Set(running));
+        if (running.length === 0)
+            await removeCgroupParent(`/berth-${this.cgroupName()}`);
+        this.runtime.close();
+    }
+}
+async function loadDaemonId(path) {
+    const existing = await readFile(path, "utf8").catch(() => "");
+    if (existing.trim())
+        return existing.trim();
+    const id = randomUUID();
+    await writeFileAtomic(path, id);
+    return id;
+}
+/** The daemon's parent cgroup in every hierarchy, once no container needs it. */
+async function removeCgroupParent(path) {
+    const { readdir, rmdir } = await import("node:fs/promises");
+    const base = "/sys/fs/cgroup";
+    const dirs = [join(base, path)];
+    for (const ctrl of await readdir(base).catch(() => []))
+        dirs.push(join(base, ctrl, path));
+    for (const d of dirs)
+        await rmdir(d).catch(() => { });
+}
+//# sourceMappingURL=engine.js.map

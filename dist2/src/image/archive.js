@@ -1,0 +1,202 @@
+/**
+ * `docker save` / `docker load` archives.
+ *
+ * save writes Docker's docker-archive (what `docker save` 20.10 writes and
+ * `docker load`/skopeo read): <config hex>.json, <layer id>/layer.tar,
+ * manifest.json and repositories. load reads that format (legacy layout or
+ * skopeo's <digest>.tar layers) and OCI image layouts (index.json + blobs/).
+ * The incoming tar is first unpacked (regular files only, names checked)
+ * into a private temp dir, because manifest.json may come last.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { join, normalize, posix } from "node:path";
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import tar from "tar-stream";
+import { decompress } from "../layer/compression.js";
+import { chainIDs } from "../snapshot/layers.js";
+import { invalid, withPath } from "../util/errors.js";
+import { ingestLayer } from "./ingest.js";
+import { familiar, parseReference, withDefaultTag } from "./reference.js";
+import { hostPlatform, isIndexType } from "./types.js";
+/** Unpacks an archive into `dir`, keeping only files and symlinks between them. */
+async function unpack(source, dir) {
+    const links = new Map();
+    const extract = tar.extract();
+    const done = (async () => {
+        for await (const entry of extract) {
+            const h = entry.header;
+            const name = posix
+                .normalize(h.name)
+                .replace(/^(\.\/)+/, "")
+                .replace(/\/$/, "");
+            if (name.startsWith("..") || name.startsWith("/"))
+                throw invalid(`archive entry escapes: ${h.name}`);
+            if (h.type === "file" || h.type === "contiguous-file") {
+                const target = join(dir, name);
+                await mkdir(join(target, ".."), { recursive: true });
+                await pipeline(entry, createWriteStream(target)).catch((err) => {
+                    throw withPath(err, target);
+                });
+                continue;
+            }
+            if (h.type === "symlink" && h.linkname) {
+                links.set(name, posix.normalize(posix.join(posix.dirname(name), h.linkname)));
+            }
+            entry.resume();
+        }
+    })();
+    await Promise.all([pipeline(await decompress(source), extract), done]);
+    return links;
+}
+function resolveIn(dir, links, name) {
+    let n = posix.normalize(name);
+    for (let i = 0; i < 10 && links.has(n); i++)
+        n = links.get(n);
+    if (n.startsWith("..") || n.startsWith("/"))
+        throw invalid(`archive path escapes: ${name}`);
+    return join(dir, normalize(n));
+}
+/** Loads every image in the archive; returns each with the names it carried. */
+export async function loadArchive(l, source) {
+    await mkdir(l.tmpDir, { recursive: true });
+    const dir = await mkdtemp(join(l.tmpDir, "load-"));
+    try {
+        const links = await unpack(source, dir);
+        const hasManifest = await stat(join(dir, "manifest.json")).then(() => true, () => false);
+        if (hasManifest)
+            return await loadDockerArchive(l, dir, links);
+        const hasIndex = await stat(join(dir, "index.json")).then(() => true, () => false);
+        if (hasIndex)
+            return await loadOciLayout(l, dir);
+        throw invalid("invalid archive: no manifest.json or index.json found");
+    }
+    finally {
+        await rm(dir, { recursive: true, force: true });
+    }
+}
+async function ingestChain(l, config, files) {
+    if (files.length !== config.rootfs.diff_ids.length) {
+        throw invalid(`invalid archive: ${files.length} layers for ${config.rootfs.diff_ids.length} diffIDs`);
+    }
+    let parent;
+    const chain = chainIDs(config.rootfs.diff_ids);
+    for (let i = 0; i < files.length; i++) {
+        const known = await l.layers.get(chain[i]);
+        if (known) {
+            parent = known.chainID;
+            continue;
+        }
+        const meta = await ingestLayer(l.content, l.layers, parent, createReadStream(files[i]), {
+            expectDiffID: config.rootfs.diff_ids[i],
+        });
+        parent = meta.chainID;
+    }
+}
+async function loadDockerArchive(l, dir, links) {
+    const entries = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8"));
+    if (!Array.isArray(entries))
+        throw invalid("invalid archive: manifest.json is not a list");
+    const out = [];
+    for (const e of entries) {
+        const raw = await readFile(resolveIn(dir, links, e.Config));
+        const config = JSON.parse(raw.toString("utf8"));
+        await ingestChain(l, config, e.Layers.map((f) => resolveIn(dir, links, f)));
+        const rec = await l.createImage(config);
+        out.push({ rec, tags: (e.RepoTags ?? []).map((t) => withDefaultTag(parseReference(t))) });
+    }
+    return out;
+}
+async function loadOciLayout(l, dir) {
+    const blob = (digest) => join(dir, "blobs", ...digest.split(":"));
+    const readBlob = async (digest) => JSON.parse(await readFile(blob(digest), "utf8"));
+    const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8"));
+    const out = [];
+    const plat = hostPlatform();
+    for (const d of index.manifests) {
+        let desc = d;
+        if (isIndexType(desc.mediaType)) {
+            const sub = await readBlob(desc.digest);
+            const pick = sub.manifests.find((m) => !m.platform || (m.platform.os === plat.os && m.platform.architecture === plat.architecture));
+            if (!pick)
+                throw invalid("no manifest for this platform in the OCI index");
+            desc = pick;
+        }
+        const manifest = await readBlob(desc.digest);
+        const config = await readBlob(manifest.config.digest);
+        await ingestChain(l, config, manifest.layers.map((x) => blob(x.digest)));
+        const rec = await l.createImage(config);
+        const name = d.annotations?.["io.containerd.image.name"] ?? d.annotations?.["org.opencontainers.image.ref.name"];
+        const tags = [];
+        if (name) {
+            try {
+                tags.push(withDefaultTag(parseReference(name)));
+            }
+            catch {
+                // a bare tag like "latest" names no repository: load untagged
+            }
+        }
+        out.push({ rec, tags });
+    }
+    return out;
+}
+/** Writes a docker-archive of `items` to a stream. */
+export function saveArchive(content, layers, items) {
+    const pack = tar.pack();
+    const out = new PassThrough();
+    const written = new Set();
+    const mtime = new Date(0);
+    const addFile = (name, data) => new Promise((resolve, reject) => pack.entry({ name, mtime, mode: 0o644 }, data, (err) => (err ? reject(err) : resolve())));
+    (async () => {
+        const manifest = [];
+        const repositories = {};
+        for (const item of items) {
+            const cfg = JSON.parse(item.config.toString("utf8"));
+            const configName = `${item.rec.id.slice(7)}.json`;
+            if (!written.has(configName)) {
+                await addFile(configName, item.config);
+                written.add(configName);
+            }
+            const layerFiles = [];
+            let parentId = "";
+            for (const chainID of chainIDs(cfg.rootfs.diff_ids)) {
+                const meta = await layers.mustGet(chainID);
+                const id = chainID.slice(7);
+                const name = `${id}/layer.tar`;
+                layerFiles.push(name);
+                if (!written.has(name)) {
+                    written.add(name);
+                    await addFile(`${id}/VERSION`, "1.0");
+                    await addFile(`${id}/json`, JSON.stringify({ id, ...(parentId ? { parent: parentId } : {}) }));
+                    await writeLayer(pack, content, meta, name, mtime);
+                }
+                parentId = id;
+            }
+            const tags = item.tags.map((t) => familiar(t));
+            manifest.push({ Config: configName, RepoTags: tags.length ? tags : null, Layers: layerFiles });
+            for (const t of item.tags) {
+                const repo = familiar({ ...t, tag: undefined });
+                repositories[repo] = { ...(repositories[repo] ?? {}), [t.tag ?? "latest"]: parentId };
+            }
+        }
+        await addFile("manifest.json", JSON.stringify(manifest));
+        if (Object.keys(repositories).length)
+            await addFile("repositories", JSON.stringify(repositories));
+        pack.finalize();
+    })().catch((err) => pack.destroy(err));
+    pack.on("error", (err) => out.destroy(err));
+    return pack.pipe(out);
+}
+async function writeLayer(pack, content, meta, name, mtime) {
+    const plain = meta.blobs.find((b) => b.digest === meta.diffID);
+    const blob = plain ?? meta.blobs[0];
+    if (!blob)
+        throw invalid(`layer ${meta.diffID} has no stored content to save`);
+    const src = await content.readStream(blob.digest);
+    const data = plain ? src : src.pipe(createGunzip());
+    const entry = pack.entry({ name, size: meta.tarSize, mtime, mode: 0o644 });
+    await pipeline(data, entry);
+}
+//# sourceMappingURL=archive.js.map

@@ -1,0 +1,48 @@
+/**
+ * Turns a layer tar (plain or compressed) into a stored layer:
+ *   source --decompress--> hash (diffID) --tee--> content store blob (the exact tar)
+ *                                           \--> layer/applyLayer into a new layer dir
+ * Keeping the uncompressed tar as a blob lets `save` reproduce the layer
+ * byte for byte (same diffID) without a tar-split index.
+ */
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { applyLayer } from "../layer/apply.js";
+import { decompress } from "../layer/compression.js";
+import { invalid } from "../util/errors.js";
+import { HashingStream } from "../util/stream.js";
+import { MediaType } from "./types.js";
+export async function ingestLayer(content, layers, parent, source, opts = {}) {
+    const tar = await decompress(source);
+    // Store the exact uncompressed bytes only when no source blob is kept.
+    const writer = opts.sourceBlob ? undefined : await content.writer();
+    const hasher = new HashingStream(writer ? (chunk) => writer.write(chunk) : undefined);
+    let blobInfo;
+    try {
+        const meta = await layers.create(parent, async (dir) => {
+            const tee = new PassThrough();
+            const [, applied] = await Promise.all([pipeline(tar, hasher, tee), applyLayer(tee, dir)]).catch((err) => {
+                // Either side failed (e.g. ENOSPC): end every stream so no fd stays on the source blob.
+                for (const s of [source, tar, hasher, tee])
+                    s.destroy();
+                throw err;
+            });
+            const diffID = hasher.digest();
+            if (opts.expectDiffID && opts.expectDiffID !== diffID) {
+                throw invalid(`layer diffID mismatch: expected ${opts.expectDiffID}, got ${diffID}`);
+            }
+            if (writer)
+                blobInfo = await writer.commit({ digest: diffID });
+            return { diffID, size: applied.size, tarSize: hasher.size };
+        }, opts.sourceBlob);
+        if (blobInfo && !meta.blobs.some((b) => b.digest === blobInfo.digest)) {
+            await layers.addBlob(meta.chainID, { ...blobInfo, mediaType: MediaType.DockerLayer });
+        }
+        return meta;
+    }
+    catch (err) {
+        await writer?.abort();
+        throw err;
+    }
+}
+//# sourceMappingURL=ingest.js.map

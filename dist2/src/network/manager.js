@@ -1,0 +1,384 @@
+/**
+ * Networks for containers, with iproute2 and nftables (no CNI: fewer moving
+ * parts, exact clean-up, and no plugin state to reconcile).
+ *
+ * A network is a Linux bridge with a subnet; a container joins it through
+ * a veth pair whose inner end is moved into the container's network
+ * namespace right after `runc create` (the namespace is the container's
+ * own: it disappears, with the veth, when the container's last process
+ * exits). Published ports and NAT are nftables rules in berth's own table.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { conflict, invalid, notFound } from "../util/errors.js";
+import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { withHostLock } from "../util/lock.js";
+import { setupBridge } from "./bridge.js";
+import { NetworkDns } from "./dns.js";
+import { ipInNetns, run } from "./exec.js";
+import { Firewall } from "./firewall.js";
+import { allocate, contains, intToIp, macFor, overlaps, parseCidr } from "./ipam.js";
+import { bridgeOptions } from "./options.js";
+import { findCollision, hostRoutes, IPAM_LOCK, pickSubnet } from "./subnets.js";
+export class NetworkManager {
+    prefix;
+    defaultBridge;
+    pool;
+    log;
+    state = { networks: [], ipam: {} };
+    path;
+    fw;
+    dns = new Map();
+    /** The tail of this daemon's queue of subnet claims (see claim()). */
+    claims = Promise.resolve();
+    /** Networks whose bridge and rules this daemon has set up. */
+    ready = new Set();
+    /** container id -> endpoints (in memory; rebuilt from container records by the engine). */
+    endpoints = new Map();
+    constructor(root, prefix, defaultBridge, pool, log) {
+        this.prefix = prefix;
+        this.defaultBridge = defaultBridge;
+        this.pool = pool;
+        this.log = log;
+        this.path = join(root, "network", "networks.json");
+        this.fw = new Firewall(prefix);
+    }
+    async init() {
+        this.state = (await readJson(this.path)) ?? { networks: [], ipam: {} };
+        await this.fw.init();
+        if (!this.find("bridge")) {
+            await this.create({ Name: "bridge", bridge: this.defaultBridge, builtin: true });
+        }
+        // Rechecked at each start: another daemon or interface may have taken a subnet meanwhile.
+        for (const n of [...this.state.networks]) {
+            await this.ensureBridge(n).catch(async (err) => {
+                const inUse = Object.keys(this.state.ipam[n.Id] ?? {}).length > 0;
+                if ((n.autoSubnet || n.Name === "bridge") && !inUse && !n.Options["com.docker.network.bridge.name"]) {
+                    this.log?.warn({ network: n.Name, err: String(err) }, "subnet taken on the host: picking another");
+                    await this.resubnet(n);
+                }
+                else
+                    this.log?.error({ network: n.Name, err: String(err) }, "network unusable");
+            });
+        }
+    }
+    /** Moves an unused, auto-picked network to a free subnet (claimed under the host lock). */
+    async resubnet(n) {
+        await this.claim(async () => {
+            const used = this.state.networks.filter((x) => x.Id !== n.Id).map((x) => x.subnet);
+            const routes = (await hostRoutes()).filter((r) => r.dev !== n.bridge).map((r) => r.dst);
+            const subnet = pickSubnet(this.pool, [...used, ...routes]);
+            n.subnet = subnet;
+            n.gateway = intToIp(parseCidr(subnet).base + 1);
+            n.autoSubnet = true;
+            this.ready.delete(n.Id);
+            await this.ensureBridge(n);
+            await this.save();
+        });
+    }
+    /**
+     * Runs `fn` holding the host-wide IPAM lock. This daemon's own claims queue
+     * here first (FIFO), so only one of them polls the lock at a time and none
+     * starves behind the others.
+     */
+    claim(fn) {
+        const next = this.claims.then(() => withHostLock(IPAM_LOCK, fn));
+        this.claims = next.catch(() => { });
+        return next;
+    }
+    async save() {
+        await writeJsonAtomic(this.path, this.state);
+    }
+    find(ref) {
+        return (this.state.networks.find((n) => n.Name === ref || n.Id === ref) ??
+            (ref.length >= 3 ? this.state.networks.find((n) => n.Id.startsWith(ref)) : undefined));
+    }
+    get(ref) {
+        const n = this.find(ref);
+        if (!n)
+            throw notFound(`network ${ref} not found`);
+        return n;
+    }
+    list() {
+        return this.state.networks;
+    }
+    async create(o) {
+        if (this.find(o.Name)?.Name === o.Name)
+            throw conflict(`network with name ${o.Name} already exists`);
+        if (!o.builtin && ["bridge", "host", "none"].includes(o.Name)) {
+            throw forbidden(`${o.Name} is a pre-defined network and cannot be created`);
+        }
+        const opts = bridgeOptions(o.Options);
+        const bridge = o.bridge ?? opts.name;
+        if (bridge && this.state.networks.some((n) => n.bridge === bridge))
+            throw conflict(`bridge name ${bridge} is already used by another network`);
+        // Picking and claiming (the address on the bridge) happen under one host-wide lock.
+        return this.claim(() => this.createLocked(o, bridge));
+    }
+    async createLocked(o, bridge) {
+        if (this.find(o.Name)?.Name === o.Name)
+            throw conflict(`network with name ${o.Name} already exists`);
+        const used = this.state.networks.map((n) => n.subnet);
+        let subnet = o.Subnet;
+        if (subnet) {
+            parseCidr(subnet);
+            if (used.some((u) => overlaps(u, subnet)))
+                throw forbidden(`Pool overlaps with other one on this address space`);
+        }
+        else {
+            const routes = (await hostRoutes()).filter((r) => r.dev !== bridge).map((r) => r.dst);
+            subnet = pickSubnet(this.pool, [...used, ...routes]);
+        }
+        const c = parseCidr(subnet);
+        const gateway = o.Gateway ?? intToIp(c.base + 1);
+        if (!contains(subnet, gateway))
+            throw invalid(`gateway ${gateway} is not in subnet ${subnet}`);
+        const id = createHash("sha256")
+            .update(`${o.Name}${randomBytes(16).toString("hex")}`)
+            .digest("hex");
+        const def = {
+            Id: id,
+            Name: o.Name,
+            Driver: "bridge",
+            Created: new Date().toISOString(),
+            bridge: bridge ?? `${this.prefix}${id.slice(0, 6)}`,
+            subnet: `${intToIp(c.base)}/${c.prefix}`,
+            gateway,
+            ...(o.IPRange ? { ipRange: o.IPRange } : {}),
+            Internal: o.Internal ?? false,
+            ...(o.Subnet ? {} : { autoSubnet: true }),
+            Labels: o.Labels ?? {},
+            Options: o.Options ?? {},
+        };
+        // The subnet is claimed now (its address on the bridge), so other daemons see it.
+        const existed = await run("ip", ["link", "show", def.bridge]).then(() => true, () => false);
+        await this.ensureBridge(def).catch(async (err) => {
+            if (!existed)
+                await this.teardownBridge(def);
+            else
+                await this.fw.removeNetwork(def.bridge);
+            throw err;
+        });
+        this.state.networks.push(def);
+        this.state.ipam[id] = {};
+        await this.save();
+        return def;
+    }
+    async remove(ref) {
+        const n = this.get(ref);
+        if (n.Name === "bridge")
+            throw forbidden(`bridge is a pre-defined network and cannot be removed`);
+        const users = [...this.endpoints].filter(([, eps]) => eps.some((e) => e.network === n.Id));
+        if (users.length) {
+            throw forbidden(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints`);
+        }
+        await this.teardownBridge(n);
+        this.state.networks = this.state.networks.filter((x) => x.Id !== n.Id);
+        delete this.state.ipam[n.Id];
+        await this.save();
+    }
+    async ensureBridge(n) {
+        const exists = await run("ip", ["link", "show", n.bridge]).then(() => true, () => false);
+        if (!exists || !this.ready.has(n.Id)) {
+            const hit = await findCollision(n.subnet, n.bridge);
+            if (hit)
+                throw conflict(`network ${n.Name}: its subnet ${n.subnet} overlaps ${hit.dst} on interface ${hit.dev} (another daemon's bridge or a host route); remove one of them or recreate the network with another --subnet`);
+            await setupBridge(n, exists, this.fw);
+            this.ready.add(n.Id);
+        }
+        if (n.Name !== "bridge" && !this.dns.has(n.Id)) {
+            const dns = new NetworkDns(n.gateway, (name) => this.resolve(n.Id, name));
+            await dns.start().then(() => this.dns.set(n.Id, dns), () => { });
+        }
+    }
+    async teardownBridge(n) {
+        this.dns.get(n.Id)?.stop();
+        this.dns.delete(n.Id);
+        await this.fw.removeNetwork(n.bridge);
+        await run("ip", ["link", "del", n.bridge]).catch(() => { });
+    }
+    resolve(netId, name) {
+        const out = [];
+        for (const [cid, eps] of this.endpoints) {
+            for (const e of eps) {
+                if (e.network !== netId)
+                    continue;
+                if (e.name === name || e.aliases.includes(name) || cid.startsWith(name))
+                    out.push(e.ip);
+            }
+        }
+        return out;
+    }
+    /** Reserves an address on a network for a container (before its namespace exists). */
+    async reserve(cid, ref, o) {
+        const n = this.get(ref);
+        const eps = this.endpoints.get(cid) ?? [];
+        if (eps.some((e) => e.network === n.Id))
+            throw forbidden(`endpoint with name ${o.name} already exists in network ${n.Name}`);
+        this.state.ipam[n.Id] ??= {};
+        const ipam = this.state.ipam[n.Id];
+        if (o.ip && (!contains(n.subnet, o.ip) || (ipam[o.ip] && ipam[o.ip] !== cid))) {
+            throw invalid(`Address already in use or not in the network's subnet: ${o.ip}`);
+        }
+        const ip = o.ip ?? allocate(n.subnet, new Set([n.gateway, ...Object.keys(ipam)]), n.ipRange);
+        ipam[ip] = cid;
+        await this.save();
+        const ep = {
+            network: n.Id,
+            endpointId: createHash("sha256").update(`${cid}${n.Id}${ip}`).digest("hex"),
+            ip,
+            prefixLen: Number(n.subnet.split("/")[1]),
+            gateway: n.gateway,
+            mac: o.mac ?? macFor(ip),
+            ifname: `eth${eps.length}`,
+            aliases: o.aliases ?? [],
+            name: o.name,
+        };
+        this.endpoints.set(cid, [...eps, ep]);
+        return ep;
+    }
+    /** Plugs a reserved endpoint into the network namespace of `pid` (a veth pair on the bridge). */
+    async wire(cid, pid, ep) {
+        const n = this.get(ep.network);
+        await this.ensureBridge(n);
+        const host = `${this.prefix}${createHash("sha256")
+            .update(cid + n.Id)
+            .digest("hex")
+            .slice(0, 6)}`;
+        await run("ip", ["link", "del", host]).catch(() => { });
+        const opts = bridgeOptions(n.Options);
+        const mtu = opts.mtu ? ["mtu", String(opts.mtu)] : [];
+        await run("ip", [
+            "link",
+            "add",
+            host,
+            ...mtu,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            ep.ifname,
+            ...mtu,
+            "netns",
+            String(pid),
+        ]);
+        await run("ip", ["link", "set", host, "master", n.bridge, "up"]);
+        // enable_icc=false: isolated bridge ports reach the gateway, not each other.
+        if (!opts.icc)
+            await run("ip", ["link", "set", host, "type", "bridge_slave", "isolated", "on"]);
+        const cmds = [
+            "link set lo up",
+            `link set ${ep.ifname} address ${ep.mac}`,
+            `addr add ${ep.ip}/${ep.prefixLen} dev ${ep.ifname}`,
+            `link set ${ep.ifname} up`,
+        ];
+        if (ep.ifname === "eth0" && !n.Internal)
+            cmds.push(`route add default via ${n.gateway}`);
+        await ipInNetns(pid, cmds);
+    }
+    /** Re-registers the endpoints of a container that kept running while berthd was down. */
+    adopt(cid, eps) {
+        this.endpoints.set(cid, eps);
+        for (const e of eps) {
+            this.state.ipam[e.network] ??= {};
+            const ipam = this.state.ipam[e.network];
+            ipam[e.ip] = cid;
+            const n = this.find(e.network);
+            if (n)
+                void this.ensureBridge(n).catch(() => { });
+        }
+    }
+    async disconnect(cid, pid, ref) {
+        const n = this.get(ref);
+        const eps = this.endpoints.get(cid) ?? [];
+        const ep = eps.find((e) => e.network === n.Id);
+        if (!ep)
+            throw forbidden(`container ${cid} is not connected to network ${n.Name}`);
+        if (pid)
+            await ipInNetns(pid, [`link del ${ep.ifname}`]).catch(() => { });
+        this.release(cid, ep);
+        this.endpoints.set(cid, eps.filter((e) => e !== ep));
+        await this.save();
+    }
+    release(cid, ep) {
+        const ipam = this.state.ipam[ep.network];
+        if (ipam && ipam[ep.ip] === cid)
+            delete ipam[ep.ip];
+    }
+    /** A container is gone (or stopped): its addresses, port rules and endpoints go too. */
+    async detachAll(cid) {
+        for (const ep of this.endpoints.get(cid) ?? [])
+            this.release(cid, ep);
+        this.endpoints.delete(cid);
+        await this.fw.unpublish(cid);
+        await this.save();
+    }
+    /**
+     * Port rules for a container. A port reachable on the host's loopback
+     * (published on 0.0.0.0 or 127.0.0.0/8) needs route_localnet on the
+     * container's bridge (the host's connection leaves with a 127.x source);
+     * only such bridges get it, and the firewall's input rule keeps containers
+     * from using it to reach the host's loopback.
+     */
+    async publish(cid, rules) {
+        const loopback = rules.some((r) => r.hostIp === "0.0.0.0" || r.hostIp === "" || r.hostIp.startsWith("127."));
+        if (loopback) {
+            for (const ep of this.endpoints.get(cid) ?? []) {
+                if (!rules.some((r) => r.ip === ep.ip))
+                    continue;
+                const n = this.get(ep.network);
+                await writeFile(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, "1");
+            }
+        }
+        await this.fw.publish(cid, rules);
+    }
+    /** The default host address of a network's published ports (host_binding_ipv4). */
+    defaultHostIp(netId) {
+        return bridgeOptions(this.find(netId)?.Options).hostIp ?? "0.0.0.0";
+    }
+    /** After a crash: rules and addresses of containers that no longer run. */
+    async reconcile(running) {
+        for (const cid of await this.fw.containersWithRules())
+            if (!running.has(cid))
+                await this.fw.unpublish(cid);
+        for (const ipam of Object.values(this.state.ipam)) {
+            for (const [ip, cid] of Object.entries(ipam))
+                if (!running.has(cid))
+                    delete ipam[ip];
+        }
+        await this.save();
+    }
+    /**
+     * At shutdown: DNS servers stop; bridges and rules stay only for networks
+     * that running containers still use (they keep working without berthd).
+     */
+    async shutdown(running) {
+        for (const d of this.dns.values())
+            d.stop();
+        this.dns.clear();
+        const inUse = new Set();
+        for (const [cid, eps] of this.endpoints)
+            if (running.has(cid))
+                for (const e of eps)
+                    inUse.add(e.network);
+        for (const n of this.state.networks) {
+            if (inUse.has(n.Id))
+                continue;
+            await this.fw.removeNetwork(n.bridge);
+            await run("ip", ["link", "del", n.bridge]).catch(() => { });
+        }
+        if (inUse.size === 0)
+            await this.fw.destroy();
+    }
+    /** Removes berth's host state when nothing runs (tests, uninstall). */
+    async destroyHostState() {
+        for (const n of this.state.networks)
+            await run("ip", ["link", "del", n.bridge]).catch(() => { });
+        await this.fw.destroy();
+    }
+}
+function forbidden(msg) {
+    return conflict(msg);
+}
+//# sourceMappingURL=manager.js.map

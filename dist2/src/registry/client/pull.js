@@ -1,0 +1,279 @@
+/**
+ * Pull: manifest (index -> this platform's manifest), config, then layers
+ * fetched in parallel (3 at a time) into the content store, each verified
+ * against its digest and resumable (a broken fetch continues with a Range
+ * request), and unpacked in order while later ones still download. The compressed blobs and the manifest
+ * are kept so a later push of the unchanged image is byte-identical.
+ */
+import { createHash } from "node:crypto";
+import { Transform } from "node:stream";
+import { ingestLayer } from "../../image/ingest.js";
+import { familiar } from "../../image/reference.js";
+import { hostPlatform, isIndexType, MediaType, } from "../../image/types.js";
+import { chainIDs } from "../../snapshot/layers.js";
+import { invalid, notFound } from "../../util/errors.js";
+import { Registry, RegistryError } from "./http.js";
+const ACCEPT = [
+    MediaType.OciIndex,
+    MediaType.DockerManifestList,
+    MediaType.OciManifest,
+    MediaType.DockerManifest,
+].join(", ");
+/** Layers downloaded at once, as Docker's default max-concurrent-downloads. */
+const DOWNLOADS = 3;
+function deferred() {
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+    });
+    promise.catch(() => { }); // observed by the unpack loop, maybe never if an earlier layer fails
+    return { promise, resolve, reject };
+}
+/** Reports "Extracting" with the compressed bytes read so far, at most every 100 ms. */
+function counted(blob, id, total, progress) {
+    let current = 0;
+    let last = 0;
+    progress(id, "Extracting", { current: 0, total });
+    const counter = new Transform({
+        transform(chunk, _enc, done) {
+            current += chunk.length;
+            const now = Date.now();
+            if (now - last >= 100 || current === total) {
+                last = now;
+                progress(id, "Extracting", { current, total });
+            }
+            done(null, chunk);
+        },
+    });
+    blob.on("error", (err) => counter.destroy(err));
+    // pipe() does not pass a destroy upstream: a failed extraction must close the blob's fd.
+    counter.on("close", () => blob.destroy());
+    return blob.pipe(counter);
+}
+async function fetchManifest(reg, path, ref) {
+    const res = await reg.request(`/v2/${path}/manifests/${ref}`, {
+        headers: { accept: ACCEPT },
+        scope: `repository:${path}:pull`,
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
+    if (ref.startsWith("sha256:") && ref !== digest)
+        throw invalid(`manifest digest mismatch: expected ${ref}, got ${digest}`);
+    const doc = JSON.parse(body.toString("utf8"));
+    const mediaType = doc.mediaType ?? res.headers.get("content-type") ?? MediaType.OciManifest;
+    return { body, digest, doc, mediaType };
+}
+/** Downloads a blob into the content store (resuming a partial one), verifying its digest. */
+async function fetchBlob(reg, content, path, d, progress) {
+    if (await content.has(d.digest))
+        return;
+    const w = await content.writer(d.digest);
+    try {
+        const headers = {};
+        if (w.offset > 0)
+            headers.range = `bytes=${w.offset}-`;
+        const res = await reg.request(`/v2/${path}/blobs/${d.digest}`, {
+            headers,
+            scope: `repository:${path}:pull`,
+        });
+        if (w.offset > 0 && res.status !== 206) {
+            // The registry ignored Range: start over.
+            await w.abort(true);
+            return fetchBlob(reg, content, path, d, progress);
+        }
+        for await (const chunk of res.body) {
+            await w.write(chunk);
+            progress?.(w.offset);
+        }
+        await w.commit({ digest: d.digest, size: d.size });
+    }
+    catch (err) {
+        // Keep what arrived (a retry resumes) unless the data itself was wrong.
+        await w.abort(err instanceof RegistryError ? false : !(err instanceof Error && /mismatch/.test(err.message)));
+        throw err;
+    }
+}
+export async function pull(images, ref, o) {
+    // Docker Hub images may come from a configured mirror; any failure there falls back to the Hub.
+    if (ref.domain === "docker.io") {
+        for (const mirror of o.mirrors ?? []) {
+            const host = mirror.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+            const insecure = mirror.startsWith("http://") ? [...o.insecure, host] : o.insecure;
+            try {
+                return await pullFrom(new Registry(host, insecure), images, ref, o);
+            }
+            catch (err) {
+                if (!(err instanceof RegistryError) && !isNetworkError(err))
+                    throw err;
+            }
+        }
+    }
+    return pullFrom(new Registry(ref.domain, o.insecure, o.creds), images, ref, o);
+}
+function isNetworkError(err) {
+    return err instanceof TypeError && /fetch failed/.test(err.message);
+}
+async function pullFrom(reg, images, ref, o) {
+    const want = ref.digest ?? ref.tag ?? "latest";
+    let m;
+    try {
+        m = await fetchManifest(reg, ref.path, want);
+    }
+    catch (err) {
+        if (err instanceof RegistryError &&
+            (err.status === 404 || err.code === "MANIFEST_UNKNOWN" || err.code === "NAME_UNKNOWN")) {
+            throw notFound(`manifest for ${familiar(ref)} not found: manifest unknown: manifest unknown`);
+        }
+        throw err;
+    }
+    if (isIndexType(m.mediaType) || "manifests" in m.doc) {
+        const plat = o.platform
+            ? { os: o.platform.split("/")[0], architecture: o.platform.split("/")[1] }
+            : hostPlatform();
+        const pick = m.doc.manifests.find((x) => x.platform?.os === plat.os && x.platform?.architecture === plat.architecture);
+        if (!pick)
+            throw notFound(`no matching manifest for ${plat.os}/${plat.architecture} in the manifest list entries`);
+        m = await fetchManifest(reg, ref.path, pick.digest);
+    }
+    const manifest = m.doc;
+    const content = images.content;
+    const repo = `${ref.domain}/${ref.path}`;
+    await fetchBlob(reg, content, ref.path, manifest.config);
+    await o.sources?.add(manifest.config.digest, repo);
+    const config = await content.readJson(manifest.config.digest);
+    if (config.rootfs.diff_ids.length !== manifest.layers.length)
+        throw invalid("manifest and config disagree on the number of layers");
+    const existing = images.store.get(manifest.config.digest);
+    const chain = chainIDs(config.rootfs.diff_ids);
+    // Download what is missing, three at a time; unpack each layer, in order, as soon as it
+    // and the ones below it are here, while the later ones keep downloading (as Docker does).
+    const missing = [];
+    for (let i = 0; i < manifest.layers.length; i++) {
+        const id = manifest.layers[i].digest.slice(7, 19);
+        missing[i] = !(await images.layers.get(chain[i]));
+        o.progress(id, missing[i] ? "Pulling fs layer" : "Already exists");
+    }
+    const queue = manifest.layers.map((l, i) => ({ l, i })).filter(({ i }) => missing[i]);
+    for (const { l } of queue.slice(DOWNLOADS))
+        o.progress(l.digest.slice(7, 19), "Waiting");
+    const downloaded = manifest.layers.map(() => deferred());
+    let failed = false;
+    const worker = async () => {
+        for (let next = queue.shift(); next && !failed; next = queue.shift()) {
+            const { l, i } = next;
+            const id = l.digest.slice(7, 19);
+            try {
+                await fetchBlob(reg, content, ref.path, l, (n) => o.progress(id, "Downloading", { current: n, total: l.size }));
+                o.progress(id, "Verifying Checksum");
+                o.progress(id, "Download complete");
+                await o.sources?.add(l.digest, repo);
+                downloaded[i].resolve();
+            }
+            catch (err) {
+                failed = true;
+                downloaded[i].reject(err);
+                // Layers nobody will fetch now fail too, so the unpack loop never waits on them.
+                for (const rest of queue.splice(0))
+                    downloaded[rest.i].reject(err);
+            }
+        }
+    };
+    const workers = Promise.all(Array.from({ length: DOWNLOADS }, worker));
+    try {
+        let parent;
+        for (let i = 0; i < manifest.layers.length; i++) {
+            const l = manifest.layers[i];
+            const known = missing[i] ? undefined : await images.layers.get(chain[i]);
+            if (known) {
+                if (!known.blobs.some((b) => b.digest === l.digest) && (await content.has(l.digest))) {
+                    await images.layers.addBlob(known.chainID, {
+                        digest: l.digest,
+                        size: l.size,
+                        mediaType: l.mediaType,
+                    });
+                }
+                parent = known.chainID;
+                continue;
+            }
+            await downloaded[i].promise;
+            const id = l.digest.slice(7, 19);
+            const blob = await content.readStream(l.digest);
+            const meta = await ingestLayer(content, images.layers, parent, counted(blob, id, l.size, o.progress), {
+                expectDiffID: config.rootfs.diff_ids[i],
+                sourceBlob: { digest: l.digest, size: l.size, mediaType: l.mediaType },
+            });
+            parent = meta.chainID;
+            o.progress(id, "Pull complete");
+        }
+    }
+    catch (err) {
+        // Let in-flight downloads settle before the sweep, so it sees every partial ingest.
+        failed = true;
+        await workers;
+        await images.gc();
+        throw err;
+    }
+    await workers;
+    const mdesc = await content.put(m.body, { digest: m.digest });
+    const rec = await images.create(config, {
+        manifest: { mediaType: m.mediaType, digest: mdesc.digest, size: mdesc.size },
+    });
+    return { rec, digest: m.digest, fresh: !existing };
+}
+/** Every tag of a repository (`pull --all-tags`), following the registry's pagination. */
+export async function listTags(ref, o) {
+    const reg = new Registry(ref.domain, o.insecure, o.creds);
+    const tags = [];
+    let next = `/v2/${ref.path}/tags/list?n=1000`;
+    while (next) {
+        const res = await reg.request(next, { scope: `repository:${ref.path}:pull` });
+        const j = (await res.json());
+        tags.push(...(j.tags ?? []));
+        next = res.headers.get("link")?.match(/<([^>]+)>;\s*rel="next"/)?.[1];
+    }
+    if (tags.length === 0)
+        throw notFound(`no tags found for ${familiar(ref)}`);
+    return tags.sort();
+}
+/** GET /distribution/{name}/json: the manifest's descriptor and the platforms it offers. */
+export async function distributionInspect(ref, o) {
+    const reg = new Registry(ref.domain, o.insecure, o.creds);
+    let m;
+    try {
+        m = await fetchManifest(reg, ref.path, ref.digest ?? ref.tag ?? "latest");
+    }
+    catch (err) {
+        if (err instanceof RegistryError && err.status === 404)
+            throw notFound(`manifest for ${familiar(ref)} not found: manifest unknown`);
+        throw err;
+    }
+    const Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.body.length };
+    if ("manifests" in m.doc) {
+        const Platforms = m.doc.manifests
+            .filter((x) => x.platform)
+            .map((x) => ({
+            architecture: x.platform.architecture,
+            os: x.platform.os,
+            ...(x.platform.variant ? { variant: x.platform.variant } : {}),
+        }));
+        return { Descriptor, Platforms };
+    }
+    const manifest = m.doc;
+    const res = await reg.request(`/v2/${ref.path}/blobs/${manifest.config.digest}`, {
+        scope: `repository:${ref.path}:pull`,
+    });
+    const cfg = (await res.json());
+    return {
+        Descriptor,
+        Platforms: [
+            {
+                architecture: cfg.architecture ?? "amd64",
+                os: cfg.os ?? "linux",
+                ...(cfg.variant ? { variant: cfg.variant } : {}),
+            },
+        ],
+    };
+}
+//# sourceMappingURL=pull.js.map

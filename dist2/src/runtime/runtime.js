@@ -1,0 +1,348 @@
+/**
+ * Containers under conmon + runc (podman's arrangement):
+ *   create:  write config.json into the bundle, start conmon, which
+ *            daemonizes, runs `runc create` and reports the pid (or runc's
+ *            error) on its sync pipe;
+ *   start:   `runc start`; conmon relays output to the k8s-file log and to
+ *            attached clients, and on exit writes the code (128+N for signal
+ *            N) to <exitDir>/<id> and <persist>/exit, plus <persist>/oom;
+ *   delete:  `runc delete` and every file this module keeps for the container.
+ * conmon outlives berthd, and everything is in files under stateDir, so a
+ * new Runtime (a restarted berthd) finds its containers again:
+ *   <stateDir>/runc/        runc --root
+ *   <stateDir>/exits/<id>   conmon's exit files (watched for exits)
+ *   <stateDir>/sock/<uuid>  conmon's links to bundles (attach socket paths)
+ *   <stateDir>/containers/<id>.json  where each container's files are
+ *   <stateDir>/exec/<uuid>/ one dir per running exec
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { conflict, notFound } from "../util/errors.js";
+import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { attachSocket } from "./attach.js";
+import { oomKilled, removeCgroup } from "./cgroups.js";
+import { conmonArgs, spawnConmon } from "./conmon.js";
+import { execProcess } from "./exec.js";
+import { ExitWatcher } from "./exits.js";
+import { OciRuntimeError, Runc, RuncError, runcMessage } from "./runc.js";
+export class Runtime {
+    o;
+    runc;
+    exitDir;
+    socketDir;
+    filesDir;
+    execDir;
+    log;
+    watchers = [];
+    files = new Map();
+    adopted = new Map();
+    lastExit = new Map();
+    constructor(o) {
+        this.o = o;
+        this.runc = new Runc(o.runtimePath, o.runcRoot ?? join(o.stateDir, "runc"));
+        this.exitDir = o.exitDir ?? join(o.stateDir, "exits");
+        this.socketDir = join(o.stateDir, "sock");
+        this.filesDir = join(o.stateDir, "containers");
+        this.execDir = join(o.stateDir, "exec");
+        this.log = o.logger ?? o.log;
+    }
+    async init() {
+        await mkdir(this.runc.root, { recursive: true, mode: 0o700 });
+        for (const d of [this.exitDir, this.socketDir, this.filesDir, this.execDir])
+            await mkdir(d, { recursive: true, mode: 0o700 });
+    }
+    fileOf(id) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id))
+            throw notFound(`invalid container id: ${id}`);
+        return join(this.filesDir, `${id}.json`);
+    }
+    async filesFor(id) {
+        const known = this.files.get(id);
+        if (known)
+            return known;
+        const rec = await readJson(this.fileOf(id));
+        if (rec) {
+            this.files.set(id, rec);
+            return rec;
+        }
+        const bundleDir = this.adopted.get(id);
+        if (!bundleDir)
+            return undefined;
+        // Created by an older berth: the attach link was named by the id's first 16 characters.
+        const cfg = await readJson(join(bundleDir, "config.json")).catch(() => undefined);
+        const terminal = cfg?.process?.terminal ?? false;
+        return { id, uuid: id.slice(0, 16), bundleDir, logPath: "", terminal, openStdin: false };
+    }
+    /** Where a container's bundle is, for containers created before state files existed. */
+    adopt(id, bundleDir) {
+        this.adopted.set(id, bundleDir);
+    }
+    bundleOf(id) {
+        return this.files.get(id)?.bundleDir ?? this.adopted.get(id);
+    }
+    /** Runs `runc create` under a new conmon; resolves once the container exists (not started). */
+    async create(o) {
+        const uuid = createHash("sha256").update(o.id).digest("hex").slice(0, 16);
+        const spec = o.spec;
+        const rec = {
+            id: o.id,
+            uuid,
+            bundleDir: o.bundleDir,
+            logPath: o.logPath,
+            terminal: o.terminal,
+            openStdin: o.openStdin,
+            cgroupsPath: spec.linux?.cgroupsPath,
+        };
+        const existing = await this.runc.state(o.id);
+        if (existing?.status === "stopped")
+            await this.delete(o.id);
+        else if (existing)
+            throw conflict(`container ${o.id} already exists in the runtime (${existing.status})`);
+        await mkdir(o.bundleDir, { recursive: true });
+        await mkdir(dirname(o.logPath), { recursive: true });
+        await rm(join(this.exitDir, o.id), { force: true });
+        const persist = join(o.bundleDir, "persist");
+        await rm(persist, { recursive: true, force: true });
+        await mkdir(persist, { recursive: true });
+        for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
+            await rm(join(o.bundleDir, f), { force: true });
+        await writeJsonAtomic(join(o.bundleDir, "config.json"), o.spec);
+        await writeJsonAtomic(this.fileOf(o.id), rec);
+        this.files.set(o.id, rec);
+        this.lastExit.delete(o.id);
+        const conmon = spawnConmon(this.o.conmonPath, conmonArgs({
+            id: o.id,
+            uuid,
+            name: o.id,
+            runtimePath: this.o.runtimePath,
+            runtimeArgs: ["--root", this.runc.root],
+            bundleDir: o.bundleDir,
+            pidFile: join(o.bundleDir, "pidfile"),
+            conmonPidFile: join(o.bundleDir, "conmon.pid"),
+            logPath: o.logPath,
+            exitDir: this.exitDir,
+            persistDir: persist,
+            socketDir: this.socketDir,
+            terminal: o.terminal,
+            stdin: o.openStdin,
+            leaveStdinOpen: o.openStdin && o.stdinOnce === false,
+            logLevel: this.o.logLevel,
+        }), 
+        // conmon writes an "oom" file into its working directory.
+        { cwd: o.bundleDir });
+        let msg;
+        try {
+            msg = await withTimeout(conmon.sync.next(), 120_000, "conmon did not report within 120s");
+        }
+        finally {
+            conmon.release();
+        }
+        if (!msg || msg.data < 0) {
+            await this.runc.run(["delete", "-f", o.id]).catch(() => { });
+            if (msg?.message)
+                throw new OciRuntimeError("create", runcMessage(msg.message));
+            throw new Error(`conmon failed: ${conmon.stderr() || "exited without reporting"}`);
+        }
+        const conmonPid = await readPid(join(o.bundleDir, "conmon.pid"));
+        this.log?.debug({ id: o.id, pid: msg.data, conmonPid }, "container created");
+        return { pid: msg.data, conmonPid };
+    }
+    async start(id) {
+        try {
+            await this.runc.run(["start", id]);
+        }
+        catch (err) {
+            if (err instanceof RuncError)
+                throw new OciRuntimeError("start", err.message.replace(/^start: /, ""));
+            throw err;
+        }
+    }
+    /** runc's state (created/running/paused/stopped) and pid, or undefined if runc does not know it. */
+    async state(id) {
+        return this.runc.state(id);
+    }
+    async kill(id, signal, all = false) {
+        await this.runc.run(["kill", ...(all ? ["--all"] : []), id, String(signal)]);
+    }
+    /** Freezes the container's cgroup. */
+    async pause(id) {
+        await this.runc.run(["pause", id]);
+    }
+    async resume(id) {
+        await this.runc.run(["resume", id]);
+    }
+    ps(id) {
+        return this.runc.ps(id);
+    }
+    /** `runc update` with OCI linux.resources (memory, cpu, pids, blockIO). */
+    async update(id, resources) {
+        const file = join(this.execDir, `update-${id}-${Date.now()}.json`);
+        await writeJsonAtomic(file, resources);
+        try {
+            await this.runc.run(["update", "--resources", file, id]);
+        }
+        finally {
+            await unlink(file).catch(() => { });
+        }
+    }
+    /** How the container ended, once conmon has written its exit file. */
+    async exitStatus(id) {
+        const st = await this.readExit(id);
+        if (st) {
+            this.lastExit.delete(id);
+            this.lastExit.set(id, st);
+            if (this.lastExit.size > 1000)
+                this.lastExit.delete(this.lastExit.keys().next().value);
+        }
+        // After delete the files are gone: a late caller still gets the last exit.
+        return st ?? this.lastExit.get(id);
+    }
+    async readExit(id) {
+        const path = join(this.exitDir, id);
+        let text;
+        let finishedAt;
+        const files = await this.filesFor(id);
+        try {
+            text = await readFile(path, "utf8");
+            finishedAt = (await stat(path)).mtime;
+        }
+        catch {
+            // The persist dir has a copy when the exit dir was cleaned.
+            if (!files)
+                return undefined;
+            const p = join(files.bundleDir, "persist", "exit");
+            try {
+                text = await readFile(p, "utf8");
+                finishedAt = (await stat(p)).mtime;
+            }
+            catch {
+                return undefined;
+            }
+        }
+        const code = Number.parseInt(text.trim(), 10);
+        let oom = false;
+        if (files) {
+            for (const f of [join(files.bundleDir, "persist", "oom"), join(files.bundleDir, "oom")])
+                oom ||= await stat(f).then(() => true, () => false);
+            if (!oom && files.cgroupsPath)
+                oom = await oomKilled(files.cgroupsPath).catch(() => false);
+        }
+        return { exitCode: Number.isNaN(code) || code < 0 ? 255 : code, finishedAt, oomKilled: oom };
+    }
+    /**
+     * Calls back with a container id whenever conmon records an exit. fs.watch
+     * on the exit dir, with a periodic scan in case an event is lost.
+     */
+    watchExits(onExit, pollMs = 2000) {
+        const w = new ExitWatcher(this.exitDir, onExit, pollMs);
+        this.watchers.push(w);
+        void w.start();
+        return () => w.stop();
+    }
+    /** Connects to the container's attach socket (conmon must be running). */
+    async attach(id, opts) {
+        const f = await this.filesFor(id);
+        if (!f)
+            throw notFound(`no runtime state for container ${id}`);
+        return attachSocket(join(this.socketDir, f.uuid, "attach"), join(f.bundleDir, "ctl"), {
+            stdin: opts?.stdin ?? f.openStdin,
+            tty: opts?.tty ?? f.terminal,
+        });
+    }
+    /** Runs a process in a running container (conmon --exec); see exec.ts. */
+    async exec(id, opts) {
+        const st = await this.runc.state(id);
+        if (!st)
+            throw notFound(`No such container: ${id}`);
+        if (st.status === "paused")
+            throw conflict(`Container ${id} is paused, unpause the container before exec`);
+        if (st.status !== "running")
+            throw conflict(`Container ${id} is not running`);
+        const f = await this.filesFor(id);
+        return execProcess({
+            conmonPath: this.o.conmonPath,
+            runtimePath: this.o.runtimePath,
+            runcRoot: this.runc.root,
+            socketDir: this.socketDir,
+            execDir: this.execDir,
+            bundleDir: f?.bundleDir ?? st.bundle,
+            logLevel: this.o.logLevel,
+        }, id, opts);
+    }
+    /**
+     * Removes the container from runc (`force` kills it first) and every file
+     * kept for it: exit file, persist dir, attach link, state file, leftover
+     * cgroup dirs. A running container without `force` is refused by runc.
+     */
+    async delete(id, force = true) {
+        try {
+            await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
+        }
+        catch (err) {
+            if (!(err instanceof RuncError && err.notExist))
+                throw err;
+        }
+        await this.cleanupFiles(id);
+    }
+    /** Everything of the container gone, whatever state it was in. */
+    cleanup(id) {
+        return this.delete(id, true);
+    }
+    async cleanupFiles(id) {
+        const f = await this.filesFor(id);
+        if (f) {
+            await waitConmonGone(join(f.bundleDir, "conmon.pid"), id);
+            await rm(join(this.socketDir, f.uuid), { force: true });
+            for (const x of ["persist", "attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
+                await rm(join(f.bundleDir, x), { recursive: true, force: true });
+            if (f.cgroupsPath) {
+                const err = await removeCgroup(f.cgroupsPath).catch((e) => e);
+                if (err)
+                    this.log?.warn({ id, err }, "cgroup not removed");
+            }
+        }
+        await rm(join(this.exitDir, id), { force: true });
+        await rm(this.fileOf(id), { force: true });
+        this.files.delete(id);
+        this.adopted.delete(id);
+    }
+    close() {
+        for (const w of this.watchers.splice(0))
+            w.stop();
+    }
+}
+async function readPid(path) {
+    const n = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+    return Number.isNaN(n) ? 0 : n;
+}
+/** Waits (briefly) for the container's conmon to write its exit file and go; kills it if it lingers. */
+async function waitConmonGone(pidFile, id) {
+    const pid = await readPid(pidFile);
+    if (!pid)
+        return;
+    const isOurs = async () => {
+        const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+        return cmd.includes("conmon") && cmd.split("\0").includes(id);
+    };
+    for (let i = 0; i < 50 && (await isOurs()); i++)
+        await new Promise((r) => setTimeout(r, 100));
+    if (await isOurs()) {
+        try {
+            process.kill(pid, "SIGKILL");
+        }
+        catch {
+            // already gone
+        }
+    }
+}
+function withTimeout(p, ms, message) {
+    let timer;
+    return Promise.race([
+        p,
+        new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(message)), ms);
+        }),
+    ]).finally(() => clearTimeout(timer));
+}
+//# sourceMappingURL=runtime.js.map
