@@ -67,7 +67,13 @@ async function until(what: string, fn: () => boolean, ms = 30_000): Promise<void
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // removed while we looked
+  }
+  for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(p, ...filesUnder(p));
     else out.push(p);
@@ -136,7 +142,16 @@ describe("SIGKILL in the middle of operations", () => {
 
   const ingest = () => join(d.root, "content", "ingest");
   const tmp = () => join(d.root, "tmp");
-  const nonEmpty = (dir: string) => filesUnder(dir).some((f) => statSync(f).isFile() && statSync(f).size > 0);
+  /** Some file under `dir` has data (files may be renamed away while we look). */
+  const nonEmpty = (dir: string) =>
+    filesUnder(dir).some((f) => {
+      try {
+        const st = statSync(f);
+        return st.isFile() && st.size > 0;
+      } catch {
+        return false;
+      }
+    });
 
   it("a pull", async () => {
     start(["pull", `${reg}/big:1`]);
