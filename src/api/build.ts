@@ -124,7 +124,12 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
   };
 }
 
-export function buildRoutes(r: Router, builder: Builder): void {
+/** `leftovers` removes what interrupted operations left (temp, ingest) and returns the bytes freed. */
+export function buildRoutes(
+  r: Router,
+  builder: Builder,
+  leftovers: () => Promise<number> = async () => 0,
+): void {
   r.post("/build", async (ctx) => {
     const o = buildOptions(ctx);
     for (const t of o.tags) {
@@ -155,6 +160,9 @@ export function buildRoutes(r: Router, builder: Builder): void {
   });
 
   r.post("/build/prune", async (ctx) => {
-    sendJson(ctx, 200, await builder.prune());
+    const pruned = await builder.prune();
+    // The builder's cache is where `docker system prune` looks for temp data: leftovers count as it.
+    const freed = await leftovers();
+    sendJson(ctx, 200, { ...pruned, SpaceReclaimed: pruned.SpaceReclaimed + freed });
   });
 }

@@ -33,7 +33,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   volumeRoutes(r, engine.volumes, engine.events);
   networkRoutes(r, engine.networkPort, engine.containers, engine.events);
   distributionRoutes(r, engine);
-  buildRoutes(r, engine.builder);
+  buildRoutes(r, engine.builder, () => engine.pruneLeftovers());
   for (const install of extra) install(r, engine);
   return r;
 }
@@ -107,7 +107,7 @@ function acceptUpgrades(server: Server, h: ReturnType<typeof handler>): void {
     socket.pause();
     const res = new ServerResponse(req);
     res.assignSocket(socket as import("node:net").Socket);
-    void h(req, res, { socket, head });
+    h(req, res, { socket, head }).catch(() => socket.destroy()); // h logs and answers its own errors
   });
 }
 

@@ -12,7 +12,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { invalid, isErrno, notFound } from "../util/errors.js";
+import { invalid, isErrno, notFound, withPath } from "../util/errors.js";
 import { fsyncDir } from "../util/fs.js";
 
 export interface BlobInfo {
@@ -38,6 +38,8 @@ export interface Expected {
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
+  /** Ingest files a writer holds now (a prune keeps them). */
+  readonly active = new Set<string>();
 
   constructor(readonly root: string) {
     this.blobsDir = join(root, "blobs", "sha256");
@@ -127,6 +129,7 @@ export class ContentStore {
       }
     }
     const fh = await open(path, "a");
+    this.active.add(path);
     return new BlobWriter(this, path, fh, hash, offset);
   }
 
@@ -170,9 +173,13 @@ export class BlobWriter {
   async write(chunk: Uint8Array): Promise<void> {
     this.hash.update(chunk);
     let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, written, chunk.length - written);
-      written += bytesWritten;
+    try {
+      while (written < chunk.length) {
+        const { bytesWritten } = await this.fh.write(chunk, written, chunk.length - written);
+        written += bytesWritten;
+      }
+    } catch (err) {
+      throw withPath(err, this.path);
     }
     this.offset += chunk.length;
   }
@@ -182,6 +189,7 @@ export class BlobWriter {
     const digest = `sha256:${this.hash.digest("hex")}`;
     const size = this.offset;
     this.done = true;
+    this.store.active.delete(this.path);
     try {
       if (expected.digest && expected.digest !== digest) {
         throw invalid(`digest mismatch: expected ${expected.digest}, got ${digest}`);
@@ -196,7 +204,7 @@ export class BlobWriter {
     } catch (err) {
       await this.fh.close().catch(() => {});
       await rm(this.path, { force: true });
-      throw err;
+      throw withPath(err, this.path);
     }
   }
 
@@ -204,6 +212,7 @@ export class BlobWriter {
   async abort(discard = true): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.store.active.delete(this.path);
     await this.fh.close().catch(() => {});
     if (discard) await rm(this.path, { force: true });
   }

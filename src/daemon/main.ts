@@ -53,6 +53,10 @@ async function main(): Promise<void> {
     format: cfg.logFormat as "text" | "json" | undefined,
     file: cfg.logFile,
   });
+  // One operation's failure must not take the API (and every container's supervision) down:
+  // a rejection nobody handled is a bug, logged loudly (test/helpers/daemon.ts fails a test
+  // that leaves one), and the daemon keeps serving. Exceptions still end it (state unknown).
+  process.on("unhandledRejection", (err) => log.error({ err }, "BUG: unhandled rejection"));
   checkHosts(cfg.hosts, cfg.tls); // a daemon that will refuse to listen must not touch anything
   const activated = takeActivationFds();
   if (cfg.hosts.some((h) => h.startsWith("fd://")))

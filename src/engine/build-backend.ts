@@ -18,6 +18,9 @@ import type { ContainerService } from "./containers/index.js";
 import type { HostConfig } from "./containers/types.js";
 import type { ImageService } from "./images.js";
 
+/** Label on the containers the builder runs for RUN: a crash mid-build leaves them behind. */
+export const BUILD_RUN_LABEL = "io.berth.build.run";
+
 export interface BuildBackendDeps {
   images: ImageService;
   containers: ContainerService;
@@ -121,7 +124,8 @@ export class EngineBuildBackend implements BuilderBackend {
       Env: spec.env,
       User: spec.user,
       WorkingDir: spec.workingDir,
-      Labels: {},
+      // Marks it for removal at start if berthd dies mid-RUN.
+      Labels: { [BUILD_RUN_LABEL]: "1" },
       HostConfig: spec.hostConfig as HostConfig,
     });
     out(` ---> Running in ${Id.slice(0, 12)}\n`);

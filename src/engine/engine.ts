@@ -23,7 +23,7 @@ import { Snapshotter } from "../snapshot/overlay.js";
 import { BUILD } from "../util/buildinfo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { VolumeStore } from "../volume/store.js";
-import { EngineBuildBackend } from "./build-backend.js";
+import { BUILD_RUN_LABEL, EngineBuildBackend } from "./build-backend.js";
 import type { DaemonConfig } from "./config.js";
 import { ContainerService } from "./containers/index.js";
 import { validateLogConfig } from "./containers/logconfig.js";
@@ -33,6 +33,7 @@ import { startHooks } from "./containers/prepare.js";
 import { ContainerStore } from "./containers/store.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
+import { sweepLeftovers } from "./recovery.js";
 
 export const ENGINE_VERSION = BUILD.version;
 export const API_VERSION = "1.41";
@@ -77,7 +78,13 @@ export class Engine {
       stateDir: join(config.execRoot, "runtime"),
       log,
     });
-    this.networks = new NetworkManager(config.root, config.networkPrefix, config.bridge, config.subnetPool);
+    this.networks = new NetworkManager(
+      config.root,
+      config.networkPrefix,
+      config.bridge,
+      config.subnetPool,
+      log,
+    );
     const network = new BridgeNetworks(this.networks, this.containerStore);
     this.networkPort = network;
     this.volumes = new VolumeStore(config.root);
@@ -159,7 +166,9 @@ export class Engine {
     await mkdir(this.config.execRoot, { recursive: true, mode: 0o700 });
     await mkdir(this.tmpDir, { recursive: true });
     await this.content.init();
-    await this.content.pruneIngest(24 * 3600 * 1000);
+    // Nothing of this root runs yet (we hold its lock): temp data is a crash's leftover.
+    const swept = await sweepLeftovers(this.leftoverDirs, { keepResumable: true });
+    if (swept) this.log.info({ bytes: swept }, "removed leftovers of interrupted operations");
     await this.layers.init();
     await this.imageStore.init();
     this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
@@ -172,11 +181,66 @@ export class Engine {
       if (rec.state.Status === "running" || rec.state.Status === "paused") this.networkPort.adopt(rec);
     }
     await this.containers.init();
+    await this.recoverContainers();
     const running = this.containerStore
       .list()
       .filter((r) => r.state.Status === "running" || r.state.Status === "paused")
       .map((r) => r.id);
     await this.networks.reconcile(new Set(running));
+  }
+
+  private get leftoverDirs() {
+    return { tmp: this.tmpDir, ingest: this.content.ingestDir, layers: this.layers.dir };
+  }
+
+  /**
+   * Leftovers of interrupted operations (`system prune`, `builder prune`):
+   * temp and ingest data older than this daemon's start and held by no
+   * writer. Returns the bytes freed.
+   */
+  async pruneLeftovers(): Promise<number> {
+    return sweepLeftovers(this.leftoverDirs, {
+      olderThan: this.startedAt.getTime(),
+      keep: this.content.active,
+    });
+  }
+
+  /** Undoes what a crash left half-done to containers: a build's RUN container, a commit's pause. */
+  private async recoverContainers(): Promise<void> {
+    for (const rec of this.containerStore.list()) {
+      if (rec.state.Status === "removing") {
+        // A removal the crash interrupted (its snapshot may be gone already): finished, like Docker's dead containers.
+        this.log.info({ id: rec.id }, "finishing an interrupted removal");
+        rec.state.Status = "dead";
+        await this.containers
+          .remove(rec.id, { force: true, volumes: false })
+          .catch((err) => this.log.error({ err, id: rec.id }, "finishing a removal failed"));
+        continue;
+      }
+      if (rec.config.Labels?.[BUILD_RUN_LABEL]) {
+        this.log.info({ id: rec.id }, "removing the RUN container of an interrupted build");
+        await this.containers
+          .remove(rec.id, { force: true, volumes: true })
+          .catch((err) =>
+            this.log.error({ err, id: rec.id }, "removing an interrupted build's container failed"),
+          );
+        continue;
+      }
+      if (rec.pausedForCommit) {
+        if (rec.state.Status === "paused") {
+          this.log.info({ id: rec.id }, "unpausing a container paused by an interrupted commit");
+          await this.containers
+            .unpause(rec.id)
+            .catch((err) =>
+              this.log.error({ err, id: rec.id }, "unpausing after an interrupted commit failed"),
+            );
+        }
+        delete rec.pausedForCommit;
+        await this.containerStore
+          .save(rec)
+          .catch((err) => this.log.error({ err, id: rec.id }, "saving failed"));
+      }
+    }
   }
 
   containerCounts(): { total: number; running: number; paused: number; stopped: number } {

@@ -19,7 +19,7 @@ import type { ContentStore } from "../content/store.js";
 import { decompress } from "../layer/compression.js";
 import type { LayerStore } from "../snapshot/layers.js";
 import { chainIDs } from "../snapshot/layers.js";
-import { invalid } from "../util/errors.js";
+import { invalid, withPath } from "../util/errors.js";
 import { ingestLayer } from "./ingest.js";
 import { familiar, parseReference, type Reference, withDefaultTag } from "./reference.js";
 import type { ImageRecord } from "./store.js";
@@ -46,7 +46,9 @@ async function unpack(source: Readable, dir: string): Promise<Map<string, string
       if (h.type === "file" || h.type === "contiguous-file") {
         const target = join(dir, name);
         await mkdir(join(target, ".."), { recursive: true });
-        await pipeline(entry, createWriteStream(target));
+        await pipeline(entry, createWriteStream(target)).catch((err) => {
+          throw withPath(err, target);
+        });
         continue;
       }
       if (h.type === "symlink" && h.linkname) {

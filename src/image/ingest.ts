@@ -39,7 +39,13 @@ export async function ingestLayer(
       parent,
       async (dir) => {
         const tee = new PassThrough();
-        const [, applied] = await Promise.all([pipeline(tar, hasher, tee), applyLayer(tee, dir)]);
+        const [, applied] = await Promise.all([pipeline(tar, hasher, tee), applyLayer(tee, dir)]).catch(
+          (err) => {
+            // Either side failed (e.g. ENOSPC): end every stream so no fd stays on the source blob.
+            for (const s of [source, tar, hasher, tee]) s.destroy();
+            throw err;
+          },
+        );
         const diffID = hasher.digest();
         if (opts.expectDiffID && opts.expectDiffID !== diffID) {
           throw invalid(`layer diffID mismatch: expected ${opts.expectDiffID}, got ${diffID}`);

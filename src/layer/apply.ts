@@ -46,7 +46,7 @@ import {
   S_IFIFO,
   setxattr,
 } from "../sys/libc.js";
-import { invalid, isErrno } from "../util/errors.js";
+import { invalid, isErrno, withPath } from "../util/errors.js";
 import { hostGid, hostUid, remap } from "../util/idmap.js";
 import { chmodAt, DirFds, existing, type FollowLink, type MountAt, removeExisting } from "./dirfds.js";
 import { fdPath } from "./securejoin.js";
@@ -145,6 +145,8 @@ async function extract(input: Readable, dir: string, opts: ApplyOptions): Promis
         const h = entry.header;
         try {
           size += await applyEntry(h, entry as unknown as Readable, opts, state);
+        } catch (err) {
+          throw withPath(err, posix.join(dir, h.name));
         } finally {
           entry.resume();
         }
@@ -153,7 +155,13 @@ async function extract(input: Readable, dir: string, opts: ApplyOptions): Promis
     // Both settle before the fds are closed: an entry being applied never sees them reused.
     const settled = await Promise.allSettled([pipeline(input, ex as unknown as NodeJS.WritableStream), work]);
     // An entry's own error says more than the premature close it causes upstream.
-    for (const r of [settled[1], settled[0]]) if (r.status === "rejected") throw r.reason;
+    for (const r of [settled[1], settled[0]])
+      if (r.status === "rejected") {
+        // Nothing reads the rest: end the source too, so no file or process stays open.
+        input.destroy();
+        (ex as unknown as Readable).destroy();
+        throw r.reason;
+      }
     // Directory mtimes last: writing their children changed them.
     for (const d of state.dirTimes.reverse()) {
       try {

@@ -141,5 +141,7 @@ export function diffTar(upper: string, _lowers: string[] = []): Readable {
     pack.finalize();
   })().catch((err) => pack.destroy(err));
   pack.on("error", (err) => out.destroy(err));
+  // A consumer that gives up (e.g. ENOSPC storing the layer) ends the walk and its open file.
+  out.on("close", () => pack.destroy());
   return pack.pipe(out);
 }

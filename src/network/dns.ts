@@ -19,9 +19,12 @@ export class NetworkDns {
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       const s = createSocket("udp4");
-      s.on("message", (msg, rinfo) => void this.answer(s, msg, rinfo.address, rinfo.port));
+      // A query that cannot be answered is dropped (the client retries), never the daemon.
+      s.on("message", (msg, rinfo) => this.answer(s, msg, rinfo.address, rinfo.port).catch(() => {}));
       s.once("error", reject);
       s.bind(53, this.address, () => {
+        s.off("error", reject);
+        s.on("error", () => {}); // e.g. a reply to a client gone: nothing to do
         this.socket = s;
         resolve();
       });
@@ -56,11 +59,17 @@ export class NetworkDns {
     const upstream = hostResolvers()[0];
     if (!upstream) return;
     const fwd = createSocket("udp4");
-    const timer = setTimeout(() => fwd.close(), 3000);
+    let open = true;
+    const close = () => {
+      if (open) fwd.close();
+      open = false;
+    };
+    const timer = setTimeout(close, 3000);
+    fwd.on("error", close);
     fwd.on("message", (r) => {
       clearTimeout(timer);
       s.send(r, port, addr);
-      fwd.close();
+      close();
     });
     fwd.send(msg, 53, upstream);
   }

@@ -2,7 +2,8 @@
  * berth's nftables table (one per daemon, named by its network prefix, so
  * tests and other engines never share rules): NAT for outbound traffic,
  * DNAT for published ports (also from the host itself, via the output hook
- * and route_localnet), and isolation between networks. Rules are kernel
+ * and route_localnet), isolation between networks, and the host's loopback
+ * kept from containers (see docs/SECURITY.md). Rules are kernel
  * state: published ports keep working while berthd is down. Each
  * container's rules carry its ID as a comment, which is how they are found
  * and deleted.
@@ -19,28 +20,45 @@ export class Firewall {
       ["-f", "-"],
       [
         `table ip ${t} {`,
+        // Every bridge of this daemon, whatever its name (com.docker.network.bridge.name).
+        "  set bridges { type ifname; }",
         "  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }",
         "  chain output { type nat hook output priority -100; policy accept; }",
         "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }",
         "  chain forward { type filter hook forward priority filter; policy accept; }",
+        "  chain input { type filter hook input priority filter; policy accept; }",
         "}",
       ].join("\n"),
     );
     await run("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
   }
 
-  /** Outbound NAT and isolation for a bridge network. */
-  async addNetwork(bridge: string, subnet: string, internal: boolean): Promise<void> {
+  /**
+   * Outbound NAT and isolation for a bridge network. `masquerade` false is
+   * Docker's `com.docker.network.bridge.enable_ip_masquerade=false`.
+   */
+  async addNetwork(
+    bridge: string,
+    subnet: string,
+    internal: boolean,
+    o: { masquerade?: boolean } = {},
+  ): Promise<void> {
     await this.removeTagged(`net:${bridge}`);
     const t = this.table;
     const tag = `comment "net:${bridge}"`;
     const rules = [
-      `add rule ip ${t} postrouting ip saddr ${subnet} oifname != "${bridge}" masquerade ${tag}`,
+      // The host's loopback is the host's (CVE-2020-8558): a packet from a container
+      // addressed to 127.0.0.0/8 (route_localnet would deliver it) is dropped, unless it
+      // belongs to a connection the host made to a published port (DNAT by the output hook).
+      `add rule ip ${t} input iifname "${bridge}" ip daddr 127.0.0.0/8 ct status & dnat == 0 drop ${tag}`,
       // Connections from the host's loopback to a published port leave through the bridge.
       `add rule ip ${t} postrouting ip saddr 127.0.0.0/8 oifname "${bridge}" masquerade ${tag}`,
       // Isolation: another network's bridge cannot reach this one.
-      `add rule ip ${t} forward oifname "${bridge}" iifname != "${bridge}" iifname "${this.table}*" drop ${tag}`,
+      `add element ip ${t} bridges { "${bridge}" }`,
+      `add rule ip ${t} forward oifname "${bridge}" iifname != "${bridge}" iifname @bridges drop ${tag}`,
     ];
+    if (o.masquerade !== false)
+      rules.push(`add rule ip ${t} postrouting ip saddr ${subnet} oifname != "${bridge}" masquerade ${tag}`);
     if (internal)
       rules.push(`add rule ip ${t} forward iifname "${bridge}" oifname != "${bridge}" drop ${tag}`);
     await run("nft", ["-f", "-"], rules.join("\n"));
@@ -48,6 +66,7 @@ export class Firewall {
 
   async removeNetwork(bridge: string): Promise<void> {
     await this.removeTagged(`net:${bridge}`);
+    await run("nft", ["delete", "element", "ip", this.table, "bridges", `{ "${bridge}" }`]).catch(() => {});
   }
 
   async publish(

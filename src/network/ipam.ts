@@ -41,3 +41,24 @@ export function allocate(cidr: string, taken: Set<string>, range?: string): stri
   }
   throw invalid(`no available IPv4 addresses on this network's address pools: ${cidr}`);
 }
+
+/** Whether two host routes/subnets overlap; unlike overlaps(), any prefix 0..32 (host routes included). */
+export function routesOverlap(a: string, b: string): boolean {
+  const r = (c: string) => {
+    const [ip, p] = c.split("/");
+    const prefix = p === undefined ? 32 : Number(p);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    return { base: (ipToInt(ip!) & mask) >>> 0, size: 2 ** (32 - prefix) };
+  };
+  const x = r(a);
+  const y = r(b);
+  return x.base < y.base + y.size && y.base < x.base + x.size;
+}
+
+/** Docker's MAC for an address: 02:42 then the four bytes of the IPv4 address. */
+export function macFor(ip: string): string {
+  return `02:42:${ip
+    .split(".")
+    .map((x) => Number(x).toString(16).padStart(2, "0"))
+    .join(":")}`;
+}

@@ -9,13 +9,18 @@
  * exits). Published ports and NAT are nftables rules in berth's own table.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { withHostLock } from "../util/lock.js";
+import { setupBridge } from "./bridge.js";
 import { NetworkDns } from "./dns.js";
 import { ipInNetns, run } from "./exec.js";
 import { Firewall } from "./firewall.js";
-import { allocate, contains, intToIp, overlaps, parseCidr } from "./ipam.js";
+import { allocate, contains, intToIp, macFor, overlaps, parseCidr } from "./ipam.js";
+import { bridgeOptions } from "./options.js";
+import { findCollision, hostRoutes, IPAM_LOCK, pickSubnet } from "./subnets.js";
 
 export interface NetworkDef {
   Id: string;
@@ -27,6 +32,8 @@ export interface NetworkDef {
   gateway: string;
   ipRange?: string;
   Internal: boolean;
+  /** The subnet was picked from the pool (so it may move while nothing uses it). */
+  autoSubnet?: boolean;
   Labels: Record<string, string>;
   Options: Record<string, string>;
 }
@@ -54,6 +61,8 @@ export class NetworkManager {
   private readonly path: string;
   private readonly fw: Firewall;
   private readonly dns = new Map<string, NetworkDns>();
+  /** The tail of this daemon's queue of subnet claims (see claim()). */
+  private claims: Promise<unknown> = Promise.resolve();
   /** Networks whose bridge and rules this daemon has set up. */
   private readonly ready = new Set<string>();
   /** container id -> endpoints (in memory; rebuilt from container records by the engine). */
@@ -64,6 +73,7 @@ export class NetworkManager {
     private readonly prefix: string,
     private readonly defaultBridge: string,
     private readonly pool: string[],
+    private readonly log?: { warn(o: object, msg: string): void; error(o: object, msg: string): void },
   ) {
     this.path = join(root, "network", "networks.json");
     this.fw = new Firewall(prefix);
@@ -75,6 +85,42 @@ export class NetworkManager {
     if (!this.find("bridge")) {
       await this.create({ Name: "bridge", bridge: this.defaultBridge, builtin: true });
     }
+    // Rechecked at each start: another daemon or interface may have taken a subnet meanwhile.
+    for (const n of [...this.state.networks]) {
+      await this.ensureBridge(n).catch(async (err) => {
+        const inUse = Object.keys(this.state.ipam[n.Id] ?? {}).length > 0;
+        if ((n.autoSubnet || n.Name === "bridge") && !inUse && !n.Options["com.docker.network.bridge.name"]) {
+          this.log?.warn({ network: n.Name, err: String(err) }, "subnet taken on the host: picking another");
+          await this.resubnet(n);
+        } else this.log?.error({ network: n.Name, err: String(err) }, "network unusable");
+      });
+    }
+  }
+
+  /** Moves an unused, auto-picked network to a free subnet (claimed under the host lock). */
+  private async resubnet(n: NetworkDef): Promise<void> {
+    await this.claim(async () => {
+      const used = this.state.networks.filter((x) => x.Id !== n.Id).map((x) => x.subnet);
+      const routes = (await hostRoutes()).filter((r) => r.dev !== n.bridge).map((r) => r.dst);
+      const subnet = pickSubnet(this.pool, [...used, ...routes]);
+      n.subnet = subnet;
+      n.gateway = intToIp(parseCidr(subnet).base + 1);
+      n.autoSubnet = true;
+      this.ready.delete(n.Id);
+      await this.ensureBridge(n);
+      await this.save();
+    });
+  }
+
+  /**
+   * Runs `fn` holding the host-wide IPAM lock. This daemon's own claims queue
+   * here first (FIFO), so only one of them polls the lock at a time and none
+   * starves behind the others.
+   */
+  private claim<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.claims.then(() => withHostLock(IPAM_LOCK, fn));
+    this.claims = next.catch(() => {});
+    return next;
   }
 
   private async save(): Promise<void> {
@@ -98,13 +144,6 @@ export class NetworkManager {
     return this.state.networks;
   }
 
-  private async hostRoutes(): Promise<string[]> {
-    const out = await run("ip", ["-j", "route"]).catch(() => "[]");
-    return (JSON.parse(out) as { dst: string }[])
-      .map((r) => r.dst)
-      .filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d));
-  }
-
   async create(o: {
     Name: string;
     Subnet?: string;
@@ -120,15 +159,29 @@ export class NetworkManager {
     if (!o.builtin && ["bridge", "host", "none"].includes(o.Name)) {
       throw forbidden(`${o.Name} is a pre-defined network and cannot be created`);
     }
-    const used = this.state.networks.map((n) => n.subnet);
+    const opts = bridgeOptions(o.Options);
+    const bridge = o.bridge ?? opts.name;
+    if (bridge && this.state.networks.some((n) => n.bridge === bridge))
+      throw conflict(`bridge name ${bridge} is already used by another network`);
+    // Picking and claiming (the address on the bridge) happen under one host-wide lock.
+    return this.claim(() => this.createLocked(o, bridge));
+  }
+
+  private async createLocked(
+    o: Parameters<NetworkManager["create"]>[0],
+    bridge: string | undefined,
+    taken: string[] = [],
+  ): Promise<NetworkDef> {
+    if (this.find(o.Name)?.Name === o.Name) throw conflict(`network with name ${o.Name} already exists`);
+    const used = [...this.state.networks.map((n) => n.subnet), ...taken];
     let subnet = o.Subnet;
     if (subnet) {
       parseCidr(subnet);
       if (used.some((u) => overlaps(u, subnet!)))
         throw forbidden(`Pool overlaps with other one on this address space`);
     } else {
-      const routes = await this.hostRoutes();
-      subnet = this.pickSubnet([...used, ...routes]);
+      const routes = (await hostRoutes()).filter((r) => r.dev !== bridge).map((r) => r.dst);
+      subnet = pickSubnet(this.pool, [...used, ...routes]);
     }
     const c = parseCidr(subnet);
     const gateway = o.Gateway ?? intToIp(c.base + 1);
@@ -141,33 +194,35 @@ export class NetworkManager {
       Name: o.Name,
       Driver: "bridge",
       Created: new Date().toISOString(),
-      bridge: o.bridge ?? `${this.prefix}${id.slice(0, 6)}`,
+      bridge: bridge ?? `${this.prefix}${id.slice(0, 6)}`,
       subnet: `${intToIp(c.base)}/${c.prefix}`,
       gateway,
       ...(o.IPRange ? { ipRange: o.IPRange } : {}),
       Internal: o.Internal ?? false,
+      ...(o.Subnet ? {} : { autoSubnet: true }),
       Labels: o.Labels ?? {},
       Options: o.Options ?? {},
     };
+    // The subnet is claimed now (its address on the bridge), so other daemons see it.
+    const existed = await run("ip", ["link", "show", def.bridge]).then(
+      () => true,
+      () => false,
+    );
+    try {
+      await this.ensureBridge(def);
+    } catch (err) {
+      if (!existed) await this.teardownBridge(def);
+      else await this.fw.removeNetwork(def.bridge);
+      // Someone without our lock (an older daemon adding addresses lazily) took the subnet
+      // between the pick and the claim: an auto-picked subnet tries the next one.
+      if (!o.Subnet && taken.length < 8 && /overlaps/.test((err as Error).message))
+        return this.createLocked(o, bridge, [...taken, def.subnet]);
+      throw err;
+    }
     this.state.networks.push(def);
     this.state.ipam[id] = {};
     await this.save();
     return def;
-  }
-
-  /** Subnets are carved as /16s... from the pool, avoiding what is routed already; user networks get /24s inside. */
-  private pickSubnet(used: string[]): string {
-    for (const p of this.pool) {
-      const c = parseCidr(p);
-      const step = 256;
-      for (let n = c.base; n < c.base + c.size; n += step) {
-        const cand = `${intToIp(n)}/24`;
-        if (!used.some((u) => overlaps(u, cand))) return cand;
-      }
-    }
-    throw invalid(
-      "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
-    );
   }
 
   async remove(ref: string): Promise<void> {
@@ -189,14 +244,12 @@ export class NetworkManager {
       () => false,
     );
     if (!exists || !this.ready.has(n.Id)) {
-      // A bridge left by an earlier daemon may carry another address: make it ours again.
-      const prefix = n.subnet.split("/")[1];
-      if (!exists) await run("ip", ["link", "add", n.bridge, "type", "bridge"]);
-      await run("ip", ["addr", "flush", "dev", n.bridge]);
-      await run("ip", ["addr", "add", `${n.gateway}/${prefix}`, "dev", n.bridge]);
-      await run("ip", ["link", "set", n.bridge, "up"]);
-      await run("sysctl", ["-q", "-w", `net.ipv4.conf.${n.bridge}.route_localnet=1`]);
-      await this.fw.addNetwork(n.bridge, n.subnet, n.Internal);
+      const hit = await findCollision(n.subnet, n.bridge);
+      if (hit)
+        throw conflict(
+          `network ${n.Name}: its subnet ${n.subnet} overlaps ${hit.dst} on interface ${hit.dev} (another daemon's bridge or a host route); remove one of them or recreate the network with another --subnet`,
+        );
+      await setupBridge(n, exists, this.fw);
       this.ready.add(n.Id);
     }
     if (n.Name !== "bridge" && !this.dns.has(n.Id)) {
@@ -268,8 +321,25 @@ export class NetworkManager {
       .digest("hex")
       .slice(0, 6)}`;
     await run("ip", ["link", "del", host]).catch(() => {});
-    await run("ip", ["link", "add", host, "type", "veth", "peer", "name", ep.ifname, "netns", String(pid)]);
+    const opts = bridgeOptions(n.Options);
+    const mtu = opts.mtu ? ["mtu", String(opts.mtu)] : [];
+    await run("ip", [
+      "link",
+      "add",
+      host,
+      ...mtu,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      ep.ifname,
+      ...mtu,
+      "netns",
+      String(pid),
+    ]);
     await run("ip", ["link", "set", host, "master", n.bridge, "up"]);
+    // enable_icc=false: isolated bridge ports reach the gateway, not each other.
+    if (!opts.icc) await run("ip", ["link", "set", host, "type", "bridge_slave", "isolated", "on"]);
     const cmds = [
       "link set lo up",
       `link set ${ep.ifname} address ${ep.mac}`,
@@ -319,8 +389,30 @@ export class NetworkManager {
     await this.save();
   }
 
+  /**
+   * Port rules for a container. A port reachable on the host's loopback
+   * (published on 0.0.0.0 or 127.0.0.0/8) needs route_localnet on the
+   * container's bridge (the host's connection leaves with a 127.x source);
+   * only such bridges get it, and the firewall's input rule keeps containers
+   * from using it to reach the host's loopback.
+   */
   async publish(cid: string, rules: Parameters<Firewall["publish"]>[1]): Promise<void> {
+    const loopback = rules.some(
+      (r) => r.hostIp === "0.0.0.0" || r.hostIp === "" || r.hostIp.startsWith("127."),
+    );
+    if (loopback) {
+      for (const ep of this.endpoints.get(cid) ?? []) {
+        if (!rules.some((r) => r.ip === ep.ip)) continue;
+        const n = this.get(ep.network);
+        await writeFile(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, "1");
+      }
+    }
     await this.fw.publish(cid, rules);
+  }
+
+  /** The default host address of a network's published ports (host_binding_ipv4). */
+  defaultHostIp(netId: string): string {
+    return bridgeOptions(this.find(netId)?.Options).hostIp ?? "0.0.0.0";
   }
 
   /** After a crash: rules and addresses of containers that no longer run. */
@@ -355,13 +447,6 @@ export class NetworkManager {
     for (const n of this.state.networks) await run("ip", ["link", "del", n.bridge]).catch(() => {});
     await this.fw.destroy();
   }
-}
-
-function macFor(ip: string): string {
-  return `02:42:${ip
-    .split(".")
-    .map((x) => Number(x).toString(16).padStart(2, "0"))
-    .join(":")}`;
 }
 
 function forbidden(msg: string) {

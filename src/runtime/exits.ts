@@ -29,7 +29,7 @@ export class ExitWatcher {
     if (this.stopped) return;
     try {
       this.watcher = watch(this.dir, (_ev, name) => {
-        if (name) void this.check(name.toString());
+        if (name) this.check(name.toString()).catch(() => {}); // the periodic scan retries
       });
       this.watcher.on("error", () => {
         this.watcher?.close();
@@ -38,7 +38,7 @@ export class ExitWatcher {
     } catch {
       // no inotify: the scan alone will do
     }
-    this.timer = setInterval(() => void this.scan(), this.pollMs);
+    this.timer = setInterval(() => this.scan().catch(() => {}), this.pollMs);
     this.timer.unref();
   }
 

@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { notFound } from "../util/errors.js";
+import { notFound, withPath } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 
 export interface LayerBlob {
@@ -128,7 +128,7 @@ export class LayerStore {
       return meta;
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
-      throw err;
+      throw withPath(err, tmp);
     }
   }
 

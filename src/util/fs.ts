@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { isErrno } from "./errors.js";
+import { isErrno, withPath } from "./errors.js";
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -22,7 +22,16 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.tmp-${randomBytes(6).toString("hex")}`);
 }
 
+/** Writes `path` atomically (temp, fsync, rename, fsync dir); a disk error names the path. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  try {
+    await writeFileAtomicUnnamed(path, data, mode);
+  } catch (err) {
+    throw withPath(err, path);
+  }
+}
+
+async function writeFileAtomicUnnamed(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   const fh = await open(tmp, "w", mode);

@@ -31,11 +31,11 @@ export interface TestDaemon {
 }
 
 export async function startDaemon(
-  opts: { extraArgs?: string[]; dirMode?: number } = {},
+  opts: { extraArgs?: string[]; dirMode?: number; root?: string } = {},
 ): Promise<TestDaemon> {
   const dir = mkdtempSync("/tmp/berth-test-");
   if (opts.dirMode) chmodSync(dir, opts.dirMode);
-  const root = join(dir, "root");
+  const root = opts.root ?? join(dir, "root");
   const execRoot = join(dir, "exec");
   const socket = join(execRoot, "berth.sock");
   const tag = dir
@@ -119,11 +119,14 @@ export async function cleanupDaemon(d: TestDaemon | undefined): Promise<void> {
   if (!d) return;
   for (const id of d.docker(["ps", "-aq"]).out.split(/\s+/).filter(Boolean)) d.docker(["rm", "-f", "-v", id]);
   await d.stop();
+  const bugs = d.log().match(/.*BUG: unhandled rejection.*/g);
   spawnSync("sh", [
     "-c",
     `grep ' ${d.dir}' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`,
   ]);
   rmSync(d.dir, { recursive: true, force: true });
+  // berthd survives an unhandled rejection, but it is a bug: the test fails.
+  if (bugs) throw new Error(`berthd logged unhandled rejections:\n${bugs.join("\n")}`);
 }
 
 /** A busybox rootfs tar (like the acceptance fixture), built from /bin/busybox. */

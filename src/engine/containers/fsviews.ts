@@ -38,7 +38,16 @@ export async function commit(
   const rec = d.store.resolve(ref);
   const target = o.repo ? d.images.parseTagTarget(o.repo, o.tag) : undefined;
   const paused = o.pause && rec.state.Status === "running";
-  if (paused) await life.pause(rec.id);
+  if (paused) {
+    // Recorded first: a crash before the unpause below is undone at the next start.
+    rec.pausedForCommit = true;
+    await d.store.save(rec);
+    await life.pause(rec.id).catch(async (err) => {
+      delete rec.pausedForCommit;
+      await d.store.save(rec).catch(() => {});
+      throw err;
+    });
+  }
   try {
     const snap = await d.snapshots.get(rec.id);
     const base = await d.images.config(d.images.store.get(rec.image) ?? d.images.store.resolve(rec.image));
@@ -72,7 +81,11 @@ export async function commit(
     d.events.emit("container", "commit", rec.id, eventAttrs(rec, { comment: o.comment ?? "" }));
     return img.id;
   } finally {
-    if (paused) await life.unpause(rec.id).catch(() => {});
+    if (paused) {
+      await life.unpause(rec.id).catch(() => {});
+      delete rec.pausedForCommit;
+      await d.store.save(rec).catch(() => {});
+    }
   }
 }
 

@@ -86,8 +86,9 @@ export class HealthMonitor {
         if (!src) return;
         for await (const c of src) if (output.length < MAX_OUTPUT) output += c.toString();
       };
-      void collect(s.stdout as AsyncIterable<Buffer>);
-      void collect(s.stderr as AsyncIterable<Buffer> | undefined);
+      // A broken output stream only shortens the output kept.
+      collect(s.stdout as AsyncIterable<Buffer>).catch(() => {});
+      collect(s.stderr as AsyncIterable<Buffer> | undefined).catch(() => {});
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<number>((resolve) => {
         timer = setTimeout(() => {

@@ -57,7 +57,7 @@ export class Lifecycle {
   }
 
   async init(): Promise<void> {
-    this.runtime.watchExits((id) => void this.handleExit(id));
+    this.runtime.watchExits((id) => this.exited(id));
     for (const rec of this.d.store.list()) {
       const st = rec.state.Status;
       if (st !== "running" && st !== "paused" && st !== "restarting") continue;
@@ -149,7 +149,7 @@ export class Lifecycle {
     this.d.events.emit("container", "start", rec.id, eventAttrs(rec));
     this.onRunning?.(rec);
     // It may have exited before we recorded it as running.
-    if (!st || st.status === "stopped") void this.handleExit(rec.id);
+    if (!st || st.status === "stopped") this.exited(rec.id);
   }
 
   /** Records a start failure like Docker: exit code 127/126/128 and the error text. */
@@ -179,6 +179,11 @@ export class Lifecycle {
   /** Called when a container is (again) running and when it stops (health checks). */
   onRunning?: (rec: ContainerRecord, readopted?: boolean) => void;
   onStopped?: (id: string) => void;
+
+  /** handleExit in the background: its failure (e.g. ENOSPC saving the record) is logged, never unhandled. */
+  private exited(id: string): void {
+    this.handleExit(id).catch((err) => this.log.error({ err, id }, "handling a container's exit failed"));
+  }
 
   async handleExit(id: string, atBoot = false): Promise<void> {
     const rec = this.d.store.tryResolve(id);
@@ -216,7 +221,8 @@ export class Lifecycle {
       };
       this.onStopped?.(id);
       if (rec.state.Health) rec.state.Health = { ...rec.state.Health, Status: "unhealthy" };
-      await this.d.store.save(rec);
+      // The exit is real whether or not the disk takes the record: waiters and events still hear of it.
+      await this.d.store.save(rec).catch((err) => this.log.error({ err, id }, "saving the exit failed"));
       if (st.oomKilled) this.d.events.emit("container", "oom", id, eventAttrs(rec));
       this.d.events.emit("container", "die", id, eventAttrs(rec, { exitCode: String(st.exitCode) }));
       this.notify(id, "next-exit", { StatusCode: st.exitCode });
@@ -239,13 +245,15 @@ export class Lifecycle {
       const attempt = ran > 10_000 ? 0 : Math.min(rec.restartCount, 10);
       const delay = Math.min(100 * 2 ** attempt, 60_000);
       rec.state.Status = "restarting";
-      void this.d.store.save(rec);
+      this.d.store.save(rec).catch((err) => this.log.error({ err, id: rec.id }, "saving the state failed"));
       clearTimeout(this.restartTimers.get(rec.id));
       const t = setTimeout(() => {
         this.restartTimers.delete(rec.id);
         if (rec.manuallyStopped) {
           rec.state.Status = "exited";
-          void this.d.store.save(rec);
+          this.d.store
+            .save(rec)
+            .catch((err) => this.log.error({ err, id: rec.id }, "saving the state failed"));
           return;
         }
         rec.restartCount++;
@@ -421,6 +429,8 @@ export class Lifecycle {
     }
     await this.serialize(rec.id, async () => {
       rec.state.Status = "removing";
+      // On disk first: a crash from here on leaves a "removing" record, whose removal the next start finishes.
+      await this.d.store.save(rec).catch(() => {}); // best effort: a full disk must not block freeing it
       await this.runtime.delete(rec.id).catch(() => {});
       await this.hooks.release(rec).catch(() => {});
       await this.d.snapshots.remove(rec.id);

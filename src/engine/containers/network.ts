@@ -96,7 +96,7 @@ export class BridgeNetworks implements NetworkPort {
       if (proto !== "tcp" && proto !== "udp") throw invalid(`unsupported protocol ${proto}`);
       const out: PortBinding[] = [];
       for (const b of bindings) {
-        const hostIp = b.HostIp || "0.0.0.0";
+        const hostIp = b.HostIp || (ep ? this.manager.defaultHostIp(ep.network) : "0.0.0.0");
         let hostPort = Number(b.HostPort || 0);
         const taken = (p: number) => this.usedPorts.get(`${proto}:${p}`);
         if (hostPort && taken(hostPort) && taken(hostPort) !== rec.id) {

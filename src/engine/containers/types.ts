@@ -162,6 +162,8 @@ export interface ContainerRecord {
   /** Set by `stop`/`kill` by the user: restart policies must not bring it back. */
   manuallyStopped: boolean;
   hasBeenStarted: boolean;
+  /** Paused by a commit that has not finished (a crash leaves it set: unpaused at start). */
+  pausedForCommit?: boolean;
   mounts: MountPoint[];
   /** Published ports actually bound: "80/tcp" -> [{HostIp, HostPort}] */
   ports: Record<string, PortBinding[] | null>;

@@ -67,6 +67,8 @@ function counted(blob: Readable, id: string, total: number, progress: Progress):
     },
   });
   blob.on("error", (err) => counter.destroy(err));
+  // pipe() does not pass a destroy upstream: a failed extraction must close the blob's fd.
+  counter.on("close", () => blob.destroy());
   return blob.pipe(counter);
 }
 
