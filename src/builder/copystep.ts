@@ -8,8 +8,8 @@
  */
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { posix, relative } from "node:path";
+import ignoreMod from "@balena/dockerignore";
 import { closeFd, openTree } from "../layer/securejoin.js";
 import { resolveUser } from "../runtime/user.js";
 import { invalid } from "../util/errors.js";
@@ -21,8 +21,10 @@ import { cloneGit, download, isGitURL, isURL } from "./remote.js";
 import { processWord, processWords } from "./shell.js";
 import type { Handler } from "./types.js";
 
-const require = createRequire(import.meta.url);
-const dockerignore = require("@balena/dockerignore") as (o?: object) => {
+// A static import (not createRequire) so that the installed bundle carries it too.
+const dockerignore = ((ignoreMod as unknown as { default?: unknown }).default ?? ignoreMod) as (
+  o?: object,
+) => {
   add(p: string[] | string): unknown;
   ignores(p: string): boolean;
 };

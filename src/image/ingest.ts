@@ -39,13 +39,17 @@ export async function ingestLayer(
       parent,
       async (dir) => {
         const tee = new PassThrough();
-        const [, applied] = await Promise.all([pipeline(tar, hasher, tee), applyLayer(tee, dir)]).catch(
-          (err) => {
-            // Either side failed (e.g. ENOSPC): end every stream so no fd stays on the source blob.
-            for (const s of [source, tar, hasher, tee]) s.destroy();
-            throw err;
-          },
-        );
+        const [piped, extracted] = await Promise.allSettled([
+          pipeline(tar, hasher, tee),
+          applyLayer(tee, dir),
+        ]);
+        if (piped.status === "rejected" || extracted.status === "rejected") {
+          // Either side failed (e.g. ENOSPC): end every stream so no fd stays on the source blob.
+          for (const s of [source, tar, hasher, tee]) s.destroy();
+          // The extraction's own error (naming the path) says more than the premature close it caused.
+          throw extracted.status === "rejected" ? extracted.reason : (piped as PromiseRejectedResult).reason;
+        }
+        const applied = extracted.value;
         const diffID = hasher.digest();
         if (opts.expectDiffID && opts.expectDiffID !== diffID) {
           throw invalid(`layer diffID mismatch: expected ${opts.expectDiffID}, got ${diffID}`);

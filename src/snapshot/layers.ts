@@ -57,6 +57,9 @@ export class LayerStore {
   private readonly metaDir: string;
   private readonly cache = new Map<string, LayerMeta>();
 
+  /** chainIDs being stored right now, so one of two identical layers made at once wins. */
+  private readonly storing = new Map<string, Promise<void>>();
+
   constructor(root: string) {
     this.dir = join(root, "overlay");
     this.linkDir = join(this.dir, "l");
@@ -107,29 +110,53 @@ export class LayerStore {
     try {
       const { diffID, size, tarSize } = await apply(join(tmp, "diff"));
       const chainID = chainIDs(parent ? [parent, diffID] : [diffID]).pop()!;
-      const existing = await this.get(chainID);
-      if (existing) {
-        await rm(tmp, { recursive: true, force: true });
-        if (blob && !existing.blobs.some((b) => b.digest === blob.digest)) {
-          existing.blobs.push(blob);
-          await writeJsonAtomic(this.metaPath(chainID), existing);
-        }
-        return existing;
+      // The same layer made at the same time (parallel build stages, two pulls): one stores it.
+      for (let busy = this.storing.get(chainID); busy; busy = this.storing.get(chainID))
+        await busy.catch(() => {});
+      let stored!: () => void;
+      this.storing.set(
+        chainID,
+        new Promise<void>((r) => {
+          stored = r;
+        }),
+      );
+      try {
+        return await this.store(tmp, chainID, { diffID, parent, size, tarSize, blob });
+      } finally {
+        this.storing.delete(chainID);
+        stored();
       }
-      const link = shortLink();
-      await writeFile(join(tmp, "link"), link);
-      const final = join(this.dir, chainID.slice(7));
-      await rm(final, { recursive: true, force: true }); // a leftover without metadata
-      await rename(tmp, final);
-      await symlink(`../${chainID.slice(7)}/diff`, join(this.linkDir, link));
-      const meta: LayerMeta = { chainID, diffID, parent, size, tarSize, link, blobs: blob ? [blob] : [] };
-      await writeJsonAtomic(this.metaPath(chainID), meta);
-      this.cache.set(chainID, meta);
-      return meta;
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw withPath(err, tmp);
     }
+  }
+
+  private async store(
+    tmp: string,
+    chainID: string,
+    l: { diffID: string; parent?: string; size: number; tarSize: number; blob?: LayerBlob },
+  ): Promise<LayerMeta> {
+    const { diffID, parent, size, tarSize, blob } = l;
+    const existing = await this.get(chainID);
+    if (existing) {
+      await rm(tmp, { recursive: true, force: true });
+      if (blob && !existing.blobs.some((b) => b.digest === blob.digest)) {
+        existing.blobs.push(blob);
+        await writeJsonAtomic(this.metaPath(chainID), existing);
+      }
+      return existing;
+    }
+    const link = shortLink();
+    await writeFile(join(tmp, "link"), link);
+    const final = join(this.dir, chainID.slice(7));
+    await rm(final, { recursive: true, force: true }); // a leftover without metadata
+    await rename(tmp, final);
+    await symlink(`../${chainID.slice(7)}/diff`, join(this.linkDir, link));
+    const meta: LayerMeta = { chainID, diffID, parent, size, tarSize, link, blobs: blob ? [blob] : [] };
+    await writeJsonAtomic(this.metaPath(chainID), meta);
+    this.cache.set(chainID, meta);
+    return meta;
   }
 
   async addBlob(chainID: string, blob: LayerBlob): Promise<void> {
