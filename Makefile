@@ -32,6 +32,9 @@ deps:
 build:
 	rm -rf dist
 	npx tsc -p .
+	@# GET /version's GitCommit and BuildTime (src/util/buildinfo.ts).
+	@printf '{"GitCommit":"%s","BuildTime":"%s"}\n' "$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
+	  "$$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" > dist/build-info.json
 
 lint:
 	npx biome check src test

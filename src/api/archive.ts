@@ -12,6 +12,8 @@ import type { ContainerService } from "../engine/containers/index.js";
 import { invalid } from "../util/errors.js";
 import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
 
+import { parseContainerConfig } from "./schema/containers.js";
+
 export function archiveRoutes(r: Router, c: ContainerService): void {
   r.get("/containers/{id}/changes", async (ctx) => sendJson(ctx, 200, await diff(c.d, ctx.params.id!)));
 
@@ -19,7 +21,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
     const q = ctx.query;
     const container = q.get("container");
     if (!container) throw invalid("container is required");
-    const config = await jsonBody<Record<string, unknown>>(ctx, true);
+    const config = parseContainerConfig(await jsonBody<unknown>(ctx, true));
     const id = await commit(c.d, c.life, container, {
       repo: q.get("repo") || undefined,
       tag: q.get("tag") || undefined,

@@ -1,30 +1,42 @@
 /** POST /build (the classic builder's protocol) and POST /build/prune. */
 import { rm } from "node:fs/promises";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import type { Builder } from "../build/builder.js";
 import type { ImageService } from "../engine/images.js";
 import { parseReference, withDefaultTag } from "../image/reference.js";
 import { invalid } from "../util/errors.js";
-import { boolParam, JsonStream, type Router, sendJson } from "./router.js";
+import { boolParam, intParam, JsonStream, type Router, sendJson } from "./router.js";
+import { check, Nullable, StringMap, Strings } from "./schema/validate.js";
 
-function jsonParam<T>(q: URLSearchParams, name: string, dflt: T): T {
+/** A JSON-encoded query parameter checked against its schema (400 naming it when it does not fit). */
+function jsonParam<T extends TSchema>(q: URLSearchParams, name: string, schema: T): Static<T> | undefined {
   const v = q.get(name);
-  if (!v) return dflt;
+  if (!v) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(v) as T;
+    parsed = JSON.parse(v);
   } catch {
     throw invalid(`invalid ${name} parameter: ${v}`);
   }
+  return check(schema, parsed, `${name} parameter`);
 }
+
+/** The JSON query parameters of POST /build (v1.41 paths./build.post.parameters). */
+const BuildArgs = Nullable(Type.Record(Type.String(), Nullable(Type.String())));
+const CacheFrom = Strings;
 
 export function buildRoutes(r: Router, builder: Builder, images: ImageService, cachePath: string): void {
   r.post("/build", async (ctx) => {
     const q = ctx.query;
     const tags = q.getAll("t").map((t) => withDefaultTag(parseReference(t)));
     const buildArgs = Object.fromEntries(
-      Object.entries(jsonParam<Record<string, string | null>>(q, "buildargs", {})).filter(
+      Object.entries(jsonParam(q, "buildargs", BuildArgs) ?? {}).filter(
         (e): e is [string, string] => e[1] !== null,
       ),
     );
+    const labels = jsonParam(q, "labels", StringMap) ?? {};
+    jsonParam(q, "cachefrom", CacheFrom);
+    for (const p of ["memory", "memswap", "cpushares", "cpuperiod", "cpuquota", "shmsize"]) intParam(q, p);
     const stream = new JsonStream(ctx);
     const quiet = boolParam(q, "q");
     try {
@@ -36,7 +48,7 @@ export function buildRoutes(r: Router, builder: Builder, images: ImageService, c
           buildArgs,
           target: q.get("target") || undefined,
           noCache: boolParam(q, "nocache"),
-          labels: jsonParam(q, "labels", {}),
+          labels,
           quiet,
         },
         (msg) => {

@@ -1,25 +1,28 @@
 /** /containers routes: thin handlers over engine.containers. */
 import type { ContainerService } from "../engine/containers/index.js";
-import { parseTime } from "../engine/containers/io.js";
-import type { CreateRequest } from "../engine/containers/types.js";
+import type { HostConfig } from "../engine/containers/types.js";
 import { matchLabels, parseFilters } from "../engine/filters.js";
 import { invalid, isKind } from "../util/errors.js";
 import {
   boolParam,
   type Ctx,
+  checkedBody,
   hijack,
   intParam,
   jsonBody,
   type Router,
   sendJson,
   sendStatus,
+  timeParam,
 } from "./router.js";
+import { parseCreate, UpdateSchema } from "./schema/containers.js";
+import { ExecCreateSchema, ExecStartSchema } from "./schema/resources.js";
 
 const rawStream = "application/vnd.docker.raw-stream";
 
 export function containerRoutes(r: Router, c: ContainerService): void {
   r.post("/containers/create", async (ctx) => {
-    const body = await jsonBody<CreateRequest>(ctx);
+    const body = parseCreate(await jsonBody<unknown>(ctx));
     sendJson(ctx, 201, await c.create(body, ctx.query.get("name") || undefined));
   });
 
@@ -111,8 +114,12 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     const stdout = boolParam(ctx.query, "stdout");
     const stderr = boolParam(ctx.query, "stderr");
     if (!stdout && !stderr) throw invalid("Bad parameters: you must choose at least one stream");
+    // Docker reads tail with strconv.Atoi: "all", a negative number or a non-number means everything.
     const tailRaw = ctx.query.get("tail");
-    const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
+    const tailN = tailRaw && /^-?\d+$/.test(tailRaw) ? Number(tailRaw) : -1;
+    const tail = tailN >= 0 ? tailN : undefined;
+    const since = timeParam(ctx.query, "since");
+    const until = timeParam(ctx.query, "until");
     ctx.res.writeHead(200, { "Content-Type": rawStream });
     const abort = new AbortController();
     ctx.res.on("close", () => abort.abort());
@@ -124,9 +131,9 @@ export function containerRoutes(r: Router, c: ContainerService): void {
         stderr,
         follow: boolParam(ctx.query, "follow"),
         timestamps: boolParam(ctx.query, "timestamps"),
-        tail: Number.isFinite(tail) ? tail : undefined,
-        since: parseTime(ctx.query.get("since")),
-        until: parseTime(ctx.query.get("until")),
+        tail,
+        since,
+        until,
       },
       abort.signal,
     );
@@ -192,17 +199,26 @@ export function containerRoutes(r: Router, c: ContainerService): void {
   });
 
   r.post("/containers/{id}/update", async (ctx) => {
-    const body = await jsonBody<Parameters<ContainerService["update"]>[1]>(ctx);
-    sendJson(ctx, 200, await c.update(ctx.params.id!, body));
+    const { RestartPolicy: rp, ...body } = await checkedBody(ctx, UpdateSchema, "update config");
+    const restart = rp ? { Name: rp.Name ?? "", MaximumRetryCount: rp.MaximumRetryCount } : undefined;
+    sendJson(
+      ctx,
+      200,
+      await c.update(ctx.params.id!, { ...(body as Partial<HostConfig>), RestartPolicy: restart }),
+    );
   });
 
   // exec
   r.post("/containers/{id}/exec", async (ctx) => {
-    const body = await jsonBody<Parameters<ContainerService["execs"]["create"]>[1]>(ctx);
-    sendJson(ctx, 201, c.execs.create(ctx.params.id!, body));
+    const body = await checkedBody(ctx, ExecCreateSchema, "exec config");
+    sendJson(
+      ctx,
+      201,
+      c.execs.create(ctx.params.id!, { ...body, Cmd: body.Cmd ?? [], Env: body.Env ?? undefined }),
+    );
   });
   r.post("/exec/{id}/start", async (ctx) => {
-    const body = await jsonBody<{ Detach?: boolean; Tty?: boolean }>(ctx, true);
+    const body = await checkedBody(ctx, ExecStartSchema, "exec start config", true);
     c.execs.precheck(ctx.params.id!);
     if (body.Detach) {
       await c.execs.start(ctx.params.id!, undefined, true);

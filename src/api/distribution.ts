@@ -5,7 +5,8 @@ import { type Credentials, Registry, RegistryError } from "../registry/client/ht
 import { distributionInspect, listTags, type PullOptions, pull } from "../registry/client/pull.js";
 import { push } from "../registry/client/push.js";
 import { BerthError, invalid } from "../util/errors.js";
-import { type Ctx, JsonStream, jsonBody, type Router, sendJson } from "./router.js";
+import { type Ctx, checkedBody, JsonStream, type Router, sendJson } from "./router.js";
+import { AuthSchema } from "./schema/resources.js";
 
 /** X-Registry-Auth: base64url JSON {username, password, serveraddress, identitytoken}. */
 function authOf(ctx: Ctx): Credentials | undefined {
@@ -120,7 +121,7 @@ export async function pushRoute(ctx: Ctx, engine: Engine): Promise<void> {
 
 export function distributionRoutes(r: Router, engine: Engine): void {
   r.post("/auth", async (ctx) => {
-    const b = await jsonBody<Credentials & { serveraddress?: string }>(ctx);
+    const b = (await checkedBody(ctx, AuthSchema, "auth config")) as Credentials & { serveraddress?: string };
     const server = (b.serveraddress || "docker.io").replace(/^https?:\/\//, "").replace(/\/.*$/, "");
     const host = server === "index.docker.io" ? "docker.io" : server;
     const reg = new Registry(host, engine.config.insecureRegistries, b);

@@ -18,6 +18,8 @@ export function statusOf(err: unknown): number {
         return 503;
       case "Unauthorized":
         return 401;
+      case "TooLarge":
+        return 413;
     }
   }
   return 500;

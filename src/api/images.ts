@@ -1,4 +1,5 @@
 /** /images routes: thin handlers over engine.images. */
+import { sharedSizes } from "../engine/df.js";
 import type { Engine } from "../engine/engine.js";
 import { parseFilters } from "../engine/filters.js";
 import { loadArchive, type SaveItem, saveArchive } from "../image/archive.js";
@@ -16,6 +17,10 @@ export function imageRoutes(r: Router, engine: Engine): void {
       filters: parseFilters(ctx.query.get("filters")),
       digests: boolParam(ctx.query, "digests"),
     });
+    if (boolParam(ctx.query, "shared-size")) {
+      const shared = await sharedSizes(engine);
+      for (const img of list) img.SharedSize = shared.get(img.Id) ?? 0;
+    }
     sendJson(ctx, 200, list);
   });
 

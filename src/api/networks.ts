@@ -6,7 +6,8 @@ import type { EventBus } from "../engine/events.js";
 import { checkFilterNames, matchLabels, parseFilters } from "../engine/filters.js";
 import type { NetworkDef } from "../network/manager.js";
 import { conflict, notFound } from "../util/errors.js";
-import { jsonBody, type Router, sendJson, sendStatus } from "./router.js";
+import { checkedBody, type Router, sendJson, sendStatus } from "./router.js";
+import { NetworkConnectSchema, NetworkCreateSchema, NetworkDisconnectSchema } from "./schema/resources.js";
 
 const BUILTIN: Record<string, string> = { host: "host", none: "null" };
 
@@ -111,15 +112,7 @@ export function networkRoutes(
   r.get("/networks/{id}", (ctx) => sendJson(ctx, 200, view(lookup(ctx.params.id!))));
 
   r.post("/networks/create", async (ctx) => {
-    const b = await jsonBody<{
-      Name: string;
-      Driver?: string;
-      Internal?: boolean;
-      Labels?: Record<string, string>;
-      Options?: Record<string, string>;
-      IPAM?: { Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] };
-      CheckDuplicate?: boolean;
-    }>(ctx);
+    const b = await checkedBody(ctx, NetworkCreateSchema, "network config");
     if (!b.Name) throw notFound("network name is required");
     if (b.Driver && b.Driver !== "bridge") throw notFound(`plugin "${b.Driver}" not found`);
     const cfg = b.IPAM?.Config?.[0] ?? {};
@@ -129,8 +122,8 @@ export function networkRoutes(
       Gateway: cfg.Gateway,
       IPRange: cfg.IPRange,
       Internal: b.Internal,
-      Labels: b.Labels,
-      Options: b.Options,
+      Labels: b.Labels ?? undefined,
+      Options: b.Options ?? undefined,
     });
     events.emit("network", "create", n.Id, { name: n.Name, type: "bridge" });
     sendJson(ctx, 201, { Id: n.Id, Warning: "" });
@@ -145,18 +138,20 @@ export function networkRoutes(
   });
 
   r.post("/networks/{id}/connect", async (ctx) => {
-    const b = await jsonBody<{
-      Container: string;
-      EndpointConfig?: { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } };
-    }>(ctx);
+    const b = await checkedBody(ctx, NetworkConnectSchema, "network connect config");
     const n = m.get(ctx.params.id!);
-    await containers.connectNetwork(b.Container, n.Name, b.EndpointConfig ?? {});
+    await containers.connectNetwork(b.Container, n.Name, {
+      Aliases: b.EndpointConfig?.Aliases ?? undefined,
+      IPAMConfig: b.EndpointConfig?.IPAMConfig
+        ? { IPv4Address: b.EndpointConfig.IPAMConfig.IPv4Address }
+        : undefined,
+    });
     events.emit("network", "connect", n.Id, { name: n.Name, type: "bridge", container: b.Container });
     sendStatus(ctx, 200);
   });
 
   r.post("/networks/{id}/disconnect", async (ctx) => {
-    const b = await jsonBody<{ Container: string; Force?: boolean }>(ctx);
+    const b = await checkedBody(ctx, NetworkDisconnectSchema, "network disconnect config");
     const n = m.get(ctx.params.id!);
     await containers.disconnectNetwork(b.Container, n.Name);
     events.emit("network", "disconnect", n.Id, { name: n.Name, type: "bridge", container: b.Container });

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, ServerResponse } from 
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import { API_VERSION, type Engine } from "../engine/engine.js";
+import { API_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
 import { archiveRoutes } from "./archive.js";
 import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
@@ -40,6 +40,21 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
+/**
+ * Compares dotted versions part by part as numbers (moby's api/types/versions):
+ * "1.5" < "1.24" < "1.41". Returns -1, 0 or 1.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 export function handler(router: Router, log: Logger) {
   return async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
     const url = new URL(req.url ?? "/", "http://berth");
@@ -66,8 +81,15 @@ export function handler(router: Router, log: Logger) {
       });
       res.end(body);
     };
-    if (Number(version) > Number(API_VERSION)) {
+    if (compareVersions(version, API_VERSION) > 0) {
       sendError(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      return;
+    }
+    if (compareVersions(version, MIN_API_VERSION) < 0) {
+      sendError(
+        400,
+        `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      );
       return;
     }
     const match = router.match(req.method ?? "GET", path);

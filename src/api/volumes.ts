@@ -3,7 +3,9 @@ import type { EventBus } from "../engine/events.js";
 import { checkFilterNames, isTrue, matchLabels, parseFilters } from "../engine/filters.js";
 import type { VolumeStore } from "../volume/store.js";
 import { volumeJson } from "../volume/store.js";
-import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
+import { boolParam, checkedBody, type Router, sendJson, sendStatus } from "./router.js";
+
+import { VolumeCreateSchema } from "./schema/resources.js";
 
 export function volumeRoutes(r: Router, volumes: VolumeStore, events: EventBus): void {
   const filtered = (raw: string | null) => {
@@ -27,12 +29,13 @@ export function volumeRoutes(r: Router, volumes: VolumeStore, events: EventBus):
   );
 
   r.post("/volumes/create", async (ctx) => {
-    const body = await jsonBody<{
-      Name?: string;
-      Driver?: string;
-      DriverOpts?: Record<string, string>;
-      Labels?: Record<string, string>;
-    }>(ctx, true);
+    const b = await checkedBody(ctx, VolumeCreateSchema, "volume config", true);
+    const body = {
+      Name: b.Name,
+      Driver: b.Driver,
+      DriverOpts: b.DriverOpts ?? undefined,
+      Labels: b.Labels ?? undefined,
+    };
     const existed = body.Name ? volumes.has(body.Name) : false;
     const v = await volumes.create(body);
     if (!existed) events.emit("volume", "create", v.Name, { driver: "local" });

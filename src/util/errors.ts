@@ -9,7 +9,8 @@ export type ErrorKind =
   | "Forbidden"
   | "NotModified"
   | "Unavailable"
-  | "Unauthorized";
+  | "Unauthorized"
+  | "TooLarge";
 
 export class BerthError extends Error {
   constructor(
@@ -27,6 +28,7 @@ export const conflict = (message: string) => new BerthError("Conflict", message)
 export const invalid = (message: string) => new BerthError("InvalidParameter", message);
 export const forbidden = (message: string) => new BerthError("Forbidden", message);
 export const notModified = (message: string) => new BerthError("NotModified", message);
+export const tooLarge = (message: string) => new BerthError("TooLarge", message);
 
 export function isKind(err: unknown, kind: ErrorKind): boolean {
   return err instanceof BerthError && err.kind === kind;

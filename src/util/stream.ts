@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
+import { tooLarge } from "./errors.js";
 
 /**
  * A pass-through that hashes (sha256) and counts what flows through it and,
@@ -32,9 +33,17 @@ export class HashingStream extends Transform {
   }
 }
 
-/** Reads a whole (small) stream into a buffer. */
-export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+/**
+ * Reads a whole (small) stream into a buffer. Past `limit` bytes it stops
+ * reading and throws TooLarge, so a huge body never sits in memory.
+ */
+export async function readAll(stream: AsyncIterable<Uint8Array>, limit = Infinity): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
+  let size = 0;
+  for await (const c of stream) {
+    size += c.length;
+    if (size > limit) throw tooLarge(`request body is larger than ${limit} bytes`);
+    chunks.push(Buffer.from(c));
+  }
   return Buffer.concat(chunks);
 }
