@@ -7,6 +7,7 @@
  */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
+import { Value } from "@sinclair/typebox/value";
 import { invalid } from "../../util/errors.js";
 
 /** `T | null`: Go's nil slices and maps arrive as null. */
@@ -90,16 +91,45 @@ function fieldName(pointer: string): string {
 export function check<T extends TSchema>(schema: T, value: unknown, what: string): Static<T> {
   const c = checker(schema);
   if (c.Check(value)) return value as Static<T>;
-  const first = c.Errors(value).First();
+  const first = firstError(schema, value, "", c);
   if (!first) throw invalid(`invalid ${what}`);
   const field = fieldName(first.path);
-  const want = describe(first.schema);
-  const got = jsonType(first.value);
   if (first.value === undefined) {
     throw invalid(`invalid ${what}: ${field ? `${field} is required` : "a JSON object is required"}`);
   }
-  const detail = got === want || want.startsWith(got) ? `${want}` : `${want}, got ${got}`;
+  const want = describe(first.schema);
+  const got = jsonType(first.value);
+  const detail = want.startsWith(got) ? want : `${want}, got ${got}`;
   throw invalid(`invalid ${what}: ${field || "body"}: expected ${detail}`);
+}
+
+/** Whether a union branch is the one meant for a value of this JSON type. */
+function branchFor(branch: TSchema, v: unknown): boolean {
+  const t = jsonType(v);
+  return branch.type === t || (branch.type === "number" && t === "integer");
+}
+
+/**
+ * The deepest first error: a failed union (`T | null`) whose value has one
+ * branch's JSON type is explained by that branch's own first error, so the
+ * message names `HostConfig.Binds[0]`, not `HostConfig`.
+ */
+function firstError(
+  schema: TSchema,
+  value: unknown,
+  base: string,
+  compiled?: TypeCheck<TSchema>,
+): { path: string; schema: TSchema; value: unknown } | undefined {
+  const e = (compiled ? compiled.Errors(value) : Value.Errors(schema, value)).First();
+  if (!e) return undefined;
+  const branch = e.schema.anyOf
+    ? (e.schema.anyOf as TSchema[]).find((b) => branchFor(b, e.value))
+    : undefined;
+  if (branch) {
+    const inner = firstError(branch, e.value, base + e.path);
+    if (inner) return inner;
+  }
+  return { path: base + e.path, schema: e.schema, value: e.value };
 }
 
 /** True when `value` matches `schema` (records read back from disk). */
