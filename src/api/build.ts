@@ -5,8 +5,8 @@ import type { Builder } from "../build/builder.js";
 import type { ImageService } from "../engine/images.js";
 import { parseReference, withDefaultTag } from "../image/reference.js";
 import { invalid } from "../util/errors.js";
+import { check, Nullable, StringMap, Strings } from "../util/schema.js";
 import { boolParam, intParam, JsonStream, type Router, sendJson } from "./router.js";
-import { check, Nullable, StringMap, Strings } from "./schema/validate.js";
 
 /** A JSON-encoded query parameter checked against its schema (400 naming it when it does not fit). */
 function jsonParam<T extends TSchema>(q: URLSearchParams, name: string, schema: T): Static<T> | undefined {

@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Static, TSchema } from "@sinclair/typebox";
 import { invalid, isKind, tooLarge } from "../util/errors.js";
+import { check } from "../util/schema.js";
 import { readAll } from "../util/stream.js";
-import { check } from "./schema/validate.js";
 
 export interface Ctx {
   req: IncomingMessage;

@@ -151,10 +151,11 @@ export class Engine {
     await this.layers.init();
     await this.imageStore.init();
     this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
-    await this.volumes.init();
+    const report = (msg: string) => this.log.warn(msg);
+    await this.volumes.init(report);
     await this.runtime.init();
-    await this.containerStore.init();
-    await this.networks.init();
+    await this.containerStore.init(report);
+    await this.networks.init(report);
     for (const rec of this.containerStore.list()) {
       this.runtime.adopt(rec.id, this.containers.life.bundleDir(rec.id));
       if (rec.state.Status === "running" || rec.state.Status === "paused") this.networkPort.adopt(rec);

@@ -10,12 +10,27 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { Type } from "@sinclair/typebox";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { matches, StringMap } from "../util/schema.js";
 import { NetworkDns } from "./dns.js";
 import { ipInNetns, run } from "./exec.js";
 import { Firewall } from "./firewall.js";
 import { allocate, contains, intToIp, overlaps, parseCidr } from "./ipam.js";
+
+/** What a network record must hold before it is served (definitions/Network). */
+const NetworkRecordSchema = Type.Object({
+  Id: Type.String(),
+  Name: Type.String(),
+  Driver: Type.String(),
+  Created: Type.String(),
+  subnet: Type.String(),
+  gateway: Type.String(),
+  Internal: Type.Boolean(),
+  Labels: StringMap,
+  Options: StringMap,
+});
 
 export interface NetworkDef {
   Id: string;
@@ -51,6 +66,8 @@ interface State {
 
 export class NetworkManager {
   private state: State = { networks: [], ipam: {} };
+  /** Records on disk that init() would not serve: kept as they are on save. */
+  private unserved: unknown[] = [];
   private readonly path: string;
   private readonly fw: Firewall;
   private readonly dns = new Map<string, NetworkDns>();
@@ -69,8 +86,20 @@ export class NetworkManager {
     this.fw = new Firewall(prefix);
   }
 
-  async init(): Promise<void> {
+  /**
+   * Loads the networks; one clients could not decode (a number for a name
+   * breaks `docker network ls` and `system prune`) is reported and kept on
+   * disk unserved.
+   */
+  async init(report: (msg: string) => void = () => {}): Promise<void> {
     this.state = (await readJson<State>(this.path)) ?? { networks: [], ipam: {} };
+    const all: unknown[] = Array.isArray(this.state.networks) ? this.state.networks : [];
+    this.state.networks = all.filter((n): n is NetworkDef => matches(NetworkRecordSchema, n));
+    this.unserved = all.filter((n) => !matches(NetworkRecordSchema, n));
+    for (const n of this.unserved)
+      report(
+        `skipping network ${JSON.stringify((n as { Id?: unknown })?.Id)}: its record does not have the shape clients decode`,
+      );
     await this.fw.init();
     if (!this.find("bridge")) {
       await this.create({ Name: "bridge", bridge: this.defaultBridge, builtin: true });
@@ -78,7 +107,7 @@ export class NetworkManager {
   }
 
   private async save(): Promise<void> {
-    await writeJsonAtomic(this.path, this.state);
+    await writeJsonAtomic(this.path, { ...this.state, networks: [...this.state.networks, ...this.unserved] });
   }
 
   find(ref: string): NetworkDef | undefined {

@@ -6,7 +6,7 @@
  */
 import { Type } from "@sinclair/typebox";
 import type { CreateRequest, HostConfig } from "../../engine/containers/types.js";
-import { check, GoSet, Int, Nullable, StringMap, Strings, StrSlice, strSlice } from "./validate.js";
+import { check, GoSet, Int, Nullable, StringMap, Strings, StrSlice, strSlice } from "../../util/schema.js";
 
 const Str = Type.String();
 const Bool = Type.Boolean();

@@ -4,8 +4,8 @@
  * NetworkConnectRequest, ExecConfig, ExecStartConfig, AuthConfig).
  */
 import { Type } from "@sinclair/typebox";
+import { Nullable, StringMap, Strings } from "../../util/schema.js";
 import { EndpointSettingsSchema } from "./containers.js";
-import { Nullable, StringMap, Strings } from "./validate.js";
 
 const Str = Type.String();
 const Bool = Type.Boolean();

@@ -8,7 +8,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import { Value } from "@sinclair/typebox/value";
-import { invalid } from "../../util/errors.js";
+import { invalid } from "./errors.js";
 
 /** `T | null`: Go's nil slices and maps arrive as null. */
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
