@@ -1,7 +1,7 @@
 /** Registry routes: pull (POST /images/create?fromImage=), push, POST /auth, GET /images/search. */
 import type { Engine } from "../engine/engine.js";
 import { familiar, parseReference, type Reference, withDefaultTag } from "../image/reference.js";
-import { type Credentials, Registry, RegistryError } from "../registry/client/http.js";
+import { type Credentials, Registry, RegistryResponseError } from "../registry/client/http.js";
 import { distributionInspect, listTags, type PullOptions, pull } from "../registry/client/pull.js";
 import { push } from "../registry/client/push.js";
 import { BerthError, invalid } from "../util/errors.js";
@@ -128,7 +128,7 @@ export function distributionRoutes(r: Router, engine: Engine): void {
     try {
       await reg.request("/v2/", { scope: "" });
     } catch (err) {
-      if (err instanceof RegistryError && err.status === 401) {
+      if (err instanceof RegistryResponseError && err.status === 401) {
         throw new BerthError(
           "Unauthorized",
           `login attempt to ${reg.base}/v2/ failed with status: 401 Unauthorized`,

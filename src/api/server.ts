@@ -11,6 +11,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { API_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
+import { BerthError } from "../util/errors.js";
 import { archiveRoutes } from "./archive.js";
 import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
@@ -108,8 +109,12 @@ export function handler(router: Router, log: Logger) {
     } catch (err) {
       const status = statusOf(err);
       const message = (err as Error).message ?? String(err);
-      if (status >= 500) log.error({ err, method: req.method, path }, "request failed");
-      else log.debug({ method: req.method, path, status, message }, "request error");
+      const code = err instanceof BerthError ? err.code : "BERTH_ERR_INTERNAL";
+      // 5xx: a fault of berthd's, logged with its stack (pino's err serializer) and cause.
+      if (status >= 500) {
+        const what = err instanceof BerthError ? "request failed" : "request failed (unclassified error)";
+        log.error({ err, code, method: req.method, path, status }, what);
+      } else log.debug({ method: req.method, path, status, code, message }, "request error");
       sendError(status, message);
     }
   };
