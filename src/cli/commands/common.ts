@@ -102,6 +102,15 @@ export function printInspect(items: unknown[], format: string | undefined): void
     out(`${items.length ? JSON.stringify(items, null, 4) : "[]"}\n`);
     return;
   }
+  if (format === "json") {
+    // docker 23+: one compact array, HTML characters escaped as Go's json.Marshal does.
+    const s = JSON.stringify(items)
+      .replace(/</g, "\\u003c")
+      .replace(/>/g, "\\u003e")
+      .replace(/&/g, "\\u0026");
+    out(`${s}\n`);
+    return;
+  }
   let tmpl: ReturnType<typeof parseTemplate>;
   try {
     tmpl = parseTemplate(format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"));

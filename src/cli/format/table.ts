@@ -72,6 +72,8 @@ export interface FormatOptions {
 export function formatList(items: object[], opts: FormatOptions): string {
   let fmt = opts.format ?? "";
   if (fmt === "" || fmt === "table") fmt = opts.defaultTable;
+  // docker 23+: `--format json` is `{{json .}}`, one object per line.
+  else if (fmt === "json") fmt = "{{json .}}";
   const { table, body } = preFormat(fmt);
   let tmpl: ReturnType<typeof parseTemplate>;
   try {
