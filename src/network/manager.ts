@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
-import { matches, StringMap } from "../util/schema.js";
+import { matches, mismatch, StringMap } from "../util/schema.js";
 import { NetworkDns } from "./dns.js";
 import { ipInNetns, run } from "./exec.js";
 import { Firewall } from "./firewall.js";
@@ -96,10 +96,12 @@ export class NetworkManager {
     const all: unknown[] = Array.isArray(this.state.networks) ? this.state.networks : [];
     this.state.networks = all.filter((n): n is NetworkDef => matches(NetworkRecordSchema, n));
     this.unserved = all.filter((n) => !matches(NetworkRecordSchema, n));
-    for (const n of this.unserved)
+    for (const n of this.unserved) {
+      const id = String((n as { Id?: unknown } | null)?.Id);
       report(
-        `skipping network ${JSON.stringify((n as { Id?: unknown })?.Id)}: its record does not have the shape clients decode`,
+        `skipping network ${id}: its record does not fit what clients decode (${mismatch(NetworkRecordSchema, n)})`,
       );
+    }
     await this.fw.init();
     if (!this.find("bridge")) {
       await this.create({ Name: "bridge", bridge: this.defaultBridge, builtin: true });

@@ -89,18 +89,26 @@ function fieldName(pointer: string): string {
  * `what` names the document in the message ("container config").
  */
 export function check<T extends TSchema>(schema: T, value: unknown, what: string): Static<T> {
+  const problem = mismatch(schema, value);
+  if (problem !== undefined) throw invalid(`invalid ${what}: ${problem}`);
+  return value as Static<T>;
+}
+
+/**
+ * Why `value` does not match `schema` (`Labels.a: expected string, got
+ * integer`), or undefined when it matches.
+ */
+export function mismatch(schema: TSchema, value: unknown): string | undefined {
   const c = checker(schema);
-  if (c.Check(value)) return value as Static<T>;
+  if (c.Check(value)) return undefined;
   const first = firstError(schema, value, "", c);
-  if (!first) throw invalid(`invalid ${what}`);
+  if (!first) return "does not match";
   const field = fieldName(first.path);
-  if (first.value === undefined) {
-    throw invalid(`invalid ${what}: ${field ? `${field} is required` : "a JSON object is required"}`);
-  }
+  if (first.value === undefined) return field ? `${field} is required` : "a JSON object is required";
   const want = describe(first.schema);
   const got = jsonType(first.value);
   const detail = want.startsWith(got) ? want : `${want}, got ${got}`;
-  throw invalid(`invalid ${what}: ${field || "body"}: expected ${detail}`);
+  return `${field || "body"}: expected ${detail}`;
 }
 
 /** Whether a union branch is the one meant for a value of this JSON type. */

@@ -15,7 +15,7 @@ import { Type } from "@sinclair/typebox";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 import { chownToContainerRoot, remap } from "../util/idmap.js";
-import { matches, StringMap } from "../util/schema.js";
+import { mismatch, StringMap } from "../util/schema.js";
 
 /** What a volume record on disk must hold before it is served (definitions/Volume). */
 const VolumeRecordSchema = Type.Object({
@@ -23,8 +23,8 @@ const VolumeRecordSchema = Type.Object({
   Driver: Type.String(),
   Mountpoint: Type.String(),
   CreatedAt: Type.String(),
-  Labels: StringMap,
-  Options: StringMap,
+  Labels: Type.Optional(StringMap),
+  Options: Type.Optional(StringMap),
 });
 
 export interface Volume {
@@ -73,9 +73,13 @@ export class VolumeStore {
       const v = await readJson<Volume>(join(this.dir, name, "volume.json"));
       if (!v)
         await rm(join(this.dir, name), { recursive: true, force: true }); // creation never finished
-      else if (!matches(VolumeRecordSchema, v) || v.Name !== name)
-        report(`skipping volume ${name}: its record does not have the shape clients decode`);
-      else this.volumes.set(v.Name, v);
+      else {
+        const problem =
+          mismatch(VolumeRecordSchema, v) ?? (v.Name !== name ? "Name: not the directory's name" : undefined);
+        if (problem)
+          report(`skipping volume ${name}: its record does not fit what clients decode (${problem})`);
+        else this.volumes.set(v.Name, v);
+      }
     }
   }
 

@@ -103,12 +103,8 @@ export function printInspect(items: unknown[], format: string | undefined): void
     return;
   }
   if (format === "json") {
-    // docker 23+: one compact array, HTML characters escaped as Go's json.Marshal does.
-    const s = JSON.stringify(items)
-      .replace(/</g, "\\u003c")
-      .replace(/>/g, "\\u003e")
-      .replace(/&/g, "\\u0026");
-    out(`${s}\n`);
+    // docker 23+: one compact array (its JSON inspector leaves HTML characters as they are).
+    out(`${JSON.stringify(items)}\n`);
     return;
   }
   let tmpl: ReturnType<typeof parseTemplate>;

@@ -5,7 +5,7 @@
  * for everyone). A record that does not fit is reported and skipped.
  */
 import { Type } from "@sinclair/typebox";
-import { GoSet, Int, matches, Nullable, StringMap, Strings } from "../../util/schema.js";
+import { GoSet, Int, mismatch, Nullable, StringMap, Strings } from "../../util/schema.js";
 
 const Str = Type.String();
 
@@ -41,7 +41,7 @@ export const ContainerRecordSchema = Type.Object({
   ports: Type.Record(Str, Type.Unknown()),
 });
 
-/** True when a record read from disk can be served to clients. */
-export function isServableRecord(rec: unknown): boolean {
-  return matches(ContainerRecordSchema, rec);
+/** Why a record read from disk cannot be served to clients, or undefined when it can. */
+export function recordProblem(rec: unknown): string | undefined {
+  return mismatch(ContainerRecordSchema, rec);
 }

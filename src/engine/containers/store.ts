@@ -7,7 +7,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { conflict, notFound } from "../../util/errors.js";
 import { readJson, writeJsonAtomic } from "../../util/fs.js";
-import { isServableRecord } from "./record.js";
+import { recordProblem } from "./record.js";
 import type { ContainerRecord } from "./types.js";
 
 export class ContainerStore {
@@ -29,9 +29,12 @@ export class ContainerStore {
       const rec = await readJson<ContainerRecord>(this.configPath(id));
       if (!rec)
         await rm(join(this.dir, id), { recursive: true, force: true }); // never finished creating
-      else if (!isServableRecord(rec))
-        report(`skipping container ${id}: its record does not have the shape clients decode`);
-      else this.byId.set(rec.id, rec);
+      else {
+        const problem = recordProblem(rec);
+        if (problem)
+          report(`skipping container ${id}: its record does not fit what clients decode (${problem})`);
+        else this.byId.set(rec.id, rec);
+      }
     }
   }
 
