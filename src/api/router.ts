@@ -52,6 +52,7 @@ export type Handler = (ctx: Ctx) => Promise<void> | void;
 
 interface Route {
   method: string;
+  pattern: string;
   re: RegExp;
   names: string[];
   handler: Handler;
@@ -66,7 +67,7 @@ export class Router {
       names.push(name);
       return rest ? "(.+)" : "([^/]+)";
     });
-    this.routes.push({ method, re: new RegExp(`^${re}$`), names, handler });
+    this.routes.push({ method, pattern, re: new RegExp(`^${re}$`), names, handler });
     return this;
   }
 
@@ -84,6 +85,11 @@ export class Router {
   }
   head(p: string, h: Handler) {
     return this.add("HEAD", p, h);
+  }
+
+  /** Every registered (method, pattern), in registration order (docs/COMPATIBILITY.md is checked against it). */
+  list(): { method: string; pattern: string }[] {
+    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern }));
   }
 
   match(
