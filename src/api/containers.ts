@@ -1,7 +1,8 @@
 /** /containers routes: thin handlers over engine.containers. */
 import type { ContainerService } from "../engine/containers/index.js";
+import { pruneContainers } from "../engine/containers/prune.js";
 import type { HostConfig } from "../engine/containers/types.js";
-import { matchLabels, parseFilters } from "../engine/filters.js";
+import { parseFilters } from "../engine/filters.js";
 import { invalid, isKind } from "../util/errors.js";
 import {
   boolParam,
@@ -39,19 +40,9 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     ),
   );
 
-  r.post("/containers/prune", async (ctx) => {
-    const f = parseFilters(ctx.query.get("filters"));
-    const labels = f.get("label");
-    const deleted: string[] = [];
-    for (const rec of c.d.store.list()) {
-      if (rec.state.Status !== "exited" && rec.state.Status !== "created" && rec.state.Status !== "dead")
-        continue;
-      if (labels && !matchLabels(rec.config.Labels, labels)) continue;
-      await c.remove(rec.id, {});
-      deleted.push(rec.id);
-    }
-    sendJson(ctx, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
-  });
+  r.post("/containers/prune", async (ctx) =>
+    sendJson(ctx, 200, await pruneContainers(c, parseFilters(ctx.query.get("filters")))),
+  );
 
   r.get("/containers/{id}/json", (ctx) => sendJson(ctx, 200, c.inspect(ctx.params.id!)));
 

@@ -31,8 +31,8 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   imageRoutes(r, engine);
   containerRoutes(r, engine.containers);
   archiveRoutes(r, engine.containers);
-  volumeRoutes(r, engine.volumes, engine.events);
-  networkRoutes(r, engine.networkPort, engine.containers, engine.events);
+  volumeRoutes(r, engine.volumeService);
+  networkRoutes(r, engine.networkService);
   distributionRoutes(r, engine);
   buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
   for (const install of extra) install(r, engine);

@@ -29,6 +29,8 @@ import { startHooks } from "./containers/prepare.js";
 import { ContainerStore } from "./containers/store.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
+import { NetworkService } from "./networks.js";
+import { VolumeService } from "./volumes.js";
 
 export const ENGINE_VERSION = "0.1.0";
 export const API_VERSION = "1.41";
@@ -48,6 +50,9 @@ export class Engine {
   readonly builder: Builder;
   readonly networks: NetworkManager;
   readonly networkPort: BridgeNetworks;
+  /** The /volumes and /networks backends (api/backend.ts). */
+  readonly volumeService: VolumeService;
+  readonly networkService: NetworkService;
   readonly startedAt = new Date();
   /** Which repositories each blob came from or went to (cross-repository mounts on push). */
   readonly blobSources: BlobSources;
@@ -111,6 +116,8 @@ export class Engine {
       (rec) => network.settings(rec),
       log,
     );
+    this.volumeService = new VolumeService(this.volumes, this.events);
+    this.networkService = new NetworkService(this.networks, this.containers, this.events);
     this.containers.network = network;
     this.builder = new Builder({
       images: this.images,

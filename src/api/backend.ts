@@ -1,0 +1,39 @@
+/**
+ * What each API router needs from the engine, as moby's routers declare
+ * their backends (moby api/server/router/container/backend.go and its siblings): a handler decodes the
+ * request, makes one call here and writes the answer; it never touches a
+ * store. The engine's services satisfy these interfaces structurally.
+ */
+
+import type { Filters } from "../engine/filters.js";
+import type { NetworkCreateOptions, NetworkView } from "../engine/networks.js";
+import type { VolumeView } from "../engine/volumes.js";
+
+/** /volumes (engine/volumes.ts). */
+export interface VolumeBackend {
+  list(filters: Filters): VolumeView[];
+  create(o: {
+    Name?: string;
+    Driver?: string;
+    DriverOpts?: Record<string, string>;
+    Labels?: Record<string, string>;
+  }): Promise<VolumeView>;
+  inspect(name: string): VolumeView;
+  remove(name: string, force: boolean): Promise<void>;
+  prune(filters: Filters): Promise<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>;
+}
+
+/** /networks (engine/networks.ts). */
+export interface NetworkBackend {
+  list(filters: Filters): NetworkView[];
+  inspect(ref: string): NetworkView;
+  create(o: NetworkCreateOptions): Promise<{ Id: string; Warning: string }>;
+  remove(ref: string): Promise<void>;
+  connect(
+    ref: string,
+    container: string,
+    cfg: { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } },
+  ): Promise<void>;
+  disconnect(ref: string, container: string): Promise<void>;
+  prune(): Promise<{ NetworksDeleted: string[] | null }>;
+}
