@@ -4,7 +4,7 @@
  * the types of Docker's Go structs: a string where Go has a string, an
  * integer where it has an int64, a list or map that may be null.
  */
-import { Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import type { CreateRequest, HostConfig } from "../../engine/containers/types.js";
 import { check, GoSet, Int, Nullable, StringMap, Strings, StrSlice, strSlice } from "../../util/schema.js";
 
@@ -73,7 +73,8 @@ const PortBinding = Type.Object({ HostIp: Type.Optional(Str), HostPort: Type.Opt
 const MountSchema = Type.Object({
   Target: Type.Optional(Str),
   Source: Type.Optional(Str),
-  Type: Type.Optional(Type.Union([Type.Literal("bind"), Type.Literal("volume"), Type.Literal("tmpfs")])),
+  // Any string: the engine answers an unknown type with Docker's "mount type unknown".
+  Type: Type.Optional(Str),
   ReadOnly: Type.Optional(Bool),
   Consistency: Type.Optional(Str),
   BindOptions: Type.Optional(
@@ -222,6 +223,13 @@ export const UpdateSchema = Type.Composite([
   ResourcesSchema,
   Type.Object({ RestartPolicy: Type.Optional(Nullable(RestartPolicy)) }),
 ]);
+
+/** POST /containers/create's body as the berth CLI builds it and the daemon checks it. */
+export type CreateBody = Static<typeof CreateSchema>;
+/** definitions/ContainerConfig. */
+export type ContainerConfigBody = Static<typeof ContainerConfigSchema>;
+/** definitions/HostConfig. */
+export type HostConfigBody = Static<typeof HostConfigSchema>;
 
 /** Checks a create body and normalizes Docker's loose forms (a string Cmd, null maps). */
 export function parseCreate(body: unknown): CreateRequest {
