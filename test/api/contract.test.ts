@@ -141,6 +141,18 @@ describe("API contract", () => {
       assert.match(message(a), want, path);
     }
     assert.equal(d.ok(["inspect", "-f", "{{.HostConfig.Memory}}", "upd"]), "0");
+    // A body that is not a tar: the client's error, and the daemon keeps serving.
+    const notTar = await api(
+      d.socket,
+      "PUT",
+      "/containers/upd/archive?path=/tmp",
+      "this is not a tar archive".repeat(40),
+      {
+        "Content-Type": "application/x-tar",
+      },
+    );
+    assert.equal(notTar.status, 400, notTar.text);
+    assert.match(message(notTar), /not a readable tar archive/);
     assert.equal(d.ok(["images", "-q", "bad"]), "");
     assert.equal(d.ok(["volume", "ls", "-q"]), "");
     assert.equal(d.ok(["network", "ls", "-q", "--filter", "name=^n$"]), "");

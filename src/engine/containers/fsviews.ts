@@ -12,7 +12,7 @@ import type { ImageConfig } from "../../image/types.js";
 import { extractArchive } from "../../layer/apply.js";
 import { tarDirectory } from "../../layer/archive.js";
 import { changes, diffTar } from "../../layer/diff.js";
-import { invalid, isErrno, notFound } from "../../util/errors.js";
+import { BerthError, invalid, isErrno, notFound } from "../../util/errors.js";
 import type { Lifecycle } from "./lifecycle.js";
 import type { ContainerDeps } from "./service.js";
 import { eventAttrs } from "./service.js";
@@ -253,6 +253,13 @@ export async function putArchive(
       throw err;
     }
     if (!st.isDirectory()) throw invalid(`extraction point is not a directory`);
-    await extractArchive(tar, host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, root });
+    try {
+      await extractArchive(tar, host, { noOverwriteDirNonDir: o.noOverwriteDirNonDir, root });
+    } catch (err) {
+      // A body that is not a (gzipped) tar is the client's fault, not a 500; fs errors stay what they are.
+      if (err instanceof BerthError || /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code)))
+        throw err;
+      throw invalid(`the request body is not a readable tar archive: ${(err as Error).message}`, err);
+    }
   });
 }
