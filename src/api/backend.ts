@@ -5,9 +5,13 @@
  * store. The engine's services satisfy these interfaces structurally.
  */
 
+import type { Readable } from "node:stream";
+import type { ProgressWriter } from "../engine/distribution.js";
 import type { Filters } from "../engine/filters.js";
 import type { NetworkCreateOptions, NetworkView } from "../engine/networks.js";
 import type { VolumeView } from "../engine/volumes.js";
+import type { Reference } from "../image/reference.js";
+import type { Credentials } from "../registry/client/http.js";
 
 /** /volumes (engine/volumes.ts). */
 export interface VolumeBackend {
@@ -36,4 +40,18 @@ export interface NetworkBackend {
   ): Promise<void>;
   disconnect(ref: string, container: string): Promise<void>;
   prune(): Promise<{ NetworksDeleted: string[] | null }>;
+}
+
+/** Pull, push, load, save, login, search (engine/distribution.ts). */
+export interface DistributionBackend {
+  /** Parses an image reference; InvalidParameter when malformed. */
+  reference(text: string): Reference;
+  checkLocal(ref: Reference): void;
+  pull(ref: Reference, o: { creds?: Credentials; platform?: string }, out: ProgressWriter): Promise<void>;
+  push(ref: Reference, creds: Credentials | undefined, out: ProgressWriter): Promise<void>;
+  load(archive: Readable, out: ProgressWriter): Promise<void>;
+  save(names: string[]): Promise<Readable>;
+  login(creds: Credentials & { serveraddress?: string }): Promise<void>;
+  search(term: string, limit: number): Promise<object[]>;
+  inspect(ref: Reference, creds: Credentials | undefined): Promise<unknown>;
 }

@@ -33,7 +33,7 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   archiveRoutes(r, engine.containers);
   volumeRoutes(r, engine.volumeService);
   networkRoutes(r, engine.networkService);
-  distributionRoutes(r, engine);
+  distributionRoutes(r, engine.distribution);
   buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
   for (const install of extra) install(r, engine);
   return r;

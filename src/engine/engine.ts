@@ -27,6 +27,7 @@ import { VolumeMounts } from "./containers/mounts.js";
 import { BridgeNetworks } from "./containers/network.js";
 import { startHooks } from "./containers/prepare.js";
 import { ContainerStore } from "./containers/store.js";
+import { DistributionService } from "./distribution.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
 import { NetworkService } from "./networks.js";
@@ -53,6 +54,8 @@ export class Engine {
   /** The /volumes and /networks backends (api/backend.ts). */
   readonly volumeService: VolumeService;
   readonly networkService: NetworkService;
+  /** Pull, push, load, save, login, search. */
+  readonly distribution: DistributionService;
   readonly startedAt = new Date();
   /** Which repositories each blob came from or went to (cross-repository mounts on push). */
   readonly blobSources: BlobSources;
@@ -118,6 +121,7 @@ export class Engine {
     );
     this.volumeService = new VolumeService(this.volumes, this.events);
     this.networkService = new NetworkService(this.networks, this.containers, this.events);
+    this.distribution = new DistributionService(this);
     this.containers.network = network;
     this.builder = new Builder({
       images: this.images,
