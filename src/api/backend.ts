@@ -39,7 +39,7 @@ export interface NetworkBackend {
     cfg: { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } },
   ): Promise<void>;
   disconnect(ref: string, container: string): Promise<void>;
-  prune(): Promise<{ NetworksDeleted: string[] | null }>;
+  prune(filters: Filters): Promise<{ NetworksDeleted: string[] | null }>;
 }
 
 /** Pull, push, load, save, login, search (engine/distribution.ts). */

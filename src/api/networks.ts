@@ -46,5 +46,7 @@ export function networkRoutes(r: Router, networks: NetworkBackend): void {
     sendStatus(ctx, 200);
   });
 
-  r.post("/networks/prune", async (ctx) => sendJson(ctx, 200, await networks.prune()));
+  r.post("/networks/prune", async (ctx) =>
+    sendJson(ctx, 200, await networks.prune(parseFilters(ctx.query.get("filters")))),
+  );
 }

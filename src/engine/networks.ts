@@ -8,7 +8,7 @@ import type { NetworkDef, NetworkManager } from "../network/manager.js";
 import { conflict, notFound } from "../util/errors.js";
 import type { ContainerService } from "./containers/index.js";
 import type { EventBus } from "./events.js";
-import { checkFilterNames, type Filters, matchLabels } from "./filters.js";
+import { checkFilterNames, type Filters, matchLabels, matchPattern, pruneFilter } from "./filters.js";
 
 const BUILTIN: Record<string, string> = { host: "host", none: "null" };
 
@@ -114,7 +114,7 @@ export class NetworkService {
     const all = [...this.m.list().map((n) => this.view(n)), this.view("host"), this.view("none")];
     return all.filter((n) => {
       const names = f.get("name");
-      if (names && !names.some((x) => n.Name.includes(x))) return false;
+      if (names && !names.some((x) => matchPattern(x, n.Name))) return false;
       const ids = f.get("id");
       if (ids && !ids.some((x) => n.Id.startsWith(x))) return false;
       const labels = f.get("label");
@@ -176,11 +176,13 @@ export class NetworkService {
     this.events.emit("network", "disconnect", n.Id, { name: n.Name, type: "bridge", container });
   }
 
-  /** POST /networks/prune: user networks no container uses or names. */
-  async prune(): Promise<{ NetworksDeleted: string[] | null }> {
+  /** POST /networks/prune: user networks no container uses or names, matching `until`/`label`/`label!`. */
+  async prune(f: Filters): Promise<{ NetworksDeleted: string[] | null }> {
+    const wanted = pruneFilter(f);
     const deleted: string[] = [];
     for (const n of [...this.m.list()]) {
       if (n.Name === "bridge") continue;
+      if (!wanted({ labels: n.Labels, created: n.Created })) continue;
       if ([...this.m.endpoints.values()].some((eps) => eps.some((e) => e.network === n.Id))) continue;
       if (
         this.containers.d.store

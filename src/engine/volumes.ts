@@ -6,7 +6,7 @@
 import type { Volume, VolumeStore } from "../volume/store.js";
 import { volumeJson } from "../volume/store.js";
 import type { EventBus } from "./events.js";
-import { checkFilterNames, type Filters, isTrue, matchLabels } from "./filters.js";
+import { checkFilterNames, type Filters, isTrue, matchLabels, matchPattern } from "./filters.js";
 
 /** definitions/Volume as the API shows it. */
 export type VolumeView = ReturnType<typeof volumeJson>;
@@ -23,9 +23,11 @@ export class VolumeService {
       const d = f.get("dangling")?.[0];
       if (d !== undefined && (this.volumes.usage(v.Name).length === 0) !== isTrue(d)) return false;
       const names = f.get("name");
-      if (names && !names.some((n) => v.Name.includes(n))) return false;
+      if (names && !names.some((n) => matchPattern(n, v.Name))) return false;
       const labels = f.get("label");
       if (labels && !matchLabels(v.Labels, labels)) return false;
+      const notLabels = f.get("label!");
+      if (notLabels?.some((l) => matchLabels(v.Labels, [l]))) return false;
       const drivers = f.get("driver");
       if (drivers && !drivers.includes(v.Driver)) return false;
       return true;

@@ -301,6 +301,47 @@ describe("API contract", () => {
     d.ok(["rm", "fj"]);
   });
 
+  it("prunes containers, networks and volumes by until, label and label!", () => {
+    d.ok(["create", "--name", "pa", "-l", "keep=no", "bb"]);
+    d.ok(["create", "--name", "pb", "-l", "keep=yes", "bb"]);
+    d.ok(["run", "--name", "pc", "bb", "sh", "-c", "head -c 100000 /dev/zero > /big"]);
+    // Created a moment ago: not before "until=1h".
+    assert.doesNotMatch(d.ok(["container", "prune", "-f", "--filter", "until=1h"]), /[0-9a-f]{64}/);
+    const pa = d.ok(["inspect", "-f", "{{.Id}}", "pa"]);
+    const notKept = d.ok([
+      "container",
+      "prune",
+      "-f",
+      "--filter",
+      "label!=keep=yes",
+      "--filter",
+      "label=keep",
+    ]);
+    assert.equal(notKept.split("\n")[1], pa);
+    assert.deepEqual(d.ok(["ps", "-a", "--format", "{{.Names}}"]).split("\n").sort(), ["pb", "pc"]);
+    const all = d.ok(["container", "prune", "-f"]);
+    assert.match(all, /Total reclaimed space: (9\d|1\d\d)(\.\d+)?kB/);
+    assert.equal(d.ok(["ps", "-aq"]), "");
+    const bad = d.docker(["container", "prune", "-f", "--filter", "until=soon"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /until=soon/);
+
+    d.ok(["network", "create", "--label", "team=a", "na"]);
+    d.ok(["network", "create", "--label", "team=b", "nb"]);
+    d.ok(["network", "prune", "-f", "--filter", "label=team=a"]);
+    assert.equal(d.ok(["network", "ls", "-q", "--filter", "name=^n[ab]$", "--format", "{{.Name}}"]), "nb");
+    d.ok(["network", "prune", "-f", "--filter", "label!=team=b"]);
+    assert.equal(d.ok(["network", "ls", "--filter", "name=^nb$", "--format", "{{.Name}}"]), "nb");
+    d.ok(["network", "prune", "-f"]);
+    assert.equal(d.ok(["network", "ls", "--filter", "name=^nb$", "--format", "{{.Name}}"]), "");
+
+    d.ok(["volume", "create", "--label", "team=a", "va"]);
+    d.ok(["volume", "create", "--label", "team=b", "vb"]);
+    d.ok(["volume", "prune", "-f", "--filter", "label!=team=b"]);
+    assert.equal(d.ok(["volume", "ls", "-q"]), "vb");
+    d.ok(["volume", "rm", "vb"]);
+  });
+
   it("skips records on disk that clients could not decode, and keeps serving", async () => {
     d.ok(["create", "--name", "good", "bb"]);
     d.ok(["volume", "create", "goodvol"]);
