@@ -22,5 +22,7 @@ export function statusOf(err: unknown): number {
         return 413;
     }
   }
+  // A path from the client longer than the kernel takes is the client's error (docker cp, archive).
+  if ((err as NodeJS.ErrnoException | undefined)?.code === "ENAMETOOLONG") return 400;
   return 500;
 }

@@ -152,6 +152,8 @@ describe("API contract", () => {
       },
     );
     assert.equal(notTar.status, 400, notTar.text);
+    const long = await api(d.socket, "GET", `/containers/upd/archive?path=/${"x".repeat(300)}`);
+    assert.equal(long.status, 400, long.text);
     assert.match(message(notTar), /not a readable tar archive/);
     assert.equal(d.ok(["images", "-q", "bad"]), "");
     assert.equal(d.ok(["volume", "ls", "-q"]), "");
