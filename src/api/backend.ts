@@ -6,6 +6,8 @@
  */
 
 import type { Readable } from "node:stream";
+import type { Builder, BuildOptions } from "../build/builder.js";
+import type { CommitOptions, PathStat } from "../engine/containers/fsviews.js";
 import type { ProgressWriter } from "../engine/distribution.js";
 import type { Filters } from "../engine/filters.js";
 import type { NetworkCreateOptions, NetworkView } from "../engine/networks.js";
@@ -54,4 +56,25 @@ export interface DistributionBackend {
   login(creds: Credentials & { serveraddress?: string }): Promise<void>;
   search(term: string, limit: number): Promise<object[]>;
   inspect(ref: Reference, creds: Credentials | undefined): Promise<unknown>;
+}
+
+/** A container's filesystem: diff, commit, export, docker cp (engine/containers/files-service.ts). */
+export interface ArchiveBackend {
+  changes(ref: string): Promise<{ Path: string; Kind: number }[]>;
+  commit(ref: string, o: CommitOptions): Promise<string>;
+  export(ref: string): Promise<Readable>;
+  stat(ref: string, path: string): Promise<PathStat>;
+  get(ref: string, path: string): Promise<{ stat: PathStat; tar: Readable }>;
+  put(
+    ref: string,
+    path: string,
+    tar: Readable,
+    o: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+  ): Promise<void>;
+}
+
+/** The classic builder and build prune (engine/build.ts). */
+export interface BuildBackend {
+  build(body: Readable, o: BuildOptions, out: Parameters<Builder["build"]>[2]): Promise<string>;
+  prune(): Promise<{ CachesDeleted: null; SpaceReclaimed: number }>;
 }

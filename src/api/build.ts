@@ -1,11 +1,9 @@
 /** POST /build (the classic builder's protocol) and POST /build/prune. */
-import { rm } from "node:fs/promises";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import type { Builder } from "../build/builder.js";
-import type { ImageService } from "../engine/images.js";
 import { parseReference, withDefaultTag } from "../image/reference.js";
 import { invalid } from "../util/errors.js";
 import { check, Nullable, StringMap, Strings } from "../util/schema.js";
+import type { BuildBackend } from "./backend.js";
 import { boolParam, intParam, JsonStream, type Router, sendJson } from "./router.js";
 
 /** A JSON-encoded query parameter checked against its schema (400 naming it when it does not fit). */
@@ -25,7 +23,7 @@ function jsonParam<T extends TSchema>(q: URLSearchParams, name: string, schema: 
 const BuildArgs = Nullable(Type.Record(Type.String(), Nullable(Type.String())));
 const CacheFrom = Strings;
 
-export function buildRoutes(r: Router, builder: Builder, images: ImageService, cachePath: string): void {
+export function buildRoutes(r: Router, builder: BuildBackend): void {
   r.post("/build", async (ctx) => {
     const q = ctx.query;
     const tags = q.getAll("t").map((t) => withDefaultTag(parseReference(t)));
@@ -63,9 +61,5 @@ export function buildRoutes(r: Router, builder: Builder, images: ImageService, c
     stream.end();
   });
 
-  r.post("/build/prune", async (ctx) => {
-    await rm(cachePath, { force: true });
-    const pruned = await images.prune({ all: false });
-    sendJson(ctx, 200, { CachesDeleted: null, SpaceReclaimed: pruned.SpaceReclaimed });
-  });
+  r.post("/build/prune", async (ctx) => sendJson(ctx, 200, await builder.prune()));
 }

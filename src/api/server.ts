@@ -30,11 +30,11 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   systemRoutes(r, engine);
   imageRoutes(r, engine);
   containerRoutes(r, engine.containers);
-  archiveRoutes(r, engine.containers);
+  archiveRoutes(r, engine.containerFiles);
   volumeRoutes(r, engine.volumeService);
   networkRoutes(r, engine.networkService);
   distributionRoutes(r, engine.distribution);
-  buildRoutes(r, engine.builder, engine.images, engine.buildCachePath);
+  buildRoutes(r, engine.buildService);
   for (const install of extra) install(r, engine);
   return r;
 }

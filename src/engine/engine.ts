@@ -21,7 +21,9 @@ import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { VolumeStore } from "../volume/store.js";
+import { BuildService } from "./build.js";
 import type { DaemonConfig } from "./config.js";
+import { ContainerFiles } from "./containers/files-service.js";
 import { ContainerService } from "./containers/index.js";
 import { VolumeMounts } from "./containers/mounts.js";
 import { BridgeNetworks } from "./containers/network.js";
@@ -54,6 +56,10 @@ export class Engine {
   /** The /volumes and /networks backends (api/backend.ts). */
   readonly volumeService: VolumeService;
   readonly networkService: NetworkService;
+  /** The classic builder and build prune. */
+  readonly buildService: BuildService;
+  /** diff, commit, export, docker cp. */
+  readonly containerFiles: ContainerFiles;
   /** Pull, push, load, save, login, search. */
   readonly distribution: DistributionService;
   readonly startedAt = new Date();
@@ -122,6 +128,7 @@ export class Engine {
     this.volumeService = new VolumeService(this.volumes, this.events);
     this.networkService = new NetworkService(this.networks, this.containers, this.events);
     this.distribution = new DistributionService(this);
+    this.containerFiles = new ContainerFiles(this.containers);
     this.containers.network = network;
     this.builder = new Builder({
       images: this.images,
@@ -130,6 +137,7 @@ export class Engine {
       tmpDir: join(config.root, "tmp"),
       cachePath: this.buildCachePath,
     });
+    this.buildService = new BuildService(this.builder, this.images, this.buildCachePath);
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
     this.images.gcRoots = async () => ({
       layers: this.containerStore
