@@ -19,7 +19,7 @@ import { distributionRoutes } from "./distribution.js";
 import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
 import { networkRoutes } from "./networks.js";
-import { Router } from "./router.js";
+import { MAX_JSON_BODY, Router } from "./router.js";
 import { systemRoutes } from "./system.js";
 import { volumeRoutes } from "./volumes.js";
 
@@ -120,6 +120,29 @@ export function handler(router: Router, log: Logger) {
   };
 }
 
+/**
+ * `Expect: 100-continue` (curl sends it for big bodies): a JSON body larger
+ * than berthd reads is refused at once with 413, before the client sends it;
+ * anything else is told to continue.
+ */
+function answerExpectations(server: Server, h: ReturnType<typeof handler>): void {
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    const json = String(req.headers["content-type"] ?? "").startsWith("application/json");
+    if (json && Number(req.headers["content-length"] ?? 0) > MAX_JSON_BODY) {
+      const body = JSON.stringify({ message: `request body is too large (limit ${MAX_JSON_BODY} bytes)` });
+      res.writeHead(413, {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(body),
+        Connection: "close",
+      });
+      res.end(body);
+      return;
+    }
+    res.writeContinue();
+    void h(req, res);
+  });
+}
+
 /** Requests with `Upgrade: tcp` (attach, exec) arrive here instead of the request handler. */
 function acceptUpgrades(server: Server, h: ReturnType<typeof handler>): void {
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -169,6 +192,7 @@ export async function listen(
       await rm(path, { force: true });
       const server = createServer(h);
       acceptUpgrades(server, h);
+      answerExpectations(server, h);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(path, () => resolve());
@@ -190,6 +214,7 @@ export async function listen(
         h,
       );
       acceptUpgrades(server, h);
+      answerExpectations(server, h);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(Number(u.port || 2376), u.hostname, () => resolve());

@@ -230,11 +230,13 @@ export type CreateBody = Static<typeof CreateSchema>;
 export type ContainerConfigBody = Static<typeof ContainerConfigSchema>;
 /** definitions/HostConfig. */
 export type HostConfigBody = Static<typeof HostConfigSchema>;
+/** POST /containers/{id}/update's body. */
+export type UpdateBody = Static<typeof UpdateSchema>;
 
 /** Checks a create body and normalizes Docker's loose forms (a string Cmd, null maps). */
 export function parseCreate(body: unknown): CreateRequest {
   const b = check(CreateSchema, body, "container config");
-  const out = {
+  const out = defined({
     ...b,
     Cmd: strSlice(b.Cmd),
     Entrypoint: strSlice(b.Entrypoint),
@@ -244,18 +246,26 @@ export function parseCreate(body: unknown): CreateRequest {
       ? { EndpointsConfig: b.NetworkingConfig.EndpointsConfig ?? undefined }
       : undefined,
     Healthcheck: b.Healthcheck ?? undefined,
-  };
+  });
   return out as CreateRequest;
 }
 
 /** Checks a container config given to commit (`Cmd: {"a":1}` is refused, not stored). */
 export function parseContainerConfig(body: unknown): CreateRequest {
   const b = check(ContainerConfigSchema, body, "container config");
-  return {
+  return defined({
     ...b,
     Cmd: strSlice(b.Cmd),
     Entrypoint: strSlice(b.Entrypoint),
     Shell: strSlice(b.Shell),
     Healthcheck: b.Healthcheck ?? undefined,
-  } as CreateRequest;
+  }) as CreateRequest;
+}
+
+/**
+ * The object without its undefined fields: a field the client did not send
+ * must stay absent (commit overlays only what was given).
+ */
+function defined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

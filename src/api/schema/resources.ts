@@ -3,7 +3,7 @@
  * (Engine API v1.41: VolumeCreateOptions, NetworkCreateRequest,
  * NetworkConnectRequest, ExecConfig, ExecStartConfig, AuthConfig).
  */
-import { Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { Nullable, StringMap, Strings } from "../../util/schema.js";
 import { EndpointSettingsSchema } from "./containers.js";
 
@@ -17,6 +17,9 @@ export const VolumeCreateSchema = Type.Object({
   DriverOpts: Type.Optional(StringMap),
   Labels: Type.Optional(StringMap),
 });
+
+/** POST /volumes/create's body, as the berth CLI builds it. */
+export type VolumeCreateBody = Static<typeof VolumeCreateSchema>;
 
 const IPAMConfig = Type.Object({
   Subnet: Type.Optional(Str),
@@ -45,7 +48,13 @@ export const NetworkCreateSchema = Type.Object({
   EnableIPv6: Type.Optional(Bool),
   Options: Type.Optional(StringMap),
   Labels: Type.Optional(StringMap),
+  // Sent by docker CLI 20+ (API 1.40+ swarm fields); berth only checks their types.
+  Scope: Type.Optional(Str),
+  ConfigOnly: Type.Optional(Bool),
 });
+
+/** POST /networks/create's body, as the berth CLI builds it. */
+export type NetworkCreateBody = Static<typeof NetworkCreateSchema>;
 
 /** POST /networks/{id}/connect. */
 export const NetworkConnectSchema = Type.Object({
