@@ -1,20 +1,20 @@
-/** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`. */
+/** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`, over an ArchiveBackend. */
 import { createGunzip } from "node:zlib";
-import { getArchive, putArchive, statPath } from "../engine/containers/archive.js";
-import { commit, diff, exportContainer } from "../engine/containers/fsviews.js";
-import type { ContainerService } from "../engine/containers/index.js";
 import { invalid } from "../util/errors.js";
+import type { ArchiveBackend } from "./backend.js";
 import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
 
-export function archiveRoutes(r: Router, c: ContainerService): void {
-  r.get("/containers/{id}/changes", async (ctx) => sendJson(ctx, 200, await diff(c.d, ctx.params.id!)));
+import { parseContainerConfig } from "./schema/containers.js";
+
+export function archiveRoutes(r: Router, files: ArchiveBackend): void {
+  r.get("/containers/{id}/changes", async (ctx) => sendJson(ctx, 200, await files.changes(ctx.params.id!)));
 
   r.post("/commit", async (ctx) => {
     const q = ctx.query;
     const container = q.get("container");
     if (!container) throw invalid("container is required");
-    const config = await jsonBody<Record<string, unknown>>(ctx, true);
-    const id = await commit(c.d, c.life, container, {
+    const config = parseContainerConfig(await jsonBody<unknown>(ctx, true));
+    const id = await files.commit(container, {
       repo: q.get("repo") || undefined,
       tag: q.get("tag") || undefined,
       comment: q.get("comment") || undefined,
@@ -30,7 +30,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
   });
 
   r.get("/containers/{id}/export", async (ctx) => {
-    const tar = await exportContainer(c.d, ctx.params.id!);
+    const tar = await files.export(ctx.params.id!);
     ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
     tar.on("error", (err) => ctx.res.destroy(err));
     ctx.res.once("close", () => tar.destroy()); // a client gone mid-way releases the container's root
@@ -45,13 +45,13 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
   const statHeader = (s: object) => Buffer.from(JSON.stringify(s)).toString("base64");
 
   r.head("/containers/{id}/archive", async (ctx) => {
-    const st = await statPath(c.d, ctx.params.id!, pathParam(ctx.query));
+    const st = await files.stat(ctx.params.id!, pathParam(ctx.query));
     ctx.res.writeHead(200, { "X-Docker-Container-Path-Stat": statHeader(st) });
     ctx.res.end();
   });
 
   r.get("/containers/{id}/archive", async (ctx) => {
-    const { stat, tar } = await getArchive(c.d, ctx.params.id!, pathParam(ctx.query));
+    const { stat, tar } = await files.get(ctx.params.id!, pathParam(ctx.query));
     ctx.res.writeHead(200, {
       "Content-Type": "application/x-tar",
       "X-Docker-Container-Path-Stat": statHeader(stat),
@@ -69,7 +69,7 @@ export function archiveRoutes(r: Router, c: ContainerService): void {
   r.put("/containers/{id}/archive", async (ctx) => {
     const q = ctx.query;
     const gz = (ctx.req.headers["content-encoding"] ?? "").includes("gzip");
-    await putArchive(c.d, ctx.params.id!, pathParam(q), gz ? ctx.req.pipe(createGunzip()) : ctx.req, {
+    await files.put(ctx.params.id!, pathParam(q), gz ? ctx.req.pipe(createGunzip()) : ctx.req, {
       noOverwriteDirNonDir: boolParam(q, "noOverwriteDirNonDir"),
       copyUIDGID: boolParam(q, "copyUIDGID"),
     });

@@ -1,24 +1,40 @@
 /**
  * POST /build (the classic builder's protocol) and POST /build/prune. Every
  * query parameter of moby's `newImageBuildOptions` is read: used, or refused
- * with a 400 naming it when berth cannot honour it.
+ * with a 400 naming it when berth cannot honour it; JSON parameters are
+ * checked against their schema.
  */
-import type { Builder, BuildOptions } from "../builder/builder.js";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import type { BuildOptions } from "../builder/builder.js";
 import { parseReference } from "../image/reference.js";
 import { hostPlatform } from "../image/types.js";
 import { invalid } from "../util/errors.js";
+import { check, Nullable, StringMap, Strings } from "../util/schema.js";
+import type { BuildBackend } from "./backend.js";
 import { boolParam, type Ctx, JsonStream, type Router, sendJson } from "./router.js";
 
-function jsonParam<T>(q: URLSearchParams, name: string, dflt: T): T {
+/** A JSON-encoded query parameter checked against its schema (400 naming it when it does not fit). */
+function jsonParam<T extends TSchema>(q: URLSearchParams, name: string, schema: T): Static<T> | undefined {
   const v = q.get(name);
-  if (!v) return dflt;
+  if (!v) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(v) as T;
+    parsed = JSON.parse(v);
   } catch {
     throw invalid(`invalid ${name} parameter: ${v}`);
   }
+  return check(schema, parsed, `${name} parameter`);
 }
 
+/** The JSON query parameters of POST /build (v1.41 paths./build.post.parameters). */
+const BuildArgs = Nullable(Type.Record(Type.String(), Nullable(Type.String())));
+const CacheFrom = Strings;
+const Outputs = Nullable(Type.Array(Type.Unknown()));
+const Ulimits = Nullable(
+  Type.Array(Type.Object({ Name: Type.String(), Soft: Type.Integer(), Hard: Type.Integer() })),
+);
+
+/** An integer parameter, 0 when absent (400 naming it when it is not an integer). */
 function intParam(q: URLSearchParams, name: string): number {
   const v = q.get(name);
   if (!v) return 0;
@@ -55,9 +71,9 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
   if (q.get("cgroupparent")) throw invalid("--cgroup-parent is not supported by berth's builder");
   const isolation = q.get("isolation");
   if (isolation && isolation !== "default") throw invalid(`Unsupported isolation: "${isolation}"`);
-  if (q.get("outputs") && jsonParam<unknown[]>(q, "outputs", []).length)
+  if (jsonParam(q, "outputs", Outputs)?.length)
     throw invalid("outputs are only supported by BuildKit, not by berth's classic builder");
-  const cacheFrom = jsonParam<string[]>(q, "cachefrom", []);
+  const cacheFrom = jsonParam(q, "cachefrom", CacheFrom) ?? [];
   const platform = q.get("platform") || undefined;
   if (platform) {
     const p = hostPlatform();
@@ -66,7 +82,7 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
       throw invalid(`platform ${platform} is not supported: berth builds for ${p.os}/${p.architecture}`);
   }
   const buildArgs = Object.fromEntries(
-    Object.entries(jsonParam<Record<string, string | null>>(q, "buildargs", {})).filter(
+    Object.entries(jsonParam(q, "buildargs", BuildArgs) ?? {}).filter(
       (e): e is [string, string] => e[1] !== null,
     ),
   );
@@ -92,7 +108,7 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
     const v = q.get(p);
     if (v) resources[k] = v;
   }
-  const ulimits = jsonParam<{ Name: string; Soft: number; Hard: number }[]>(q, "ulimits", []);
+  const ulimits = jsonParam(q, "ulimits", Ulimits) ?? [];
   if (ulimits.length) resources.Ulimits = ulimits;
   // The docker CLI repeats extrahosts; berth's CLI may join them with commas.
   const extraHosts = q
@@ -109,7 +125,7 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
     buildArgs,
     target: q.get("target") || undefined,
     noCache: boolParam(q, "nocache"),
-    labels: jsonParam(q, "labels", {}),
+    labels: jsonParam(q, "labels", StringMap) ?? {},
     quiet: boolParam(q, "q"),
     pull: boolParam(q, "pull"),
     platform,
@@ -124,12 +140,7 @@ export function buildOptions(ctx: Ctx): BuildOptions & { remote?: string } {
   };
 }
 
-/** `leftovers` removes what interrupted operations left (temp, ingest) and returns the bytes freed. */
-export function buildRoutes(
-  r: Router,
-  builder: Builder,
-  leftovers: () => Promise<number> = async () => 0,
-): void {
+export function buildRoutes(r: Router, builder: BuildBackend): void {
   r.post("/build", async (ctx) => {
     const o = buildOptions(ctx);
     for (const t of o.tags) {
@@ -159,10 +170,6 @@ export function buildRoutes(
     stream.end();
   });
 
-  r.post("/build/prune", async (ctx) => {
-    const pruned = await builder.prune();
-    // The builder's cache is where `docker system prune` looks for temp data: leftovers count as it.
-    const freed = await leftovers();
-    sendJson(ctx, 200, { ...pruned, SpaceReclaimed: pruned.SpaceReclaimed + freed });
-  });
+  // Build cache (steps, cache mounts) and what interrupted operations left (engine/build.ts).
+  r.post("/build/prune", async (ctx) => sendJson(ctx, 200, await builder.prune()));
 }

@@ -1,13 +1,14 @@
 import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
 /** /containers routes: thin handlers over engine.containers. */
 import type { ContainerService } from "../engine/containers/index.js";
-import { parseTime } from "../engine/containers/io.js";
-import type { CreateRequest } from "../engine/containers/types.js";
-import { matchLabels, parseFilters } from "../engine/filters.js";
+import { pruneContainers } from "../engine/containers/prune.js";
+import type { HostConfig } from "../engine/containers/types.js";
+import { parseFilters } from "../engine/filters.js";
 import { invalid, isKind } from "../util/errors.js";
 import {
   boolParam,
   type Ctx,
+  checkedBody,
   hijack,
   intParam,
   jsonBody,
@@ -15,14 +16,17 @@ import {
   sendJson,
   sendStatus,
   skipBody,
+  timeParam,
 } from "./router.js";
+import { parseCreate, UpdateSchema } from "./schema/containers.js";
+import { ExecCreateSchema, ExecStartSchema } from "./schema/resources.js";
 
 const rawStream = "application/vnd.docker.raw-stream";
 const wss = new WebSocketServer({ noServer: true });
 
 export function containerRoutes(r: Router, c: ContainerService): void {
   r.post("/containers/create", async (ctx) => {
-    const body = await jsonBody<CreateRequest>(ctx);
+    const body = parseCreate(await jsonBody<unknown>(ctx));
     sendJson(ctx, 201, await c.create(body, ctx.query.get("name") || undefined));
   });
 
@@ -39,19 +43,9 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     ),
   );
 
-  r.post("/containers/prune", async (ctx) => {
-    const f = parseFilters(ctx.query.get("filters"));
-    const labels = f.get("label");
-    const deleted: string[] = [];
-    for (const rec of c.d.store.list()) {
-      if (rec.state.Status !== "exited" && rec.state.Status !== "created" && rec.state.Status !== "dead")
-        continue;
-      if (labels && !matchLabels(rec.config.Labels, labels)) continue;
-      await c.remove(rec.id, {});
-      deleted.push(rec.id);
-    }
-    sendJson(ctx, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
-  });
+  r.post("/containers/prune", async (ctx) =>
+    sendJson(ctx, 200, await pruneContainers(c, parseFilters(ctx.query.get("filters")))),
+  );
 
   r.get("/containers/{id}/json", (ctx) => sendJson(ctx, 200, c.inspect(ctx.params.id!)));
 
@@ -115,8 +109,12 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     const stderr = boolParam(ctx.query, "stderr");
     if (!stdout && !stderr) throw invalid("Bad parameters: you must choose at least one stream");
     c.checkLogsReadable(rec.id);
+    // Docker reads tail with strconv.Atoi: "all", a negative number or a non-number means everything.
     const tailRaw = ctx.query.get("tail");
-    const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
+    const tailN = tailRaw && /^-?\d+$/.test(tailRaw) ? Number(tailRaw) : -1;
+    const tail = tailN >= 0 ? tailN : undefined;
+    const since = timeParam(ctx.query, "since");
+    const until = timeParam(ctx.query, "until");
     ctx.res.writeHead(200, { "Content-Type": rawStream });
     const abort = new AbortController();
     ctx.res.on("close", () => abort.abort());
@@ -128,9 +126,9 @@ export function containerRoutes(r: Router, c: ContainerService): void {
         stderr,
         follow: boolParam(ctx.query, "follow"),
         timestamps: boolParam(ctx.query, "timestamps"),
-        tail: Number.isFinite(tail) ? tail : undefined,
-        since: parseTime(ctx.query.get("since")),
-        until: parseTime(ctx.query.get("until")),
+        tail,
+        since,
+        until,
       },
       abort.signal,
     );
@@ -231,17 +229,26 @@ export function containerRoutes(r: Router, c: ContainerService): void {
   });
 
   r.post("/containers/{id}/update", async (ctx) => {
-    const body = await jsonBody<Parameters<ContainerService["update"]>[1]>(ctx);
-    sendJson(ctx, 200, await c.update(ctx.params.id!, body));
+    const { RestartPolicy: rp, ...body } = await checkedBody(ctx, UpdateSchema, "update config");
+    const restart = rp ? { Name: rp.Name ?? "", MaximumRetryCount: rp.MaximumRetryCount } : undefined;
+    sendJson(
+      ctx,
+      200,
+      await c.update(ctx.params.id!, { ...(body as Partial<HostConfig>), RestartPolicy: restart }),
+    );
   });
 
   // exec
   r.post("/containers/{id}/exec", async (ctx) => {
-    const body = await jsonBody<Parameters<ContainerService["execs"]["create"]>[1]>(ctx);
-    sendJson(ctx, 201, c.execs.create(ctx.params.id!, body));
+    const body = await checkedBody(ctx, ExecCreateSchema, "exec config");
+    sendJson(
+      ctx,
+      201,
+      c.execs.create(ctx.params.id!, { ...body, Cmd: body.Cmd ?? [], Env: body.Env ?? undefined }),
+    );
   });
   r.post("/exec/{id}/start", async (ctx) => {
-    const body = await jsonBody<{ Detach?: boolean; Tty?: boolean }>(ctx, true);
+    const body = await checkedBody(ctx, ExecStartSchema, "exec start config", true);
     c.execs.precheck(ctx.params.id!);
     if (body.Detach) {
       await c.execs.start(ctx.params.id!, undefined, true);

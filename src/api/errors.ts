@@ -20,7 +20,11 @@ export function statusOf(err: unknown): number {
         return 401;
       case "NotImplemented":
         return 501;
+      case "TooLarge":
+        return 413;
     }
   }
+  // A path from the client longer than the kernel takes is the client's error (docker cp, archive).
+  if ((err as NodeJS.ErrnoException | undefined)?.code === "ENAMETOOLONG") return 400;
   return 500;
 }

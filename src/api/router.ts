@@ -5,7 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { invalid } from "../util/errors.js";
+import type { Static, TSchema } from "@sinclair/typebox";
+import { invalid, tooLarge } from "../util/errors.js";
+import { check } from "../util/schema.js";
 import { readAll } from "../util/stream.js";
 
 export interface Ctx {
@@ -50,6 +52,7 @@ export type Handler = (ctx: Ctx) => Promise<void> | void;
 
 interface Route {
   method: string;
+  pattern: string;
   re: RegExp;
   names: string[];
   handler: Handler;
@@ -64,7 +67,7 @@ export class Router {
       names.push(name);
       return rest ? "(.+)" : "([^/]+)";
     });
-    this.routes.push({ method, re: new RegExp(`^${re}$`), names, handler });
+    this.routes.push({ method, pattern, re: new RegExp(`^${re}$`), names, handler });
     return this;
   }
 
@@ -82,6 +85,11 @@ export class Router {
   }
   head(p: string, h: Handler) {
     return this.add("HEAD", p, h);
+  }
+
+  /** Every registered (method, pattern), in registration order (docs/COMPATIBILITY.md is checked against it). */
+  list(): { method: string; pattern: string }[] {
+    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern }));
   }
 
   match(
@@ -104,9 +112,29 @@ export class Router {
   }
 }
 
-/** Parses a JSON request body; malformed JSON is a 400 with a message. */
+/**
+ * The largest JSON body berthd reads (bytes). Docker sets none; the biggest
+ * real bodies (a create with many mounts and labels) are a few KB, and a
+ * bound keeps a hostile client from filling the daemon's memory.
+ */
+export const MAX_JSON_BODY = 1024 * 1024;
+
+/**
+ * Parses a JSON request body; malformed JSON is a 400 with a message, a body
+ * over MAX_JSON_BODY a 413 (refused from Content-Length before reading).
+ * `jsonBody` only casts: use `checkedBody` with a schema for a checked value.
+ */
 export async function jsonBody<T>(ctx: Ctx, optional = false): Promise<T> {
-  const buf = ctx.upgrade ? await upgradeBody(ctx) : await readAll(ctx.req);
+  const declared = Number(ctx.req.headers["content-length"] ?? 0);
+  if (declared > MAX_JSON_BODY) {
+    // Refused unread, and the connection closed after the answer: draining the rest would
+    // cost the daemon as much as reading it.
+    ctx.res.setHeader("Connection", "close");
+    throw tooLarge(`request body is too large: ${declared} bytes (limit ${MAX_JSON_BODY})`);
+  }
+  // Past the limit (a chunked body) the answer goes out at once and Node drops the rest of the
+  // body as it comes, holding none of it, so a client still sending gets the 413, not EPIPE.
+  const buf = ctx.upgrade ? await upgradeBody(ctx) : await readAll(ctx.req, MAX_JSON_BODY);
   if (buf.length === 0) {
     if (optional) return {} as T;
     throw invalid("request body is empty: a JSON body is required");
@@ -125,6 +153,19 @@ export async function jsonBody<T>(ctx: Ctx, optional = false): Promise<T> {
  */
 export async function skipBody(ctx: Ctx): Promise<void> {
   if (ctx.upgrade) await upgradeBody(ctx);
+}
+
+/**
+ * Reads the JSON body and checks it against `schema` (400 naming the field
+ * that does not match); `what` names the document in messages.
+ */
+export async function checkedBody<T extends TSchema>(
+  ctx: Ctx,
+  schema: T,
+  what: string,
+  optional = false,
+): Promise<Static<T>> {
+  return check(schema, await jsonBody<unknown>(ctx, optional), what);
 }
 
 /**
@@ -177,12 +218,41 @@ export function boolParam(q: URLSearchParams, name: string, dflt = false): boole
   return !(v === "0" || v.toLowerCase() === "false");
 }
 
+/** An integer query parameter (Go's strconv.Atoi): anything else is a 400 naming it. */
 export function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw invalid(`invalid value for ${name}: ${v}`);
-  return n;
+  if (!/^[-+]?\d+$/.test(v.trim()) || !Number.isSafeInteger(Number(v)))
+    throw invalid(`invalid value for ${name}: ${JSON.stringify(v)} is not an integer`);
+  return Number(v);
+}
+
+/**
+ * A time query parameter (since, until): Unix seconds with an optional
+ * fraction, as the docker CLI sends (timetypes.ParseTimestamps), or an
+ * RFC 3339 date. Anything else is a 400 naming the parameter.
+ */
+export function timeParam(q: URLSearchParams, name: string): Date | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  if (/^-?\d+(\.\d{1,9})?$/.test(v)) return new Date(Number(v) * 1000);
+  const t = /^\d{4}-\d\d-\d\d/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(t))
+    throw invalid(`invalid value for ${name}: ${JSON.stringify(v)} is not a Unix timestamp or RFC 3339 date`);
+  return new Date(t);
+}
+
+/** A query parameter that must be one of `allowed` (or absent). */
+export function enumParam<T extends string>(
+  q: URLSearchParams,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  if (!allowed.includes(v as T))
+    throw invalid(`invalid value for ${name}: ${JSON.stringify(v)} (expected one of ${allowed.join(", ")})`);
+  return v as T;
 }
 
 /**

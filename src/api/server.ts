@@ -10,7 +10,8 @@ import { createServer, type IncomingMessage, type Server, ServerResponse } from 
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import { API_VERSION, type Engine } from "../engine/engine.js";
+import { API_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
+import { BerthError } from "../util/errors.js";
 import { archiveRoutes } from "./archive.js";
 import { buildRoutes } from "./build.js";
 import { containerRoutes } from "./containers.js";
@@ -18,7 +19,7 @@ import { distributionRoutes } from "./distribution.js";
 import { statusOf } from "./errors.js";
 import { imageRoutes } from "./images.js";
 import { networkRoutes } from "./networks.js";
-import { Router } from "./router.js";
+import { MAX_JSON_BODY, Router } from "./router.js";
 import { systemRoutes } from "./system.js";
 import { volumeRoutes } from "./volumes.js";
 
@@ -29,16 +30,31 @@ export function buildRouter(engine: Engine, extra: RouteInstaller[] = []): Route
   systemRoutes(r, engine);
   imageRoutes(r, engine);
   containerRoutes(r, engine.containers);
-  archiveRoutes(r, engine.containers);
-  volumeRoutes(r, engine.volumes, engine.events);
-  networkRoutes(r, engine.networkPort, engine.containers, engine.events);
-  distributionRoutes(r, engine);
-  buildRoutes(r, engine.builder, () => engine.pruneLeftovers());
+  archiveRoutes(r, engine.containerFiles);
+  volumeRoutes(r, engine.volumeService);
+  networkRoutes(r, engine.networkService);
+  distributionRoutes(r, engine.distribution);
+  buildRoutes(r, engine.buildService);
   for (const install of extra) install(r, engine);
   return r;
 }
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+/**
+ * Compares dotted versions part by part as numbers (moby's api/types/versions):
+ * "1.5" < "1.24" < "1.41". Returns -1, 0 or 1.
+ */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
 
 export function handler(router: Router, log: Logger) {
   return async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }) => {
@@ -71,8 +87,15 @@ export function handler(router: Router, log: Logger) {
       log.info({ method: req.method, path, status, message }, "request error");
       sendError(status, message);
     };
-    if (Number(version) > Number(API_VERSION)) {
+    if (compareVersions(version, API_VERSION) > 0) {
       refuse(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      return;
+    }
+    if (compareVersions(version, MIN_API_VERSION) < 0) {
+      refuse(
+        400,
+        `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+      );
       return;
     }
     const match = router.match(req.method ?? "GET", path);
@@ -91,12 +114,39 @@ export function handler(router: Router, log: Logger) {
     } catch (err) {
       const status = statusOf(err);
       const message = (err as Error).message ?? String(err);
-      // Every failed request is logged with its status; server faults with their stack.
-      if (status >= 500) log.error({ err, method: req.method, path, status }, "request failed");
-      else log.info({ method: req.method, path, status, message }, "request error");
+      const code = err instanceof BerthError ? err.code : "BERTH_ERR_INTERNAL";
+      // Every failed request is logged with its status; 5xx (a fault of berthd's) with its
+      // stack (pino's err serializer) and cause.
+      if (status >= 500) {
+        const what = err instanceof BerthError ? "request failed" : "request failed (unclassified error)";
+        log.error({ err, code, method: req.method, path, status }, what);
+      } else log.info({ method: req.method, path, status, code, message }, "request error");
       sendError(status, message);
     }
   };
+}
+
+/**
+ * `Expect: 100-continue` (curl sends it for big bodies): a JSON body larger
+ * than berthd reads is refused at once with 413, before the client sends it;
+ * anything else is told to continue.
+ */
+function answerExpectations(server: Server, h: ReturnType<typeof handler>): void {
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    const json = String(req.headers["content-type"] ?? "").startsWith("application/json");
+    if (json && Number(req.headers["content-length"] ?? 0) > MAX_JSON_BODY) {
+      const body = JSON.stringify({ message: `request body is too large (limit ${MAX_JSON_BODY} bytes)` });
+      res.writeHead(413, {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(body),
+        Connection: "close",
+      });
+      res.end(body);
+      return;
+    }
+    res.writeContinue();
+    void h(req, res);
+  });
 }
 
 /** Requests with `Upgrade: tcp` (attach, exec) arrive here instead of the request handler. */
@@ -176,6 +226,7 @@ export async function listen(
       await rm(path, { force: true });
       const server = createServer(h);
       acceptUpgrades(server, h);
+      answerExpectations(server, h);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(path, () => resolve());
@@ -198,6 +249,7 @@ export async function listen(
         h,
       );
       acceptUpgrades(server, h);
+      answerExpectations(server, h);
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(Number(u.port || 2376), u.hostname, () => resolve());

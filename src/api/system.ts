@@ -8,7 +8,9 @@ import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../en
 import type { EngineEvent } from "../engine/events.js";
 import { parseFilters } from "../engine/filters.js";
 import { BUILD } from "../util/buildinfo.js";
-import { type Ctx, type Router, sendJson } from "./router.js";
+import { type Ctx, enumParam, type Router, sendJson, timeParam } from "./router.js";
+
+const DF_TYPES = ["container", "image", "volume", "build-cache"] as const;
 
 function osName(): string {
   try {
@@ -56,14 +58,15 @@ export function systemRoutes(r: Router, engine: Engine): void {
           Version: ENGINE_VERSION,
           Details: {
             ApiVersion: API_VERSION,
-            MinAPIVersion: MIN_API_VERSION,
-            Os: "linux",
             Arch: arch,
-            KernelVersion: release(),
-            GitCommit: BUILD.gitCommit,
-            GoVersion: `node${process.versions.node}`,
             BuildTime: BUILD.buildTime,
             Experimental: "false",
+            GitCommit: BUILD.gitCommit,
+            // Docker names its Go toolchain here; berth's is Node.
+            GoVersion: `node${process.versions.node}`,
+            KernelVersion: release(),
+            MinAPIVersion: MIN_API_VERSION,
+            Os: "linux",
           },
         },
         ...parts,
@@ -170,18 +173,34 @@ export function systemRoutes(r: Router, engine: Engine): void {
     });
   });
 
-  r.get("/system/df", async (ctx) => sendJson(ctx, 200, await diskUsage(engine)));
+  r.get("/system/df", async (ctx) => {
+    // API 1.42's type filter: refused when unknown, and each type left out when not asked for.
+    const types = ctx.query.getAll("type");
+    for (const t of types) enumParam(new URLSearchParams({ type: t }), "type", DF_TYPES);
+    const df = await diskUsage(engine);
+    if (types.length) {
+      if (!types.includes("image")) df.Images = [];
+      if (!types.includes("container")) df.Containers = [];
+      if (!types.includes("volume")) df.Volumes = [];
+      if (!types.includes("build-cache")) df.BuildCache = [];
+    }
+    sendJson(ctx, 200, df);
+  });
 
   r.get("/events", (ctx) => {
     const filters = parseFilters(ctx.query.get("filters"));
-    const toNs = (v: string | null) => {
-      if (!v) return undefined;
-      if (/^\d+(\.\d+)?$/.test(v)) return Math.floor(Number(v) * 1e9);
-      const t = Date.parse(v);
-      return Number.isNaN(t) ? undefined : t * 1e6;
+    const toNs = (name: string) => {
+      const v = ctx.query.get(name);
+      // Whole nanoseconds from the text: a Date keeps only milliseconds.
+      if (v && /^\d+(\.\d{1,9})?$/.test(v)) {
+        const [sec, frac = ""] = v.split(".");
+        return Number(sec) * 1e9 + Number(frac.padEnd(9, "0"));
+      }
+      const d = timeParam(ctx.query, name);
+      return d ? d.getTime() * 1e6 : undefined;
     };
-    const since = toNs(ctx.query.get("since"));
-    const until = toNs(ctx.query.get("until"));
+    const since = toNs("since");
+    const until = toNs("until");
     const matches = (e: EngineEvent) => eventMatches(e, filters);
     ctx.res.writeHead(200, { "Content-Type": "application/json" });
     const send = (e: EngineEvent) => {

@@ -6,7 +6,8 @@ import { volumeJson } from "../volume/store.js";
 import type { Engine } from "./engine.js";
 import { parseFilters } from "./filters.js";
 
-export async function diskUsage(e: Engine) {
+/** Per image: its layer chain, the layers' sizes, and how many images use each layer. */
+async function layerUse(e: Engine) {
   const facts = await Promise.all(e.imageStore.list().map((rec) => e.images.facts(rec)));
   // A layer counts once in LayersSize, and as shared for every image whose chain has it when another does too.
   const users = new Map<string, number>();
@@ -19,13 +20,27 @@ export async function diskUsage(e: Engine) {
     });
     return chain;
   });
+  const shared = (i: number) =>
+    chains[i]!.filter((c) => (users.get(c) ?? 0) > 1).reduce((n, c) => n + (sizes.get(c) ?? 0), 0);
+  return { facts, sizes, shared };
+}
+
+/**
+ * Image ID -> bytes of its layers that other images use too (GET
+ * /images/json?shared-size=1, Docker's SharedSize).
+ */
+export async function sharedSizes(e: Engine): Promise<Map<string, number>> {
+  const { facts, shared } = await layerUse(e);
+  return new Map(facts.map((f, i) => [f.rec.id, shared(i)]));
+}
+
+/** GET /system/df's body. */
+export async function diskUsage(e: Engine) {
+  const { facts, sizes, shared } = await layerUse(e);
   const containers = e.containerStore.list();
   const Images = facts.map((f, i) => ({
     ...summary(f),
-    SharedSize: chains[i]!.filter((c) => (users.get(c) ?? 0) > 1).reduce(
-      (n, c) => n + (sizes.get(c) ?? 0),
-      0,
-    ),
+    SharedSize: shared(i),
     Containers: containers.filter((c) => c.image === f.rec.id).length,
   }));
   const Volumes = [];

@@ -23,17 +23,22 @@ import { Snapshotter } from "../snapshot/overlay.js";
 import { BUILD } from "../util/buildinfo.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { VolumeStore } from "../volume/store.js";
+import { BuildService } from "./build.js";
 import { BUILD_RUN_LABEL, EngineBuildBackend } from "./build-backend.js";
 import type { DaemonConfig } from "./config.js";
+import { ContainerFiles } from "./containers/files-service.js";
 import { ContainerService } from "./containers/index.js";
 import { validateLogConfig } from "./containers/logconfig.js";
 import { VolumeMounts } from "./containers/mounts.js";
 import { BridgeNetworks } from "./containers/network.js";
 import { startHooks } from "./containers/prepare.js";
 import { ContainerStore } from "./containers/store.js";
+import { DistributionService } from "./distribution.js";
 import { EventBus } from "./events.js";
 import { ImageService } from "./images.js";
+import { NetworkService } from "./networks.js";
 import { sweepLeftovers } from "./recovery.js";
+import { VolumeService } from "./volumes.js";
 
 export const ENGINE_VERSION = BUILD.version;
 export const API_VERSION = "1.41";
@@ -53,6 +58,15 @@ export class Engine {
   readonly builder: Builder;
   readonly networks: NetworkManager;
   readonly networkPort: BridgeNetworks;
+  /** The /volumes and /networks backends (api/backend.ts). */
+  readonly volumeService: VolumeService;
+  readonly networkService: NetworkService;
+  /** The classic builder and build prune. */
+  readonly buildService: BuildService;
+  /** diff, commit, export, docker cp. */
+  readonly containerFiles: ContainerFiles;
+  /** Pull, push, load, save, login, search. */
+  readonly distribution: DistributionService;
   readonly startedAt = new Date();
   /** Which repositories each blob came from or went to (cross-repository mounts on push). */
   readonly blobSources: BlobSources;
@@ -125,6 +139,10 @@ export class Engine {
       (rec) => network.settings(rec),
       log,
     );
+    this.volumeService = new VolumeService(this.volumes, this.events);
+    this.networkService = new NetworkService(this.networks, this.containers, this.events);
+    this.distribution = new DistributionService(this);
+    this.containerFiles = new ContainerFiles(this.containers);
     this.containers.network = network;
     this.builder = new Builder({
       backend: new EngineBuildBackend({
@@ -142,6 +160,7 @@ export class Engine {
       secretDir: join(config.execRoot, "builder-secrets"),
       log: (facts, msg) => log.debug(facts, msg),
     });
+    this.buildService = new BuildService(this.builder, () => this.pruneLeftovers());
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
     this.images.gcRoots = async () => ({
       layers: this.containerStore
@@ -172,10 +191,11 @@ export class Engine {
     await this.layers.init();
     await this.imageStore.init();
     this.daemonId = await loadDaemonId(join(this.config.root, "engine-id"));
-    await this.volumes.init();
+    const report = (msg: string) => this.log.warn(msg);
+    await this.volumes.init(report);
     await this.runtime.init();
-    await this.containerStore.init();
-    await this.networks.init();
+    await this.containerStore.init(report);
+    await this.networks.init(report);
     for (const rec of this.containerStore.list()) {
       this.runtime.adopt(rec.id, this.containers.life.bundleDir(rec.id));
       if (rec.state.Status === "running" || rec.state.Status === "paused") this.networkPort.adopt(rec);

@@ -116,3 +116,54 @@ export async function matchesImageFilters(
   }
   return true;
 }
+
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+/**
+ * A prune `until` value as Docker's timetypes.GetTimestamp reads it: a Go
+ * duration before now ("24h", "1h30m"), Unix seconds, or an RFC 3339 date.
+ * Returns milliseconds since the epoch; throws InvalidParameter otherwise.
+ */
+export function untilTime(v: string, now = Date.now()): number {
+  if (DURATION.test(v)) {
+    let ms = 0;
+    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+    return now - ms;
+  }
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const t = /^\d{4}-\d\d-\d\d/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(t)) throw invalid(`invalid filter 'until=${v}': not a duration, Unix timestamp or date`);
+  return t;
+}
+
+/**
+ * The filters of the prune operations (`until`, `label`, `label!`), as
+ * Docker's: an object is pruned when created before every `until`, carrying
+ * every `label` and none of the `label!`. Throws InvalidParameter on another filter name.
+ */
+export function pruneFilter(
+  f: Filters,
+): (o: { labels: Record<string, string> | null | undefined; created: string }) => boolean {
+  checkFilterNames(f, ["until", "label", "label!"]);
+  const until = (f.get("until") ?? []).map((v) => untilTime(v));
+  const labels = f.get("label");
+  const notLabels = f.get("label!") ?? [];
+  return (o) =>
+    until.every((t) => Date.parse(o.created) < t) &&
+    (!labels || matchLabels(o.labels, labels)) &&
+    !notLabels.some((l) => matchLabels(o.labels, [l]));
+}
+
+/**
+ * Docker's filters.Match: the filter value is a regular expression searched
+ * in `source` (so `name=web` matches `webapp`, `name=^web$` only `web`); a
+ * value that is not a valid expression matches nothing.
+ */
+export function matchPattern(pattern: string, source: string): boolean {
+  try {
+    return new RegExp(pattern).test(source);
+  } catch {
+    return false;
+  }
+}

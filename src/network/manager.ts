@@ -11,9 +11,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Type } from "@sinclair/typebox";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 import { withHostLock } from "../util/lock.js";
+import { matches, mismatch, StringMap } from "../util/schema.js";
 import { setupBridge } from "./bridge.js";
 import { NetworkDns } from "./dns.js";
 import { ipInNetns, run } from "./exec.js";
@@ -21,6 +23,19 @@ import { Firewall } from "./firewall.js";
 import { allocate, contains, intToIp, macFor, overlaps, parseCidr } from "./ipam.js";
 import { bridgeOptions } from "./options.js";
 import { findCollision, hostRoutes, IPAM_LOCK, pickSubnet } from "./subnets.js";
+
+/** What a network record must hold before it is served (definitions/Network). */
+const NetworkRecordSchema = Type.Object({
+  Id: Type.String(),
+  Name: Type.String(),
+  Driver: Type.String(),
+  Created: Type.String(),
+  subnet: Type.String(),
+  gateway: Type.String(),
+  Internal: Type.Boolean(),
+  Labels: StringMap,
+  Options: StringMap,
+});
 
 export interface NetworkDef {
   Id: string;
@@ -58,6 +73,8 @@ interface State {
 
 export class NetworkManager {
   private state: State = { networks: [], ipam: {} };
+  /** Records on disk that init() would not serve: kept as they are on save. */
+  private unserved: unknown[] = [];
   private readonly path: string;
   private readonly fw: Firewall;
   private readonly dns = new Map<string, NetworkDns>();
@@ -79,8 +96,22 @@ export class NetworkManager {
     this.fw = new Firewall(prefix);
   }
 
-  async init(): Promise<void> {
+  /**
+   * Loads the networks; one clients could not decode (a number for a name
+   * breaks `docker network ls` and `system prune`) is reported and kept on
+   * disk unserved.
+   */
+  async init(report: (msg: string) => void = () => {}): Promise<void> {
     this.state = (await readJson<State>(this.path)) ?? { networks: [], ipam: {} };
+    const all: unknown[] = Array.isArray(this.state.networks) ? this.state.networks : [];
+    this.state.networks = all.filter((n): n is NetworkDef => matches(NetworkRecordSchema, n));
+    this.unserved = all.filter((n) => !matches(NetworkRecordSchema, n));
+    for (const n of this.unserved) {
+      const id = String((n as { Id?: unknown } | null)?.Id);
+      report(
+        `skipping network ${id}: its record does not fit what clients decode (${mismatch(NetworkRecordSchema, n)})`,
+      );
+    }
     await this.fw.init();
     if (!this.find("bridge")) {
       await this.create({ Name: "bridge", bridge: this.defaultBridge, builtin: true });
@@ -124,7 +155,7 @@ export class NetworkManager {
   }
 
   private async save(): Promise<void> {
-    await writeJsonAtomic(this.path, this.state);
+    await writeJsonAtomic(this.path, { ...this.state, networks: [...this.state.networks, ...this.unserved] });
   }
 
   find(ref: string): NetworkDef | undefined {

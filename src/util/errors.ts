@@ -10,25 +10,52 @@ export type ErrorKind =
   | "NotModified"
   | "Unavailable"
   | "Unauthorized"
-  | "NotImplemented";
+  | "NotImplemented"
+  | "TooLarge";
 
+/** The stable code of each kind, as undici's UND_ERR_* codes: for logs and callers, never parsed from messages. */
+export const ERROR_CODES: Record<ErrorKind, string> = {
+  NotFound: "BERTH_ERR_NOT_FOUND",
+  Conflict: "BERTH_ERR_CONFLICT",
+  InvalidParameter: "BERTH_ERR_INVALID_PARAMETER",
+  Forbidden: "BERTH_ERR_FORBIDDEN",
+  NotModified: "BERTH_ERR_NOT_MODIFIED",
+  Unavailable: "BERTH_ERR_UNAVAILABLE",
+  Unauthorized: "BERTH_ERR_UNAUTHORIZED",
+  NotImplemented: "BERTH_ERR_NOT_IMPLEMENTED",
+  TooLarge: "BERTH_ERR_TOO_LARGE",
+};
+
+/**
+ * An error of a deliberate kind: `kind` decides the HTTP status (api/errors.ts),
+ * `code` is its stable code, `cause` the lower error it explains, if any.
+ */
 export class BerthError extends Error {
+  readonly code: string;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    // No own `cause` property when there is none (logs would show `cause: undefined`).
+    super(message, options?.cause === undefined ? undefined : options);
     this.name = kind;
+    this.code = ERROR_CODES[kind];
   }
 }
 
-export const notFound = (message: string) => new BerthError("NotFound", message);
-export const conflict = (message: string) => new BerthError("Conflict", message);
-export const invalid = (message: string) => new BerthError("InvalidParameter", message);
-export const forbidden = (message: string) => new BerthError("Forbidden", message);
+export const notFound = (message: string, cause?: unknown) => new BerthError("NotFound", message, { cause });
+export const conflict = (message: string, cause?: unknown) => new BerthError("Conflict", message, { cause });
+export const invalid = (message: string, cause?: unknown) =>
+  new BerthError("InvalidParameter", message, { cause });
+export const forbidden = (message: string, cause?: unknown) =>
+  new BerthError("Forbidden", message, { cause });
 export const notModified = (message: string) => new BerthError("NotModified", message);
 export const notImplemented = (message: string) => new BerthError("NotImplemented", message);
+export const tooLarge = (message: string) => new BerthError("TooLarge", message);
+export const unavailable = (message: string, cause?: unknown) =>
+  new BerthError("Unavailable", message, { cause });
 
 export function isKind(err: unknown, kind: ErrorKind): boolean {
   return err instanceof BerthError && err.kind === kind;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Transform, type TransformCallback } from "node:stream";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { tooLarge } from "./errors.js";
 
 /**
  * A pass-through that hashes (sha256) and counts what flows through it and,
@@ -32,9 +33,46 @@ export class HashingStream extends Transform {
   }
 }
 
-/** Reads a whole (small) stream into a buffer. */
-export async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
+/**
+ * Reads a whole (small) stream into a buffer. Past `limit` bytes it stops
+ * reading and throws TooLarge, so a huge body never sits in memory; the
+ * stream is left paused, not destroyed (an HTTP request's socket must stay
+ * open for the answer).
+ */
+export async function readAll(
+  stream: AsyncIterable<Uint8Array> | Readable,
+  limit = Infinity,
+): Promise<Buffer> {
+  if (!(stream instanceof Readable)) {
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(Buffer.from(c));
+    return Buffer.concat(chunks);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      stream.off("data", onData).off("end", onEnd).off("error", onError);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        cleanup();
+        stream.pause();
+        chunks.length = 0;
+        reject(tooLarge(`request body is larger than ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    stream.on("data", onData).on("end", onEnd).on("error", onError);
+  });
 }

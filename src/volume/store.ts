@@ -11,9 +11,21 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Type } from "@sinclair/typebox";
 import { conflict, invalid, notFound } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 import { chownToContainerRoot, remap } from "../util/idmap.js";
+import { mismatch, StringMap } from "../util/schema.js";
+
+/** What a volume record on disk must hold before it is served (definitions/Volume). */
+const VolumeRecordSchema = Type.Object({
+  Name: Type.String(),
+  Driver: Type.String(),
+  Mountpoint: Type.String(),
+  CreatedAt: Type.String(),
+  Labels: Type.Optional(StringMap),
+  Options: Type.Optional(StringMap),
+});
 
 export interface Volume {
   Name: string;
@@ -50,13 +62,24 @@ export class VolumeStore {
     this.dir = join(root, "volumes");
   }
 
-  async init(): Promise<void> {
+  /**
+   * Loads every volume record; one whose fields clients could not decode
+   * (`Labels: ["a"]` breaks `docker volume ls`) is reported and left unserved.
+   */
+  async init(report: (msg: string) => void = () => {}): Promise<void> {
     // Remapped containers must be able to walk to their volumes.
     await mkdir(this.dir, { recursive: true, mode: remap() ? 0o711 : 0o700 });
     for (const name of await readdir(this.dir)) {
       const v = await readJson<Volume>(join(this.dir, name, "volume.json"));
-      if (v) this.volumes.set(v.Name, v);
-      else await rm(join(this.dir, name), { recursive: true, force: true }); // creation never finished
+      if (!v)
+        await rm(join(this.dir, name), { recursive: true, force: true }); // creation never finished
+      else {
+        const problem =
+          mismatch(VolumeRecordSchema, v) ?? (v.Name !== name ? "Name: not the directory's name" : undefined);
+        if (problem)
+          report(`skipping volume ${name}: its record does not fit what clients decode (${problem})`);
+        else this.volumes.set(v.Name, v);
+      }
     }
   }
 

@@ -109,7 +109,8 @@ export function printInspect(items: unknown[], format: string | undefined): void
     return;
   }
   if (format === "json") {
-    out(`${goJson(JSON.stringify(items))}\n`); // docker's JSON inspector: one compact array
+    // docker 23+: one compact array (its JSON inspector leaves HTML characters as they are).
+    out(`${JSON.stringify(items)}\n`);
     return;
   }
   let tmpl: ReturnType<typeof parseTemplate>;

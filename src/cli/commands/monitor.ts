@@ -1,5 +1,7 @@
 /** top, stats, port, update: watching and tuning running containers. */
+
 import type { Command } from "commander";
+import type { UpdateBody } from "../../api/schema/containers.js";
 import { CliError } from "../client.js";
 import { tabwrite } from "../format/table.js";
 import { bytesSize, humanSizeWithPrecision, shortId } from "../format/units.js";
@@ -122,8 +124,8 @@ async function port(ctx: Ctx, name: string, spec: string | undefined): Promise<v
 }
 
 async function update(ctx: Ctx, names: string[], o: J): Promise<void> {
-  const body: J = {};
-  const set = (k: string, v: unknown) => {
+  const body: UpdateBody = {};
+  const set = <K extends keyof UpdateBody>(k: K, v: UpdateBody[K] | undefined) => {
     if (v !== undefined) body[k] = v;
   };
   set("BlkioWeight", o.blkioWeight === undefined ? undefined : int(o.blkioWeight, 0));

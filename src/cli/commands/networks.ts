@@ -1,5 +1,7 @@
 /** network create|ls|inspect|rm|connect|disconnect|prune. */
+
 import type { Command } from "commander";
+import type { NetworkCreateBody } from "../../api/schema/resources.js";
 import { CliError } from "../client.js";
 import type { J } from "../json.js";
 import { kvMap } from "../opts/misc.js";
@@ -28,7 +30,7 @@ async function create(ctx: Ctx, name: string, o: J): Promise<void> {
     ...(o.gateway[i] ? { Gateway: o.gateway[i] } : {}),
     ...(o.auxAddress.length ? { AuxiliaryAddresses: kvMap(o.auxAddress) } : {}),
   }));
-  const r = await ctx.client().post<J>("/networks/create", undefined, {
+  const body: NetworkCreateBody = {
     Name: name,
     CheckDuplicate: true,
     Driver: o.driver,
@@ -41,7 +43,8 @@ async function create(ctx: Ctx, name: string, o: J): Promise<void> {
     ConfigOnly: !!o.configOnly,
     Options: kvMap(o.opt),
     Labels: kvMap(o.label),
-  });
+  };
+  const r = await ctx.client().post<J>("/networks/create", undefined, body);
   if (r?.Warning) process.stderr.write(`WARNING: ${r.Warning}\n`);
   out(`${r.Id}\n`);
 }

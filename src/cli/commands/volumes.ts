@@ -1,5 +1,7 @@
 /** volume create|ls|inspect|rm|prune. */
+
 import type { Command } from "commander";
+import type { VolumeCreateBody } from "../../api/schema/resources.js";
 import type { J } from "../json.js";
 import { kvMap } from "../opts/misc.js";
 import {
@@ -69,12 +71,13 @@ export function register(program: Command, ctx: Ctx): void {
     .option("-o, --opt <map>", "Set driver specific options", collect, [])
     .option("--name <string>", "Specify volume name")
     .action(async (name, o) => {
-      const v = await ctx.client().post<J>("/volumes/create", undefined, {
+      const body: VolumeCreateBody = {
         Driver: o.driver,
         DriverOpts: kvMap(o.opt),
         Labels: kvMap(o.label),
         Name: name ?? o.name ?? "",
-      });
+      };
+      const v = await ctx.client().post<J>("/volumes/create", undefined, body);
       out(`${v.Name}\n`);
     });
   const lsCmd = (c: Command) =>

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import type { ContainerConfigBody, CreateBody, HostConfigBody } from "../../api/schema/containers.js";
 import { CliError } from "../client.js";
 import {
   collect,
@@ -145,7 +146,8 @@ export interface CreateRequest {
   name?: string;
   platform?: string;
   pull: string;
-  body: Record<string, unknown>;
+  /** POST /containers/create's body, of the type the daemon checks it against (api/schema). */
+  body: CreateBody;
 }
 
 const list = (o: Opts, k: string): string[] => (o[k] as string[] | undefined) ?? [];
@@ -246,7 +248,7 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
   let entrypoint: string[] | null = null;
   if (o.entrypoint !== undefined) entrypoint = [String(o.entrypoint)];
 
-  const config: Record<string, unknown> = {
+  const config: ContainerConfigBody = {
     Hostname: str(o, "hostname"),
     Domainname: str(o, "domainname"),
     User: str(o, "user"),
@@ -270,14 +272,14 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
     WorkingDir: str(o, "workdir"),
     Entrypoint: entrypoint,
   });
-  if (o.macAddress) config.MacAddress = o.macAddress;
+  if (o.macAddress) config.MacAddress = String(o.macAddress);
   Object.assign(config, { OnBuild: null, Labels: labels });
-  if (o.stopSignal) config.StopSignal = o.stopSignal;
+  if (o.stopSignal) config.StopSignal = String(o.stopSignal);
   if (o.stopTimeout !== undefined) config.StopTimeout = intArg(String(o.stopTimeout));
 
   const networkMode = str(o, "network") || str(o, "net") || "default";
   const logOpts = kvMap(list(o, "logOpt"));
-  const host: Record<string, unknown> = {
+  const host: HostConfigBody = {
     Binds: orNull(binds),
     ContainerIDFile: str(o, "cidfile"),
     LogConfig: { Type: str(o, "logDriver"), Config: logOpts },
@@ -314,7 +316,7 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
     ShmSize: num(o, "shmSize", ramInBytes),
   });
   if (list(o, "sysctl").length) host.Sysctls = kvMap(list(o, "sysctl"));
-  if (o.runtime) host.Runtime = o.runtime;
+  if (o.runtime) host.Runtime = String(o.runtime);
   const blkioWeight = num(o, "blkioWeight");
   if (blkioWeight && (blkioWeight < 10 || blkioWeight > 1000))
     throw new CliError("invalid argument: blkio-weight must be between 10 and 1000");

@@ -198,12 +198,15 @@ export class ContainerService {
     }
     // Checked as a whole before anything changes, so a refused update leaves the old limits.
     validateResources(next as HostConfig);
-    Object.assign(h, next);
-    if (body.RestartPolicy?.Name) {
-      if (h.AutoRemove && body.RestartPolicy.Name !== "no")
+    const rp = body.RestartPolicy?.Name ? body.RestartPolicy : undefined;
+    if (rp) {
+      if (!["no", "always", "unless-stopped", "on-failure"].includes(rp.Name))
+        throw invalid(`invalid restart policy '${rp.Name}'`);
+      if (h.AutoRemove && rp.Name !== "no")
         throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
-      h.RestartPolicy = body.RestartPolicy;
     }
+    Object.assign(h, next);
+    if (rp) h.RestartPolicy = rp;
     if (rec.state.Status === "running" || rec.state.Status === "paused") {
       const r: Record<string, unknown> = {};
       const memory: Record<string, number> = {};

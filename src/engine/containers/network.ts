@@ -51,6 +51,7 @@ export class BridgeNetworks implements NetworkPort {
       return { netns: { mode: "path", path: `/proc/${other.state.Pid}/ns/net` }, hostsEntries: [] };
     }
     const entries: NetworkSetup["hostsEntries"] = [];
+    const hostGateway = this.manager.find("bridge")?.gateway;
     for (const name of networkNames(rec)) {
       const want = rec.networking[name] ?? {};
       const ep = await this.manager.reserve(rec.id, name, {
@@ -66,6 +67,7 @@ export class BridgeNetworks implements NetworkPort {
     return {
       netns: { mode: "private" },
       hostsEntries: entries,
+      hostGateway,
       // User networks resolve names through the embedded DNS server on their gateway.
       resolvConf: isUser ? `nameserver ${net.gateway}\noptions ndots:0\n` : undefined,
     };

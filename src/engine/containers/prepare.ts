@@ -22,6 +22,8 @@ export interface NetworkSetup {
   /** Lines for /etc/hosts about this container ("ip name alias"). */
   hostsEntries: { ip?: string; names: string[] }[];
   resolvConf?: string;
+  /** The address `--add-host name:host-gateway` stands for (the default bridge's gateway, as Docker's). */
+  hostGateway?: string;
 }
 
 /** How containers get networks (network/ implements it; a minimal one serves none/host). */
@@ -126,7 +128,9 @@ export function startHooks(p: PrepareDeps): StartHooks {
             : hostsFile(
                 rec,
                 net.hostsEntries.map((e) => ({ ip: e.ip, names: [...new Set([...selfNames, ...e.names])] })),
-                h.ExtraHosts ?? [],
+                (h.ExtraHosts ?? []).map((e) =>
+                  net.hostGateway ? e.replace(/:host-gateway$/, `:${net.hostGateway}`) : e,
+                ),
               ),
         resolvConf:
           net.resolvConf ??

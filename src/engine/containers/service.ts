@@ -11,6 +11,7 @@ import { conflict, invalid, notFound } from "../../util/errors.js";
 import type { EventBus } from "../events.js";
 import { checkFilterNames, type Filters, globMatch, matchLabels } from "../filters.js";
 import type { ImageService } from "../images.js";
+import { checkHostConfig } from "./checks.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
 import { type LogConfig, resolveLogConfig } from "./logconfig.js";
@@ -136,6 +137,7 @@ function validateHostConfig(h: HostConfig): void {
     throw invalid("maximum retry count cannot be used with restart policy '" + rp + "'");
   }
   validateResources(h);
+  checkHostConfig(h);
 }
 
 /** Fills the defaults Docker shows in inspect's HostConfig. */

@@ -7,6 +7,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { conflict, notFound } from "../../util/errors.js";
 import { readJson, writeJsonAtomic } from "../../util/fs.js";
+import { recordProblem } from "./record.js";
 import type { ContainerRecord } from "./types.js";
 
 export class ContainerStore {
@@ -17,12 +18,23 @@ export class ContainerStore {
     this.dir = join(root, "containers");
   }
 
-  async init(): Promise<void> {
+  /**
+   * Loads every record. One that clients could not decode (hand-edited, or
+   * written by an older berthd that stored bodies unchecked) is reported
+   * through `report` and left on disk, unserved.
+   */
+  async init(report: (msg: string) => void = () => {}): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o710 });
     for (const id of await readdir(this.dir)) {
       const rec = await readJson<ContainerRecord>(this.configPath(id));
-      if (rec) this.byId.set(rec.id, rec);
-      else await rm(join(this.dir, id), { recursive: true, force: true }); // never finished creating
+      if (!rec)
+        await rm(join(this.dir, id), { recursive: true, force: true }); // never finished creating
+      else {
+        const problem = recordProblem(rec);
+        if (problem)
+          report(`skipping container ${id}: its record does not fit what clients decode (${problem})`);
+        else this.byId.set(rec.id, rec);
+      }
     }
   }
 

@@ -5,6 +5,7 @@
  * localhost, 127.0.0.0/8 and configured insecure registries.
  */
 import { Agent, fetch, type RequestInit, type Response } from "undici";
+import { BerthError } from "../../util/errors.js";
 
 export interface Credentials {
   username?: string;
@@ -26,13 +27,54 @@ export function isInsecure(host: string, insecure: string[]): boolean {
   );
 }
 
-export class RegistryError extends Error {
+/**
+ * An error answer from a remote registry (distribution spec error body or
+ * bare status): `status` is the HTTP status, `code` the spec's error code.
+ * (The registry server's own errors are server/errors.ts's DistributionError.)
+ */
+export class RegistryResponseError extends Error {
   constructor(
     message: string,
     readonly status: number,
     readonly code?: string,
   ) {
     super(message);
+    this.name = "RegistryResponseError";
+  }
+}
+
+/** The innermost reason undici gives for a failed fetch ("getaddrinfo ENOTFOUND host", "connect ECONNREFUSED ..."). */
+function reason(err: unknown): string {
+  let c: unknown = err;
+  while (c instanceof Error && c.cause !== undefined) c = c.cause;
+  if (c instanceof AggregateError && c.errors.length) c = c.errors[0];
+  return c instanceof Error ? c.message : String(c);
+}
+
+/**
+ * A registry that could not be reached at all (DNS, refused, reset, TLS):
+ * the message names the URL and the cause, as Go's `Get "https://host/v2/":
+ * dial tcp: ...` does in Docker's answer; `cause` keeps undici's error.
+ */
+export class RegistryUnreachableError extends BerthError {
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    cause: unknown,
+  ) {
+    const op = method.charAt(0).toUpperCase() + method.slice(1).toLowerCase();
+    super("Unavailable", `${op} "${url}": ${reason(cause)}`, { cause });
+    this.name = "RegistryUnreachableError";
+  }
+}
+
+/** fetch() whose network failures become RegistryUnreachableError. */
+async function fetchOrExplain(url: string | URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (err instanceof TypeError) throw new RegistryUnreachableError(init?.method ?? "GET", String(url), err);
+    throw err;
   }
 }
 
@@ -64,9 +106,9 @@ export class Registry {
     const headers: Record<string, string> = {};
     const b = this.basic();
     if (b) headers.authorization = b;
-    const res = await fetch(url, { headers, dispatcher: agent });
+    const res = await fetchOrExplain(url, { headers, dispatcher: agent });
     if (!res.ok)
-      throw new RegistryError(
+      throw new RegistryResponseError(
         `unauthorized: authentication required (token server said ${res.status})`,
         401,
         "UNAUTHORIZED",
@@ -83,7 +125,7 @@ export class Registry {
   ): Promise<Response> {
     const url = path.startsWith("http") ? path : `${this.base}${path}`;
     const attempt = (auth?: string) =>
-      fetch(url, {
+      fetchOrExplain(url, {
         ...init,
         headers: { ...(init.headers as Record<string, string>), ...(auth ? { authorization: auth } : {}) },
         dispatcher: agent,
@@ -114,7 +156,7 @@ export class Registry {
       } catch {
         // no JSON body
       }
-      throw new RegistryError(msg, res.status, code);
+      throw new RegistryResponseError(msg, res.status, code);
     }
     return res;
   }

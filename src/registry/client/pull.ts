@@ -24,7 +24,7 @@ import {
 } from "../../image/types.js";
 import { chainIDs } from "../../snapshot/layers.js";
 import { invalid, notFound } from "../../util/errors.js";
-import { type Credentials, Registry, RegistryError } from "./http.js";
+import { type Credentials, Registry, RegistryResponseError, RegistryUnreachableError } from "./http.js";
 import type { BlobSources } from "./sources.js";
 
 const ACCEPT = [
@@ -122,7 +122,7 @@ async function fetchBlob(
   } catch (err) {
     // Keep what arrived (a retry resumes) unless the data itself was wrong.
     await w.abort(
-      err instanceof RegistryError ? false : !(err instanceof Error && /mismatch/.test(err.message)),
+      err instanceof RegistryResponseError ? false : !(err instanceof Error && /mismatch/.test(err.message)),
     );
     throw err;
   }
@@ -137,7 +137,7 @@ export async function pull(images: ImageService, ref: Reference, o: PullOptions)
       try {
         return await pullFrom(new Registry(host, insecure), images, ref, o);
       } catch (err) {
-        if (!(err instanceof RegistryError) && !isNetworkError(err)) throw err;
+        if (!(err instanceof RegistryResponseError) && !isNetworkError(err)) throw err;
       }
     }
   }
@@ -155,7 +155,9 @@ export interface PullOptions {
 }
 
 function isNetworkError(err: unknown): boolean {
-  return err instanceof TypeError && /fetch failed/.test(err.message);
+  return (
+    err instanceof RegistryUnreachableError || (err instanceof TypeError && /fetch failed/.test(err.message))
+  );
 }
 
 async function pullFrom(
@@ -170,7 +172,7 @@ async function pullFrom(
     m = await fetchManifest(reg, ref.path, want);
   } catch (err) {
     if (
-      err instanceof RegistryError &&
+      err instanceof RegistryResponseError &&
       (err.status === 404 || err.code === "MANIFEST_UNKNOWN" || err.code === "NAME_UNKNOWN")
     ) {
       throw notFound(`manifest for ${familiar(ref)} not found: manifest unknown: manifest unknown`);
@@ -297,7 +299,7 @@ export async function distributionInspect(
   try {
     m = await fetchManifest(reg, ref.path, ref.digest ?? ref.tag ?? "latest");
   } catch (err) {
-    if (err instanceof RegistryError && err.status === 404)
+    if (err instanceof RegistryResponseError && err.status === 404)
       throw notFound(`manifest for ${familiar(ref)} not found: manifest unknown`);
     throw err;
   }

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { truncate } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
-import { fail, RegistryError } from "./errors.js";
+import { DistributionError, fail } from "./errors.js";
 import { type Headers, parseRange, send } from "./http.js";
 import { fsyncFile, hashFile, type Storage, validDigest } from "./storage.js";
 
@@ -156,7 +156,7 @@ async function appendChunk(ctx: BlobCtx, req: IncomingMessage, name: string, uui
     const end = m ? Number(m[2]) : -1;
     if (!m || start !== before || end < start) {
       const e = fail("RANGE_INVALID", `chunk ${header} does not start at offset ${before}`);
-      throw new RegistryError(
+      throw new DistributionError(
         e.status,
         e.code,
         e.message,

@@ -1,6 +1,6 @@
 /** The distribution-spec error body and the status each error code goes with. */
 
-export class RegistryError extends Error {
+export class DistributionError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -31,11 +31,11 @@ const STATUS: Record<string, number> = {
 };
 
 /** An error with the spec's usual status for `code`. */
-export function fail(code: string, message: string, detail?: unknown): RegistryError {
-  return new RegistryError(STATUS[code] ?? 400, code, message, detail);
+export function fail(code: string, message: string, detail?: unknown): DistributionError {
+  return new DistributionError(STATUS[code] ?? 400, code, message, detail);
 }
 
-export function errorBody(e: RegistryError): string {
+export function errorBody(e: DistributionError): string {
   const err: Record<string, unknown> = { code: e.code, message: e.message };
   if (e.detail !== undefined) err.detail = e.detail;
   return JSON.stringify({ errors: [err] });

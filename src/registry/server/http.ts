@@ -1,6 +1,6 @@
 /** Small response and request helpers shared by the route handlers. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { fail, RegistryError } from "./errors.js";
+import { DistributionError, fail } from "./errors.js";
 
 export type Headers = Record<string, string | number>;
 
@@ -25,7 +25,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > limit) throw new RegistryError(413, "SIZE_INVALID", `body larger than ${limit} bytes`);
+    if (size > limit) throw new DistributionError(413, "SIZE_INVALID", `body larger than ${limit} bytes`);
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
@@ -54,9 +54,9 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
-function rangeError(size: number): RegistryError {
+function rangeError(size: number): DistributionError {
   const e = fail("RANGE_INVALID", "requested range not satisfiable");
-  return new RegistryError(e.status, e.code, e.message, { size }, { "Content-Range": `bytes */${size}` });
+  return new DistributionError(e.status, e.code, e.message, { size }, { "Content-Range": `bytes */${size}` });
 }
 
 /** Items after `last`, at most `n` of them; `next` is the last item returned when more remain. */
@@ -67,7 +67,7 @@ export function paginate(items: string[], q: URLSearchParams): { page: string[];
   if (nText === null || nText === "") return { page: rest };
   const n = Number(nText);
   if (!Number.isSafeInteger(n) || n < 0)
-    throw new RegistryError(400, "PAGINATION_NUMBER_INVALID", `invalid n=${nText}`);
+    throw new DistributionError(400, "PAGINATION_NUMBER_INVALID", `invalid n=${nText}`);
   const more = rest.length > n;
   rest = rest.slice(0, n);
   return more && n > 0 ? { page: rest, n, next: rest[rest.length - 1] } : { page: rest, n };

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Htpasswd } from "./auth.js";
 import { CHALLENGE } from "./auth.js";
 import { type BlobCtx, continueUpload, deleteBlob, getBlob, startUpload } from "./blobs.js";
-import { errorBody, fail, RegistryError } from "./errors.js";
+import { DistributionError, errorBody, fail } from "./errors.js";
 import { type Headers, nextLink, paginate, readBody, send, sendJson } from "./http.js";
 import { MEDIA, parseManifest, referrerDescriptor, requiredBlobs } from "./manifest.js";
 import { hashBytes, validDigest, validName, validTag } from "./storage.js";
@@ -41,16 +41,16 @@ function sendError(ctx: RouteCtx, req: IncomingMessage, res: ServerResponse, e: 
     res.destroy();
     return;
   }
-  if (!(e instanceof RegistryError)) {
+  if (!(e instanceof DistributionError)) {
     // A client that went away mid-body is not worth a log line.
     if (req.destroyed || (e as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE") {
       res.destroy();
       return;
     }
     ctx.log(`registry: ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
-    e = new RegistryError(500, "UNKNOWN", (e as Error).message ?? "internal error");
+    e = new DistributionError(500, "UNKNOWN", (e as Error).message ?? "internal error");
   }
-  const err = e as RegistryError;
+  const err = e as DistributionError;
   send(
     res,
     err.status,
@@ -74,10 +74,10 @@ async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResponse): 
   }
   if (path === "/token" && ctx.tokens) return issueToken(ctx.tokens, req, res, q);
   if (path !== "/v1/search" && path !== "/v2" && !path.startsWith("/v2/"))
-    throw new RegistryError(404, "NOT_FOUND", "no such endpoint");
+    throw new DistributionError(404, "NOT_FOUND", "no such endpoint");
   if (ctx.tokens) await authorizeToken(ctx, ctx.tokens, req, path, q);
   else if (ctx.auth && !(await ctx.auth.check(req.headers.authorization)))
-    throw new RegistryError(401, "UNAUTHORIZED", "authentication required", undefined, {
+    throw new DistributionError(401, "UNAUTHORIZED", "authentication required", undefined, {
       "WWW-Authenticate": CHALLENGE,
     });
   if (path === "/v1/search") return search(ctx, req, res, q);
@@ -120,7 +120,7 @@ async function route(ctx: RouteCtx, req: IncomingMessage, res: ServerResponse): 
         return referrers(ctx, res, name, ref, q);
     }
   }
-  throw new RegistryError(404, "NOT_FOUND", "no such endpoint");
+  throw new DistributionError(404, "NOT_FOUND", "no such endpoint");
 }
 
 // --- token auth ---
@@ -135,7 +135,7 @@ async function issueToken(
   const scopes = q.getAll("scope").flatMap((s) => s.split(" ").filter(Boolean));
   const granted = await tokens.issue(req.headers.authorization, scopes);
   if (!granted)
-    throw new RegistryError(401, "UNAUTHORIZED", "authentication required", undefined, {
+    throw new DistributionError(401, "UNAUTHORIZED", "authentication required", undefined, {
       "WWW-Authenticate": 'Basic realm="berth-registry"',
     });
   sendJson(res, 200, granted);
@@ -178,7 +178,7 @@ async function authorizeToken(
     ? `${need.type}:${need.name}:${need.action === "push" ? "pull,push" : need.action}`
     : undefined;
   const hadToken = /^Bearer\s/i.test(authz ?? "");
-  throw new RegistryError(
+  throw new DistributionError(
     401,
     "UNAUTHORIZED",
     "authentication required",
