@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { createWebSocketStream, type WebSocket, WebSocketServer } from "ws";
 /** /containers routes: thin handlers over engine.containers. */
 import type { ContainerService } from "../engine/containers/index.js";
@@ -139,24 +140,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     const rec = c.d.store.resolve(ctx.params.id!);
     const q = ctx.query;
     await skipBody(ctx);
-    const conn = hijack(ctx, rawStream);
-    const o = {
-      stdin: boolParam(q, "stdin"),
-      stdout: boolParam(q, "stdout"),
-      stderr: boolParam(q, "stderr"),
-      detachKeys: q.get("detachKeys"),
-    };
-    if (boolParam(q, "logs")) {
-      const abort = new AbortController();
-      await c.logs(
-        rec.id,
-        conn,
-        { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false },
-        abort.signal,
-      );
-    }
-    if (boolParam(q, "stream")) await c.attach(rec.id, conn, o).catch(() => conn.end());
-    else conn.end();
+    await attachTo(c, rec.id, hijack(ctx, rawStream), q, false);
   });
 
   // Docker's websocket attach: the raw stream in binary messages, stdin from the client's messages.
@@ -171,26 +155,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     const conn = createWebSocketStream(ws);
     conn.pause();
     socket.resume();
-    const q = ctx.query;
-    const o = {
-      stdin: boolParam(q, "stdin"),
-      stdout: boolParam(q, "stdout"),
-      stderr: boolParam(q, "stderr"),
-      detachKeys: q.get("detachKeys"),
-      raw: true,
-    };
-    if (boolParam(q, "logs")) {
-      const abort = new AbortController();
-      await c.logs(
-        rec.id,
-        conn,
-        { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false },
-        abort.signal,
-        true,
-      );
-    }
-    if (boolParam(q, "stream")) await c.attach(rec.id, conn, o).catch(() => conn.end());
-    else conn.end();
+    await attachTo(c, rec.id, conn, ctx.query, true);
   });
 
   r.post("/containers/{id}/resize", async (ctx) => {
@@ -266,4 +231,32 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     sendStatus(ctx, 200);
   });
   r.get("/exec/{id}/json", (ctx) => sendJson(ctx, 200, c.execs.inspect(ctx.params.id!)));
+}
+
+/**
+ * Attach's query (stdin, stdout, stderr, detachKeys, logs, stream) on a hijacked
+ * connection: the log replay first, then the live streams. `raw` skips Docker's
+ * stream framing (websocket attach).
+ */
+async function attachTo(
+  c: ContainerService,
+  id: string,
+  conn: Duplex,
+  q: URLSearchParams,
+  raw: boolean,
+): Promise<void> {
+  const o = {
+    stdin: boolParam(q, "stdin"),
+    stdout: boolParam(q, "stdout"),
+    stderr: boolParam(q, "stderr"),
+    detachKeys: q.get("detachKeys"),
+    raw,
+  };
+  if (boolParam(q, "logs")) {
+    const abort = new AbortController();
+    const opts = { stdout: o.stdout, stderr: o.stderr, follow: false, timestamps: false };
+    await c.logs(id, conn, opts, abort.signal, raw);
+  }
+  if (boolParam(q, "stream")) await c.attach(id, conn, o).catch(() => conn.end());
+  else conn.end();
 }

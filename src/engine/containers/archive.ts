@@ -30,7 +30,7 @@ import {
 } from "../../layer/securejoin.js";
 import { resolveUser } from "../../runtime/user.js";
 import { O_CLOEXEC, O_PATH, openat, readlinkat, type SyscallError } from "../../sys/libc.js";
-import { invalid, notFound } from "../../util/errors.js";
+import { BerthError, invalid, notFound } from "../../util/errors.js";
 import { containerPaths } from "./files.js";
 import type { ContainerDeps } from "./service.js";
 import type { ContainerRecord } from "./types.js";
@@ -338,7 +338,10 @@ export async function putArchive(
         },
       }).catch((err) => {
         if ((err as NodeJS.ErrnoException).code === "EROFS") throw invalid(ErrVolumeReadonly);
-        throw err;
+        // A body that is not a (gzipped) tar is the client's fault, not a 500; fs errors stay what they are.
+        if (err instanceof BerthError || /^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code)))
+          throw err;
+        throw invalid(`the request body is not a readable tar archive: ${(err as Error).message}`, err);
       });
     } finally {
       closeFd(r.fd);
