@@ -10,6 +10,8 @@ export class BuildService {
   constructor(
     private readonly builder: Builder,
     private readonly leftovers: () => Promise<number> = async () => 0,
+    /** Holds image GC off while the build's layers and images are not all referenced yet. */
+    private readonly hold: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn(),
   ) {}
 
   /** POST /build: builds the context tar `body` (or `o.remote`); progress goes to `out`; returns the image ID. */
@@ -18,7 +20,7 @@ export class BuildService {
     o: BuildOptions & { remote?: string },
     out: Parameters<Builder["build"]>[2],
   ): Promise<string> {
-    return this.builder.build(body, o, out);
+    return this.hold(() => this.builder.build(body, o, out));
   }
 
   /**

@@ -67,7 +67,7 @@ export class DistributionService {
       ref.tag || ref.digest
         ? [ref]
         : (await listTags(ref, opts)).map((t) => ({ ...ref, tag: t }) as Reference);
-    for (const one of refs) await this.pullOne(one, opts, out);
+    for (const one of refs) await this.e.images.hold(() => this.pullOne(one, opts, out));
   }
 
   private async pullOne(ref: Reference, opts: Omit<PullOptions, "progress">, out: ProgressWriter) {
@@ -126,14 +126,16 @@ export class DistributionService {
 
   /** `docker load`: every image of the archive, tagged as it says; `load` and `tag` events. */
   async load(archive: Readable, out: ProgressWriter): Promise<void> {
-    const loaded = await loadArchive(
-      {
-        content: this.e.content,
-        layers: this.e.layers,
-        tmpDir: this.e.tmpDir,
-        createImage: (c) => this.e.images.create(c),
-      },
-      archive,
+    const loaded = await this.e.images.hold(() =>
+      loadArchive(
+        {
+          content: this.e.content,
+          layers: this.e.layers,
+          tmpDir: this.e.tmpDir,
+          createImage: (c) => this.e.images.create(c),
+        },
+        archive,
+      ),
     );
     for (const { rec, tags } of loaded) {
       this.e.events.emit("image", "load", rec.id, {});

@@ -160,7 +160,11 @@ export class Engine {
       secretDir: join(config.execRoot, "builder-secrets"),
       log: (facts, msg) => log.debug(facts, msg),
     });
-    this.buildService = new BuildService(this.builder, () => this.pruneLeftovers());
+    this.buildService = new BuildService(
+      this.builder,
+      () => this.pruneLeftovers(),
+      (fn) => this.images.hold(fn),
+    );
     this.images.usage = { containersUsing: (id) => this.containers.containersUsing(id) };
     this.images.gcRoots = async () => ({
       layers: this.containerStore

@@ -24,6 +24,10 @@ export interface ImageUsage {
 
 export class ImageService {
   usage: ImageUsage = { containersUsing: () => [] };
+  /** Operations under hold() now, and whether a GC waits for them. */
+  private busy = 0;
+  private gcPending = false;
+  private gcRunning?: Promise<void>;
 
   constructor(
     readonly content: ContentStore,
@@ -104,7 +108,34 @@ export class ImageService {
   }
 
   /** Registers an image whose layers are already in the layer store. */
+  /**
+   * Runs `fn`, which makes blobs and layers that no image references yet
+   * (a pull, load, build, commit): a GC asked for meanwhile (an rmi, a
+   * build's removed RUN container) is deferred until no such work runs, and
+   * `fn` waits for a GC already sweeping. Nested holds are fine.
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gcRunning) await this.gcRunning;
+    this.busy++;
+    try {
+      return await fn();
+    } finally {
+      this.busy--;
+      if (this.busy === 0 && this.gcPending) {
+        this.gcPending = false;
+        await this.gc().catch(() => {});
+      }
+    }
+  }
+
   async create(config: ImageConfig, opts: { parent?: string; manifest?: ImageRecord["manifest"] } = {}) {
+    return this.hold(() => this.createHeld(config, opts));
+  }
+
+  private async createHeld(
+    config: ImageConfig,
+    opts: { parent?: string; manifest?: ImageRecord["manifest"] },
+  ) {
     const blob = await this.content.put(JSON.stringify(config));
     const existing = this.store.get(blob.digest);
     const rec: ImageRecord = {
@@ -136,20 +167,22 @@ export class ImageService {
     history: HistoryEntry;
     emptyOk?: boolean;
   }): Promise<ImageRecord> {
-    const parentRec = o.parent ? this.store.get(o.parent) : undefined;
-    const parentLayer = o.parentLayer ?? (parentRec ? await this.topLayer(parentRec) : undefined);
-    let empty = o.emptyOk === true && (await readdir(o.upper)).length === 0;
-    const config: ImageConfig = {
-      ...o.config,
-      rootfs: { type: "layers", diff_ids: [...o.config.rootfs.diff_ids] },
-    };
-    if (!empty) {
-      const layer = await ingestLayer(this.content, this.layers, parentLayer, diffTar(o.upper, o.lowers));
-      if (layer.chainID === parentLayer) empty = true;
-      else config.rootfs.diff_ids.push(layer.diffID);
-    }
-    config.history = [...(config.history ?? []), { ...o.history, ...(empty ? { empty_layer: true } : {}) }];
-    return this.create(config, o.parent ? { parent: o.parent } : {});
+    return this.hold(async () => {
+      const parentRec = o.parent ? this.store.get(o.parent) : undefined;
+      const parentLayer = o.parentLayer ?? (parentRec ? await this.topLayer(parentRec) : undefined);
+      let empty = o.emptyOk === true && (await readdir(o.upper)).length === 0;
+      const config: ImageConfig = {
+        ...o.config,
+        rootfs: { type: "layers", diff_ids: [...o.config.rootfs.diff_ids] },
+      };
+      if (!empty) {
+        const layer = await ingestLayer(this.content, this.layers, parentLayer, diffTar(o.upper, o.lowers));
+        if (layer.chainID === parentLayer) empty = true;
+        else config.rootfs.diff_ids.push(layer.diffID);
+      }
+      config.history = [...(config.history ?? []), { ...o.history, ...(empty ? { empty_layer: true } : {}) }];
+      return this.create(config, o.parent ? { parent: o.parent } : {});
+    });
   }
 
   /** `docker import`: one layer from a tar, a fresh config, optional --change. */
@@ -157,27 +190,29 @@ export class ImageService {
     source: Readable,
     opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string },
   ) {
-    const ref = opts.repo ? this.parseTagTarget(opts.repo, opts.tag) : undefined;
-    const cfgChanges = { Env: null, Cmd: null, ...({} as ImageConfig["config"]) };
-    for (const ch of opts.changes ?? []) applyChange(cfgChanges!, ch);
-    const layer = await ingestLayer(this.content, this.layers, undefined, source);
-    const now = new Date().toISOString();
-    const plat = hostPlatform();
-    const config: ImageConfig = {
-      architecture: plat.architecture,
-      os: plat.os,
-      created: now,
-      config: cfgChanges,
-      docker_version: "",
-      ...(opts.message ? { comment: opts.message } : {}),
-      rootfs: { type: "layers", diff_ids: [layer.diffID] },
-      history: [{ created: now, created_by: "", comment: opts.message ?? "Imported from -" }],
-    };
-    if (!opts.message) delete config.history![0]!.comment;
-    const rec = await this.create(config);
-    this.events.emit("image", "import", rec.id, {});
-    if (ref) await this.tag(rec.id, ref);
-    return rec;
+    return this.hold(async () => {
+      const ref = opts.repo ? this.parseTagTarget(opts.repo, opts.tag) : undefined;
+      const cfgChanges = { Env: null, Cmd: null, ...({} as ImageConfig["config"]) };
+      for (const ch of opts.changes ?? []) applyChange(cfgChanges!, ch);
+      const layer = await ingestLayer(this.content, this.layers, undefined, source);
+      const now = new Date().toISOString();
+      const plat = hostPlatform();
+      const config: ImageConfig = {
+        architecture: plat.architecture,
+        os: plat.os,
+        created: now,
+        config: cfgChanges,
+        docker_version: "",
+        ...(opts.message ? { comment: opts.message } : {}),
+        rootfs: { type: "layers", diff_ids: [layer.diffID] },
+        history: [{ created: now, created_by: "", comment: opts.message ?? "Imported from -" }],
+      };
+      if (!opts.message) delete config.history![0]!.comment;
+      const rec = await this.create(config);
+      this.events.emit("image", "import", rec.id, {});
+      if (ref) await this.tag(rec.id, ref);
+      return rec;
+    });
   }
 
   parseTagTarget(repo: string, tag?: string): Reference {
@@ -302,7 +337,24 @@ export class ImageService {
   gcRoots: () => Promise<{ layers: string[]; blobs: string[] }> = async () => ({ layers: [], blobs: [] });
 
   /** Mark and sweep: layers and blobs no image (or container) references are deleted. */
+  /**
+   * Mark and sweep of layers and blobs no image (or GC root) references.
+   * Deferred while hold() work runs (see there).
+   */
   async gc(): Promise<void> {
+    if (this.busy > 0) {
+      this.gcPending = true;
+      return;
+    }
+    while (this.gcRunning) await this.gcRunning;
+    const run = this.sweep();
+    this.gcRunning = run.finally(() => {
+      this.gcRunning = undefined;
+    });
+    await this.gcRunning;
+  }
+
+  private async sweep(): Promise<void> {
     const roots = await this.gcRoots();
     const liveLayers = new Set<string>();
     const liveBlobs = new Set<string>(roots.blobs);
