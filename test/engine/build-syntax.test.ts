@@ -8,14 +8,14 @@
  */
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile variables, not templates
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, normalize } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
-import { dockerAsync } from "../helpers/docker-async.js";
+import { dockerAsync, runAsync } from "../helpers/docker-async.js";
 
 const BERTH = join(process.cwd(), "dist/src/cli/main.js");
 
@@ -335,18 +335,7 @@ describe("docker build: Dockerfile features", () => {
     // The same repository as a remote build context, and a tarball URL.
     // (berth's CLI passes URLs to the daemon as `remote`; the docker CLI fetches them itself.)
     const berth = (args: string[]) =>
-      new Promise<{ code: number; out: string; err: string }>((resolve) => {
-        const p = spawn(process.execPath, [BERTH, ...args], { env: { ...process.env, DOCKER_HOST: d.host } });
-        let out = "";
-        let err = "";
-        p.stdout.on("data", (b: Buffer) => {
-          out += b.toString();
-        });
-        p.stderr.on("data", (b: Buffer) => {
-          err += b.toString();
-        });
-        p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-      });
+      runAsync(process.execPath, [BERTH, ...args], { ...process.env, DOCKER_HOST: d.host });
     const rc = await berth(["build", "-t", "remote-git", `${base}/repo.git#main`]);
     assert.equal(rc.code, 0, rc.err + rc.out);
     assert.equal(d.ok(["run", "--rm", "remote-git", "cat", "/from-remote-context"]), "from git");

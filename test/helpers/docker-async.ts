@@ -2,14 +2,15 @@
 import { spawn } from "node:child_process";
 import { DOCKER, type TestDaemon } from "./daemon.js";
 
-/** The docker CLI without blocking the event loop (this process serves HTTP meanwhile). */
-export function dockerAsync(
-  d: TestDaemon,
+/** Runs a program without blocking the event loop; resolves with its exit code and output. */
+export function runAsync(
+  cmd: string,
   args: string[],
+  env: NodeJS.ProcessEnv,
   input?: string,
 ): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: "0" } });
+    const p = spawn(cmd, args, { env });
     let out = "";
     let err = "";
     p.stdout.on("data", (b: Buffer) => {
@@ -21,4 +22,13 @@ export function dockerAsync(
     p.on("close", (code) => resolve({ code: code ?? -1, out, err }));
     p.stdin.end(input ?? "");
   });
+}
+
+/** The docker CLI without blocking the event loop (this process serves HTTP meanwhile). */
+export function dockerAsync(
+  d: TestDaemon,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; out: string; err: string }> {
+  return runAsync(DOCKER, args, { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: "0" }, input);
 }
