@@ -61,7 +61,8 @@ describe("containers survive the daemon", () => {
     for (const [i, n] of lines.entries()) assert.equal(n, i, `log gap at line ${i}`);
     const t0 = Date.now();
     d.ok(["stop", "-t", "1", "s1", "s2", "ticker"]);
-    assert.ok(Date.now() - t0 < 8000);
+    // -t 1 honoured (the default 10 s each would be 30 s), with room for a loaded machine.
+    assert.ok(Date.now() - t0 < 20_000);
     assert.equal(d.ok(["ps", "-q"]), "");
     assert.match(
       d.ok(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "s1"]),
