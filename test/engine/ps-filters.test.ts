@@ -1,7 +1,8 @@
 /**
  * `docker ps --filter` for what moby's daemon/list.go filters on besides names and labels:
  * publish (a published host port or range), expose (a container port), volume (a volume's
- * name or a mount's destination), network (name or ID prefix), is-task; and
+ * name or a mount's destination), network (name or ID prefix), is-task; network ls
+ * dangling and scope; and
  * `docker inspect -s` (SizeRw, SizeRootFs).
  */
 import assert from "node:assert/strict";
@@ -72,5 +73,20 @@ describe("docker ps filters", () => {
     assert.ok(after[0]! >= before[0]! + 100000, `SizeRw ${before[0]} -> ${after[0]}`);
     assert.equal(after[1]! - before[1]!, after[0]! - before[0]!);
     assert.equal(d.ok(["inspect", "-f", "{{.SizeRw}}", "web"]), "<nil>", "no sizes unless asked");
+  });
+
+  it("network ls filters dangling and scope", () => {
+    d.ok(["network", "create", "unused"]);
+    const ls = (filter: string) =>
+      d
+        .ok(["network", "ls", "--filter", filter, "--format", "{{.Name}}"])
+        .split("\n")
+        .filter(Boolean)
+        .sort()
+        .join(" ");
+    assert.equal(ls("dangling=true"), "unused");
+    assert.equal(ls("dangling=false"), "bridge host nn none");
+    assert.equal(ls("scope=swarm"), "");
+    assert.equal(ls("scope=local"), "bridge host nn none unused");
   });
 });
