@@ -7,28 +7,60 @@
 
 import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Logger } from "pino";
 import { checkHosts, listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
+import { useUserOverlayXattrs } from "../layer/overlayxattr.js";
+import { overlayWorks } from "../snapshot/probe.js";
 import { isErrno } from "../util/errors.js";
 import { resolveRemap, setRemap } from "../util/idmap.js";
 import { lockRoot } from "../util/lock.js";
+import { setRootless } from "../util/rootless.js";
 import { checkHost } from "./checks.js";
 import { daemonProgram } from "./flags.js";
 import { DEFAULT_GROUP, lookupGroup } from "./group.js";
 import { createLogger, parseLogFormat } from "./logging.js";
+import {
+  checkRootlessHost,
+  enterRootlessChild,
+  inRootlessChild,
+  type RootlessChild,
+  rootlessPaths,
+  runRootlessKit,
+} from "./rootless.js";
 import { startEngine } from "./start.js";
 import { fdsForHost, sdNotify, takeActivationFds } from "./systemd.js";
+
+let rootlessChild: RootlessChild | undefined;
 
 async function main(): Promise<void> {
   const program = daemonProgram();
   program.parse();
   const o = program.opts();
+  // An ordinary user gets rootless mode: re-run under rootlesskit, with XDG paths.
+  const rootlessPathsOf =
+    o.rootless || inRootlessChild() || process.getuid?.() !== 0 ? rootlessPaths() : undefined;
+  if (rootlessPathsOf && !inRootlessChild()) {
+    const bins = await checkRootlessHost();
+    process.exit(await runRootlessKit(rootlessPathsOf, bins));
+  }
+  const configFile =
+    rootlessPathsOf && program.getOptionValueSource("configFile") === "default"
+      ? rootlessPathsOf.configFile
+      : o.configFile;
 
   let cfg: DaemonConfig = defaultConfig();
+  if (rootlessPathsOf) {
+    cfg.rootless = true;
+    cfg.root = rootlessPathsOf.root;
+    cfg.execRoot = rootlessPathsOf.execRoot;
+    cfg.hosts = [rootlessPathsOf.host];
+    cfg.group = ""; // the socket stays the user's own
+  }
   try {
-    cfg = mergeFileConfig(cfg, JSON.parse(await readFile(o.configFile, "utf8")));
+    cfg = mergeFileConfig(cfg, JSON.parse(await readFile(configFile, "utf8")));
   } catch (err) {
-    if (!isErrno(err, "ENOENT")) throw new Error(`cannot read ${o.configFile}: ${(err as Error).message}`);
+    if (!isErrno(err, "ENOENT")) throw new Error(`cannot read ${configFile}: ${(err as Error).message}`);
   }
   cfg.root = o.root ?? o.dataRoot ?? cfg.root;
   cfg.execRoot = o.execRoot ?? cfg.execRoot;
@@ -45,6 +77,13 @@ async function main(): Promise<void> {
   cfg.insecureRegistries.push(...o.insecureRegistry);
   cfg.registryMirrors.push(...o.registryMirror);
   cfg.usernsRemap = o.usernsRemap ?? cfg.usernsRemap;
+  cfg.storageDriver = o.storageDriver ?? cfg.storageDriver;
+  if (!["overlay2", "fuse-overlayfs"].includes(cfg.storageDriver))
+    throw new Error(`unknown storage driver ${cfg.storageDriver} (overlay2 or fuse-overlayfs)`);
+  if (cfg.rootless && cfg.usernsRemap)
+    throw new Error(
+      "rootless: userns-remap cannot be used (containers already get the user's subordinate ids)",
+    );
   if (o.tlsverify || o.tls)
     cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
 
@@ -72,10 +111,19 @@ async function main(): Promise<void> {
     }
   }
   await checkHost(cfg);
+  if (cfg.rootless) {
+    // From here on the daemon's root and exec root are reached through paths every
+    // container's root can walk (see enterRootlessChild).
+    const child = await enterRootlessChild({ root: cfg.root, execRoot: cfg.execRoot });
+    rootlessChild = child.info;
+    cfg.root = child.root;
+    cfg.execRoot = child.execRoot;
+  }
   const { mkdir } = await import("node:fs/promises");
   await mkdir(cfg.root, { recursive: true, mode: 0o711 });
   const lock = await lockRoot(cfg.root);
-  if (cfg.usernsRemap) await applyRemap(cfg);
+  if (cfg.rootless) await startRootless(cfg, log);
+  else if (cfg.usernsRemap) await applyRemap(cfg);
   else await prepareExecRoot(cfg.execRoot, socketGid);
 
   const { engine, router, extra } = await startEngine(cfg, log);
@@ -107,6 +155,44 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/**
+ * Rootless, once the root is locked: containers get the user's subordinate ids
+ * (their own user namespace inside berthd's), overlay metadata goes to
+ * user.overlay.* xattrs, the kernel's overlayfs is tried (fuse-overlayfs when it
+ * refuses), and what cannot be applied is said at start.
+ */
+async function startRootless(cfg: DaemonConfig, log: Logger): Promise<void> {
+  const child = rootlessChild;
+  if (!child) throw new Error("rootless: not inside rootlesskit's namespaces");
+  setRemap(child.idMap);
+  useUserOverlayXattrs(true);
+  if (cfg.storageDriver === "overlay2" && !(await overlayWorks(join(cfg.root, "tmp")))) {
+    log.warn("rootless: the kernel refuses overlayfs in a user namespace: using fuse-overlayfs");
+    cfg.storageDriver = "fuse-overlayfs";
+  }
+  setRootless({
+    hostUid: child.hostUid,
+    portStart: child.portStart,
+    cgroupsDelegated: false,
+    stateDir: child.stateDir,
+  });
+  log.warn(
+    { uid: child.hostUid },
+    "rootless: no cgroup v2 subtree is delegated to this user: resource limits (--memory, --cpus, --pids-limit, --blkio-weight, ...) are refused",
+  );
+  log.info(
+    {
+      uid: child.hostUid,
+      containerIds: `1..${child.idMap.size} of the namespace`,
+      driver: cfg.storageDriver,
+    },
+    "rootless mode",
+  );
+  // Searchable (not readable) by the containers' roots, which are subordinate ids.
+  const { chmod } = await import("node:fs/promises");
+  await chmod(cfg.execRoot, 0o711);
 }
 
 /**

@@ -80,7 +80,10 @@ export class Engine {
     validateLogConfig({ Type: config.logDriver, Config: config.logOpts });
     this.content = new ContentStore(join(config.root, "content"));
     this.layers = new LayerStore(config.root);
-    this.snapshots = new Snapshotter(this.layers);
+    this.snapshots = new Snapshotter(
+      this.layers,
+      config.storageDriver === "fuse-overlayfs" ? "fuse-overlayfs" : "overlay2",
+    );
     this.imageStore = new ImageStore(config.root);
     this.images = new ImageService(this.content, this.layers, this.imageStore, this.events);
     this.containerStore = new ContainerStore(config.root);
@@ -98,6 +101,8 @@ export class Engine {
       config.bridge,
       config.subnetPool,
       log,
+      // Rootless: the network namespace is rootlesskit's, shared with no other daemon.
+      config.rootless ? join(config.execRoot, "ipam.lock") : undefined,
     );
     const network = new BridgeNetworks(this.networks, this.containerStore);
     this.networkPort = network;
@@ -112,7 +117,7 @@ export class Engine {
         events: this.events,
         defaultRuntime: config.defaultRuntime,
         runtimes: config.runtimes,
-        cgroupParent: `/berth-${this.cgroupName()}`,
+        cgroupParent: this.cgroupParent(),
         networkExists: (n) => this.networks.find(n) !== undefined,
         resolveMounts: (rec) => mounts.resolve(rec),
         logDefaults: { Type: config.logDriver, Config: config.logOpts },
@@ -133,7 +138,7 @@ export class Engine {
             }),
             config.seccompProfile,
           ),
-        cgroupParent: `/berth-${this.cgroupName()}`,
+        cgroupParent: this.cgroupParent(),
       }),
       join(config.execRoot, "containers"),
       (rec) => network.settings(rec),
@@ -173,6 +178,11 @@ export class Engine {
         .filter((l): l is string => !!l),
       blobs: [],
     });
+  }
+
+  /** The containers' parent cgroup; "" when rootless without a delegated subtree (none made). */
+  private cgroupParent(): string {
+    return this.config.rootless ? "" : `/berth-${this.cgroupName()}`;
   }
 
   /** A cgroup directory name per daemon root, so two daemons never share one. */

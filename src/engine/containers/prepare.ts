@@ -213,7 +213,8 @@ export function startHooks(p: PrepareDeps): StartHooks {
           blkioWriteIOps: await throttles(h.BlkioDeviceWriteIOps),
           blkioWeightDevice: await weights(h.BlkioWeightDevice),
         },
-        cgroupsPath: `${p.cgroupParent}/${rec.id}`,
+        // No parent (rootless without a delegated cgroup): runc skips cgroups it may not make.
+        cgroupsPath: p.cgroupParent ? `${p.cgroupParent}/${rec.id}` : "",
         sysctls: h.Sysctls ?? {},
         devices: await devices(rec),
         idMap: h.UsernsMode === "host" ? undefined : remap(),
