@@ -240,6 +240,10 @@ export class Runtime implements RuntimePort {
   }
 
   async kill(id: string, signal: number | string, all = false): Promise<void> {
+    // `--all` walks the container's cgroup; one without (rootless) has its own pid
+    // namespace instead, which the kernel empties when its init is killed.
+    const f = this.files.get(id);
+    if (all && f && !f.cgroupsPath) all = false;
     await this.runc.run(["kill", ...(all ? ["--all"] : []), id, String(signal)]);
   }
 
