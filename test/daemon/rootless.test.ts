@@ -1,0 +1,450 @@
+/**
+ * Rootless mode, end to end: a throwaway user with subordinate ranges starts
+ * berthd (no flags: rootless is detected, paths follow XDG), and the real
+ * docker CLI run as that user imports an image, pushes it to a registry on
+ * the host and pulls it back (through slirp4netns), builds with a RUN step,
+ * publishes a port fetched with curl on the host's 127.0.0.1, uses a named
+ * volume, a bind mount and a user network with DNS, pushes what it built;
+ * the refusals (low port, limits without cgroups) name their reason; then
+ * everything stops and the user and all it left are removed.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { networkInterfaces } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { busyboxTar, DOCKER } from "../helpers/daemon.js";
+
+const DAEMON = resolve(import.meta.dirname, "../../src/daemon/main.js");
+
+function run(cmd: string, args: string[], opts: { input?: string } = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000, input: opts.input });
+  return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The child's exit code (or signal name), or "timeout" after `ms`; no timer is left behind. */
+function exitOf(child: ChildProcess, ms: number): Promise<number | string> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(child.exitCode ?? String(child.signalCode));
+  return new Promise((res) => {
+    const t = setTimeout(() => res("timeout"), ms);
+    child.once("exit", (code, signal) => {
+      clearTimeout(t);
+      res(code ?? String(signal));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value (not undefined) or `ms` pass. */
+async function waitFor<T>(what: string, ms: number, check: () => T | undefined): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+/** The user's subordinate uid range from /etc/subuid. */
+function subRange(file: string, user: string): { start: number; size: number } | undefined {
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const [who, start, size] = line.split(":");
+    if (who === user && start && size) return { start: Number(start), size: Number(size) };
+  }
+  return undefined;
+}
+
+/** A host address other than loopback, reachable from slirp4netns (the one the default route uses). */
+function hostAddress(): string | undefined {
+  const r = run("ip", ["-4", "route", "get", "1.1.1.1"]);
+  const m = /\bsrc (\d+\.\d+\.\d+\.\d+)/.exec(r.out);
+  if (m) return m[1];
+  for (const [name, addrs] of Object.entries(networkInterfaces()))
+    for (const a of addrs ?? [])
+      if (a.family === "IPv4" && !a.internal && !/^(bt|berth|br-|veth)/.test(name)) return a.address;
+  return undefined;
+}
+
+function freePort(ip: string): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, ip, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** Pids of processes whose real uid is in [lo, hi). */
+function pidsOfUids(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      const uid = Number(m?.[1]);
+      if (uid >= lo && uid < hi) out.push(Number(p));
+    } catch {}
+  }
+  return out;
+}
+
+function uidOf(pid: number): number | undefined {
+  try {
+    return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and every process below it. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(p)]);
+    } catch {}
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** Why this host cannot run the test at all (a kernel facility), or undefined. */
+function missingFacility(): string | undefined {
+  if (Number(readFileSync("/proc/sys/user/max_user_namespaces", "utf8")) === 0)
+    return "user namespaces are disabled (user.max_user_namespaces=0)";
+  if (!existsSync("/dev/net/tun")) return "no /dev/net/tun (the tun driver slirp4netns needs)";
+  if (!/\toverlay$/m.test(readFileSync("/proc/filesystems", "utf8"))) return "no overlayfs in the kernel";
+  return undefined;
+}
+
+const skip = missingFacility();
+
+describe("rootless berthd", { timeout: 900_000, skip }, () => {
+  const user = `brl${String(process.pid % 100000)}`;
+  const top = mkdtempSync("/tmp/berth-rootless-");
+  const home = join(top, "home");
+  const runtimeDir = join(top, "run");
+  const bindDir = join(top, "bind");
+  let uid = 0;
+  let gid = 0;
+  let sub = { start: 0, size: 0 };
+  let daemon: ChildProcess | undefined;
+  let registry: ChildProcess | undefined;
+  let reg = "";
+  let webPort = 0;
+  const daemonLog = join(top, "berthd.log");
+
+  /** The docker CLI, run as the throwaway user against its rootless daemon. */
+  function docker(args: string[], opts: { timeout?: number } = {}) {
+    const r = spawnSync(DOCKER, args, {
+      uid,
+      gid,
+      cwd: home,
+      encoding: "utf8",
+      timeout: opts.timeout ?? 180_000,
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        USER: user,
+        LOGNAME: user,
+        XDG_RUNTIME_DIR: runtimeDir,
+        DOCKER_HOST: `unix://${runtimeDir}/berth.sock`,
+        DOCKER_BUILDKIT: "0",
+      },
+    });
+    return { code: r.status ?? -1, out: r.stdout ?? "", err: r.stderr ?? "" };
+  }
+  function ok(args: string[]): string {
+    const r = docker(args);
+    if (r.code !== 0)
+      throw new Error(
+        `docker ${args.join(" ")} failed (${r.code}): ${r.err}${r.out}\n--- berthd log tail:\n${log().slice(-3000)}`,
+      );
+    return r.out.trim();
+  }
+  const log = () => (existsSync(daemonLog) ? readFileSync(daemonLog, "utf8") : "");
+
+  before(async () => {
+    chmodSync(top, 0o755);
+    // slirp4netns opens /dev/net/tun as the user: udev's (and `make deps`') mode is 0666.
+    if ((statSync("/dev/net/tun").mode & 0o006) !== 0o006) chmodSync("/dev/net/tun", 0o666);
+    const add = run("useradd", [
+      "--create-home",
+      "--home-dir",
+      home,
+      "--shell",
+      "/bin/sh",
+      "--user-group",
+      user,
+    ]);
+    assert.equal(add.code, 0, add.err);
+    uid = Number(run("id", ["-u", user]).out.trim());
+    gid = Number(run("id", ["-g", user]).out.trim());
+    if (!subRange("/etc/subuid", user) || !subRange("/etc/subgid", user)) {
+      // useradd gives ranges when login.defs says so; otherwise take a free one.
+      let free = 100_000;
+      for (const f of ["/etc/subuid", "/etc/subgid"])
+        for (const line of readFileSync(f, "utf8").split("\n")) {
+          const [, s, n] = line.split(":");
+          if (s && n) free = Math.max(free, Number(s) + Number(n));
+        }
+      const range = `${free}-${free + 65535}`;
+      const mod = run("usermod", ["--add-subuids", range, "--add-subgids", range, user]);
+      assert.equal(mod.code, 0, mod.err);
+    }
+    sub = subRange("/etc/subuid", user) as { start: number; size: number };
+    // As a login session's: private to the user. The home too (Debian's adduser makes it 0700).
+    chmodSync(home, 0o700);
+    mkdirSync(runtimeDir, { mode: 0o700 });
+    chownSync(runtimeDir, uid, gid);
+    // A root-owned file in a world-writable dir, bind-mounted read-write into a container.
+    mkdirSync(bindDir, { mode: 0o777 });
+    chmodSync(bindDir, 0o777);
+    writeFileSync(join(bindDir, "root-owned"), "host\n", { mode: 0o644 });
+
+    // A registry on the host's own address: reached from inside through slirp4netns.
+    const ip = hostAddress();
+    assert.ok(ip, "no non-loopback IPv4 address on this host for the registry");
+    const port = await freePort(ip);
+    reg = `${ip}:${port}`;
+    writeFileSync(
+      join(top, "reg.yml"),
+      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(top, "registry")}\nhttp:\n  addr: ${reg}\n`,
+    );
+    registry = spawn("docker-registry", ["serve", join(top, "reg.yml")], { stdio: "ignore" });
+    await waitFor("the registry", 60_000, () =>
+      run("curl", ["-sf", `http://${reg}/v2/`]).code === 0 ? true : undefined,
+    );
+    // The user's daemon.json, where rootless berthd looks for it ($XDG_CONFIG_HOME unset: ~/.config).
+    mkdirSync(join(home, ".config/berth"), { recursive: true });
+    writeFileSync(join(home, ".config/berth/daemon.json"), JSON.stringify({ "insecure-registries": [reg] }));
+    run("chown", ["-R", `${uid}:${gid}`, join(home, ".config")]);
+
+    // berthd with no flags at all, as the user would start it.
+    const { openSync } = await import("node:fs");
+    const fd = openSync(daemonLog, "a");
+    daemon = spawn(process.execPath, [DAEMON, "--log-level", "debug", "--log-format", "json"], {
+      uid,
+      gid,
+      cwd: home,
+      stdio: ["ignore", fd, fd],
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        USER: user,
+        LOGNAME: user,
+        XDG_RUNTIME_DIR: runtimeDir,
+      },
+    });
+    await waitFor("berthd to serve", 120_000, () => {
+      if (daemon?.exitCode !== null) throw new Error(`berthd exited: ${log()}`);
+      return docker(["version", "--format", "{{.Server.Version}}"], { timeout: 10_000 }).code === 0
+        ? true
+        : undefined;
+    });
+  });
+
+  after(async () => {
+    if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill("SIGTERM");
+      await exitOf(daemon, 60_000);
+    }
+    registry?.kill();
+    // Whatever is left of the user's processes (none if the stop test passed) goes by pid.
+    if (uid) {
+      for (const pid of [...pidsOfUids(uid, uid + 1), ...pidsOfUids(sub.start, sub.start + sub.size)])
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      await waitFor("the user's processes to end", 30_000, () =>
+        pidsOfUids(uid, uid + 1).length === 0 ? true : undefined,
+      ).catch(() => {});
+    }
+    run("userdel", ["--remove", user]);
+    // userdel removes the subordinate ranges with the user; make sure of it.
+    for (const f of ["/etc/subuid", "/etc/subgid"])
+      if (
+        readFileSync(f, "utf8")
+          .split("\n")
+          .some((l) => l.startsWith(`${user}:`))
+      )
+        run("sh", ["-c", `sed -i '/^${user}:/d' ${f}`]);
+    rmSync(top, { recursive: true, force: true });
+  });
+
+  it("is rootless: docker info says so, the daemon runs as the user, state in XDG dirs", () => {
+    const info = JSON.parse(ok(["info", "--format", "{{json .}}"]));
+    assert.ok(info.SecurityOptions.includes("name=rootless"), JSON.stringify(info.SecurityOptions));
+    assert.equal(info.CgroupDriver, "none");
+    // berthd, rootlesskit, slirp4netns, conmon: nothing the daemon started runs as root.
+    const tree = descendants(daemon?.pid ?? -1);
+    assert.ok(tree.length >= 3, `expected rootlesskit and berthd under the daemon, got ${tree.length}`);
+    for (const p of tree) assert.notEqual(uidOf(p), 0, `pid ${p} runs as root`);
+    assert.ok(statSync(join(runtimeDir, "berth.sock")).isSocket());
+    assert.equal(statSync(join(runtimeDir, "berth.sock")).uid, uid);
+    assert.ok(existsSync(join(home, ".local/share/berth")), "no state in $XDG_DATA_HOME/berth");
+    assert.equal(statSync(join(home, ".local/share/berth")).uid, uid);
+  });
+
+  it("imports an image, pushes it to the host's registry and pulls it back", () => {
+    const tar = busyboxTar(top);
+    ok(["import", tar, `${reg}/base:1`]);
+    ok(["push", `${reg}/base:1`]);
+    ok(["rmi", `${reg}/base:1`]);
+    assert.notEqual(docker(["image", "inspect", `${reg}/base:1`]).code, 0);
+    const pulled = ok(["pull", `${reg}/base:1`]);
+    assert.match(pulled, /Downloaded newer image/);
+    assert.equal(
+      ok(["run", "--rm", `${reg}/base:1`, "cat", "/etc/passwd"]).split("\n")[0],
+      "root:x:0:0:root:/root:/bin/sh",
+    );
+  });
+
+  it("builds with a RUN step, and containers' root is a subordinate id", () => {
+    const ctx = join(home, "ctx");
+    mkdirSync(ctx);
+    writeFileSync(
+      join(ctx, "Dockerfile"),
+      `FROM ${reg}/base:1\nRUN mkdir -p /www && echo "served rootless" > /www/index.html && id -u > /built-by\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+    );
+    run("chown", ["-R", `${uid}:${gid}`, ctx]);
+    const out = ok(["build", "-t", `${reg}/app:1`, ctx]);
+    assert.match(out, /Successfully tagged/);
+    assert.equal(ok(["run", "--rm", `${reg}/app:1`, "cat", "/built-by"]), "0");
+    // uid 0 inside is the first subordinate id outside: the map shows it.
+    const map = ok(["run", "--rm", `${reg}/app:1`, "cat", "/proc/self/uid_map"])
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    assert.equal(map[0], 0);
+    assert.equal(map[2], Math.min(sub.size, 65536));
+  });
+
+  it("publishes a port on the host's 127.0.0.1, fetched with curl", async () => {
+    webPort = await freePort("127.0.0.1");
+    ok(["run", "-d", "--name", "web", "-p", `127.0.0.1:${webPort}:8080`, `${reg}/app:1`]);
+    const body = await waitFor("the published port", 120_000, () => {
+      const r = run("curl", ["-sf", "--max-time", "10", `http://127.0.0.1:${webPort}/`]);
+      return r.code === 0 ? r.out : undefined;
+    });
+    assert.equal(body, "served rootless\n");
+    assert.match(ok(["port", "web", "8080"]), new RegExp(`127\\.0\\.0\\.1:${webPort}`));
+  });
+
+  it("refuses what the user namespace cannot do, saying why", () => {
+    const start = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+    if (start > 80) {
+      const r = docker(["run", "--rm", "-p", "80:8080", `${reg}/app:1`, "true"]);
+      assert.notEqual(r.code, 0);
+      assert.match(r.err, /rootless: cannot publish host port 80 .*ip_unprivileged_port_start/);
+    }
+    const m = docker(["run", "--rm", "--memory", "64m", `${reg}/app:1`, "true"]);
+    assert.notEqual(m.code, 0);
+    assert.match(m.err, /rootless: cannot apply --memory: no cgroup v2 subtree is delegated/);
+    const dev = docker(["run", "--rm", "--device", "/dev/kmsg", `${reg}/app:1`, "true"]);
+    assert.notEqual(dev.code, 0);
+    assert.match(dev.err, /rootless: cannot add device "\/dev\/kmsg"/);
+    // Nothing was left behind by the refusals, and the daemon keeps serving.
+    assert.equal(ok(["ps", "-q", "--filter", "status=created"]), "");
+  });
+
+  it("keeps data in a named volume and a bind mount, with the host's ownership rules", () => {
+    ok(["volume", "create", "data"]);
+    ok(["run", "--rm", "-v", "data:/data", `${reg}/app:1`, "sh", "-c", "echo kept > /data/f"]);
+    assert.equal(ok(["run", "--rm", "-v", "data:/data", `${reg}/app:1`, "cat", "/data/f"]), "kept");
+    // Root inside cannot write a root-owned file of the host, even bind-mounted rw.
+    const w = docker([
+      "run",
+      "--rm",
+      "-v",
+      `${bindDir}:/b`,
+      `${reg}/app:1`,
+      "sh",
+      "-c",
+      "echo pwned >> /b/root-owned",
+    ]);
+    assert.notEqual(w.code, 0, "uid 0 of the container wrote a root-owned host file");
+    assert.equal(readFileSync(join(bindDir, "root-owned"), "utf8"), "host\n");
+    // What it creates there belongs, on the host, to the user's subordinate range.
+    ok(["run", "--rm", "-v", `${bindDir}:/b`, `${reg}/app:1`, "sh", "-c", "echo new > /b/made"]);
+    const st = statSync(join(bindDir, "made"));
+    assert.ok(
+      st.uid >= sub.start && st.uid < sub.start + sub.size,
+      `owner ${st.uid} not in ${sub.start}+${sub.size}`,
+    );
+    assert.equal(st.uid, sub.start, "container root should be the first subordinate id");
+    assert.notEqual(st.uid, uid);
+  });
+
+  it("resolves names on a user network through the embedded DNS inside the namespace", async () => {
+    ok(["network", "create", "appnet"]);
+    ok(["run", "-d", "--name", "srv", "--network", "appnet", `${reg}/app:1`]);
+    const got = await waitFor("srv to answer by name", 60_000, () => {
+      const r = docker([
+        "run",
+        "--rm",
+        "--network",
+        "appnet",
+        `${reg}/app:1`,
+        "wget",
+        "-qO-",
+        "http://srv:8080/",
+      ]);
+      return r.code === 0 ? r.out : undefined;
+    });
+    assert.equal(got, "served rootless\n");
+  });
+
+  it("pushes what it built to the registry", () => {
+    ok(["push", `${reg}/app:1`]);
+    const catalog = JSON.parse(run("curl", ["-sf", `http://${reg}/v2/_catalog`]).out);
+    assert.deepEqual(catalog.repositories.sort(), ["app", "base"]);
+  });
+
+  it("stops it all: containers, the daemon and its namespaces, leaving no process", async () => {
+    ok(["rm", "-f", "web", "srv"]);
+    ok(["network", "rm", "appnet"]);
+    const closed = await waitFor("the published port to close", 60_000, () =>
+      run("curl", ["-s", "--max-time", "5", `http://127.0.0.1:${webPort}/`]).code !== 0 ? true : undefined,
+    );
+    assert.ok(closed);
+    ok(["run", "-d", "--name", "left-running", `${reg}/app:1`]);
+    assert.ok(daemon);
+    daemon.kill("SIGTERM");
+    const code = await exitOf(daemon, 120_000);
+    assert.equal(code, 0, `berthd did not stop cleanly: ${log().slice(-2000)}`);
+    await waitFor("every process of the user and its containers to end", 60_000, () =>
+      pidsOfUids(uid, uid + 1).length === 0 && pidsOfUids(sub.start, sub.start + sub.size).length === 0
+        ? true
+        : undefined,
+    );
+    assert.ok(!existsSync(join(runtimeDir, "berth.sock")) || docker(["ps"], { timeout: 10_000 }).code !== 0);
+    assert.doesNotMatch(log(), /BUG: unhandled rejection/);
+  });
+});
