@@ -4,11 +4,11 @@ SHELL := /bin/bash
 
 APT_PACKAGES := runc conmon crun skopeo busybox-static docker-registry tini catatonit \
   containernetworking-plugins nftables iptables iproute2 golang-github-containers-common \
-  debootstrap uidmap util-linux procps psmisc curl ca-certificates openssl tmux systemd socat passwd zsh fish
+  debootstrap uidmap rootlesskit slirp4netns fuse-overlayfs util-linux procps psmisc curl ca-certificates openssl tmux systemd socat passwd zsh fish
 DOCKER ?= $(shell command -v /usr/local/bin/docker || command -v docker)
 TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: setup deps build bundle install uninstall lint typecheck unit integration acceptance test demo bench bench-deps test-long clean
+.PHONY: setup deps build bundle install uninstall lint typecheck unit integration acceptance test demo demo-rootless bench bench-deps test-long clean
 
 # `make install` layout (GNU conventions; DESTDIR stages the tree, e.g. for a package).
 PREFIX ?= /usr/local
@@ -33,6 +33,8 @@ deps:
 	  echo "apt-get install:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Rootless berthd: slirp4netns and fuse-overlayfs open these as the user; 0666 is udev's mode.
+	@for d in /dev/net/tun /dev/fuse; do [ -c $$d ] && chmod 0666 $$d || true; done
 	@if ! [ -x "$(DOCKER)" ]; then \
 	  echo "no docker CLI at /usr/local/bin/docker: installing Debian's docker.io for its client only"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io; \
@@ -115,6 +117,10 @@ test-long: build
 
 demo: setup
 	scripts/demo.sh
+
+# berthd run by a throwaway ordinary user (rootless mode); removes the user afterwards.
+demo-rootless: setup
+	scripts/demo-rootless.sh
 
 # Docker and Podman from Debian, for side-by-side numbers. Their services are kept from
 # starting (policy-rc.d during the install, then disabled): the bench runs private ones.

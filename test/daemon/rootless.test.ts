@@ -247,9 +247,14 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     run("chown", ["-R", `${uid}:${gid}`, join(home, ".config")]);
 
     // berthd with no flags at all, as the user would start it.
+    daemon = await startBerthd([], {});
+  });
+
+  /** Starts berthd as the user (rootless detected) and waits until it serves its socket. */
+  async function startBerthd(args: string[], env: Record<string, string>): Promise<ChildProcess> {
     const { openSync } = await import("node:fs");
     const fd = openSync(daemonLog, "a");
-    daemon = spawn(process.execPath, [DAEMON, "--log-level", "debug", "--log-format", "json"], {
+    const child = spawn(process.execPath, [DAEMON, "--log-level", "debug", "--log-format", "json", ...args], {
       uid,
       gid,
       cwd: home,
@@ -260,15 +265,17 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
         USER: user,
         LOGNAME: user,
         XDG_RUNTIME_DIR: runtimeDir,
+        ...env,
       },
     });
     await waitFor("berthd to serve", 120_000, () => {
-      if (daemon?.exitCode !== null) throw new Error(`berthd exited: ${log()}`);
+      if (child.exitCode !== null) throw new Error(`berthd exited: ${log()}`);
       return docker(["version", "--format", "{{.Server.Version}}"], { timeout: 10_000 }).code === 0
         ? true
         : undefined;
     });
-  });
+    return child;
+  }
 
   after(async () => {
     if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
@@ -446,5 +453,32 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     );
     assert.ok(!existsSync(join(runtimeDir, "berth.sock")) || docker(["ps"], { timeout: 10_000 }).code !== 0);
     assert.doesNotMatch(log(), /BUG: unhandled rejection/);
+  });
+
+  it("runs on fuse-overlayfs when asked (the fallback where the kernel refuses overlay)", async (t) => {
+    if (!existsSync("/dev/fuse")) return t.skip("no /dev/fuse: the kernel has no FUSE");
+    // fuse-overlayfs opens /dev/fuse as the user: udev's (and `make deps`') mode is 0666.
+    if ((statSync("/dev/fuse").mode & 0o006) !== 0o006) chmodSync("/dev/fuse", 0o666);
+    const data = join(home, "fuse-data");
+    daemon = await startBerthd(["--storage-driver", "fuse-overlayfs"], { XDG_DATA_HOME: data });
+    assert.equal(ok(["info", "--format", "{{.Driver}}"]), "fuse-overlayfs");
+    ok(["import", join(top, "busybox.tar"), "bb"]);
+    const root = ok(["run", "--rm", "bb", "sh", "-c", "grep ' / ' /proc/mounts"]);
+    assert.match(root, /fuse-overlayfs/);
+    ok(["run", "--name", "changed", "bb", "sh", "-c", "rm /bin/ls && echo new > /new"]);
+    const diff = ok(["diff", "changed"]).split("\n");
+    assert.ok(diff.includes("D /bin/ls") && diff.includes("A /new"), diff.join(", "));
+    ok(["commit", "changed", "bb:changed"]);
+    assert.equal(
+      ok(["run", "--rm", "bb:changed", "sh", "-c", "cat /new; test -e /bin/ls || echo gone"]),
+      "new\ngone",
+    );
+    ok(["rm", "changed"]);
+    daemon.kill("SIGTERM");
+    assert.equal(await exitOf(daemon, 120_000), 0);
+    assert.ok(existsSync(join(data, "berth")), "state not in $XDG_DATA_HOME/berth");
+    await waitFor("the user's processes to end", 60_000, () =>
+      pidsOfUids(uid, uid + 1).length === 0 ? true : undefined,
+    );
   });
 });
