@@ -16,11 +16,11 @@
  *   <stateDir>/exec/<uuid>/ one dir per running exec
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
-import { conflict, notFound } from "../util/errors.js";
+import { conflict, notFound, notImplemented } from "../util/errors.js";
 import { readJson, writeJsonAtomic } from "../util/fs.js";
 import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
@@ -73,6 +73,18 @@ interface ContainerFiles {
   /** berthd rotates the log at logMaxSize bytes keeping logMaxFiles files (logrotate.ts); absent: conmon bounds it alone. */
   logMaxFiles?: number;
   logMaxSize?: number;
+}
+
+/** Pids (as this process sees them) of every process in `pid`'s pid namespace. */
+async function pidsInNamespaceOf(pid: number): Promise<number[]> {
+  const ns = await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
+  if (!ns) return [];
+  const out: number[] = [];
+  for (const p of await readdir("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    if ((await readlink(`/proc/${p}/ns/pid`).catch(() => "")) === ns) out.push(Number(p));
+  }
+  return out;
 }
 
 export class Runtime implements RuntimePort {
@@ -247,8 +259,13 @@ export class Runtime implements RuntimePort {
     await this.runc.run(["kill", ...(all ? ["--all"] : []), id, String(signal)]);
   }
 
-  /** Freezes the container's cgroup. */
+  /** Freezes the container's cgroup. Throws NotImplemented for a container without one (rootless). */
   async pause(id: string): Promise<void> {
+    const f = this.files.get(id);
+    if (f && !f.cgroupsPath)
+      throw notImplemented(
+        `cannot pause container ${id}: it has no cgroup to freeze (rootless without a delegated cgroup v2 subtree)`,
+      );
     await this.runc.run(["pause", id]);
   }
 
@@ -256,8 +273,16 @@ export class Runtime implements RuntimePort {
     await this.runc.run(["resume", id]);
   }
 
-  ps(id: string): Promise<number[]> {
-    return this.runc.ps(id);
+  /**
+   * The container's processes. `runc ps` reads the cgroup; a container without
+   * one (rootless) is the processes of its init's pid namespace instead.
+   */
+  async ps(id: string): Promise<number[]> {
+    const f = this.files.get(id);
+    if (!f || f.cgroupsPath) return this.runc.ps(id);
+    const init = (await this.runc.state(id))?.pid;
+    if (!init) return [];
+    return pidsInNamespaceOf(init);
   }
 
   /** `runc update` with OCI linux.resources (memory, cpu, pids, blockIO). */

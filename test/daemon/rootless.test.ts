@@ -362,6 +362,9 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     });
     assert.equal(body, "served rootless\n");
     assert.match(ok(["port", "web", "8080"]), new RegExp(`127\\.0\\.0\\.1:${webPort}`));
+    // exec, logs and top work without a cgroup (top lists the container's pid namespace).
+    assert.equal(ok(["exec", "web", "cat", "/www/index.html"]), "served rootless");
+    assert.match(ok(["top", "web"]), /httpd -f -p 8080/);
   });
 
   it("refuses what the user namespace cannot do, saying why", () => {
@@ -377,6 +380,9 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     const dev = docker(["run", "--rm", "--device", "/dev/kmsg", `${reg}/app:1`, "true"]);
     assert.notEqual(dev.code, 0);
     assert.match(dev.err, /rootless: cannot add device "\/dev\/kmsg"/);
+    const pause = docker(["pause", "web"]);
+    assert.notEqual(pause.code, 0);
+    assert.match(pause.err, /cannot pause container \w+: it has no cgroup to freeze/);
     // Nothing was left behind by the refusals, and the daemon keeps serving.
     assert.equal(ok(["ps", "-q", "--filter", "status=created"]), "");
   });
