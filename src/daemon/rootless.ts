@@ -5,7 +5,7 @@
  * with /etc and /run copied up, and a network namespace whose outbound
  * traffic goes through slirp4netns; its builtin port driver publishes ports
  * on the host. rootlesskit also owns the child's lifetime: signals are
- * forwarded, and the namespaces end with the child.
+ * forwarded, and the namespaces (a pid namespace too) end with the child.
  *
  *   parent (uid 1000): rootlessPaths() -> checkRootlessHost() -> runRootlessKit()
  *   child (uid 0 in the userns): enterRootlessChild() -> the usual start
@@ -163,6 +163,9 @@ export async function runRootlessKit(paths: RootlessPaths, bins: Record<string, 
     // Writable /etc (resolv.conf pointing at slirp4netns' DNS) and /run (netns, locks).
     "--copy-up=/etc",
     "--copy-up=/run",
+    // Its own pid namespace, rootlesskit's child as reaper: if berthd dies, even killed, the
+    // kernel ends every conmon and container with it (their network is gone anyway).
+    "--pidns",
     process.execPath,
     ...process.execArgv,
     ...process.argv.slice(1),

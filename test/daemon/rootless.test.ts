@@ -440,6 +440,36 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     assert.deepEqual(catalog.repositories.sort(), ["app", "base"]);
   });
 
+  it("takes its containers along when killed, and recovers them at the next start", async () => {
+    ok(["run", "-d", "--name", "keeper", "--restart", "always", `${reg}/app:1`]);
+    assert.ok(daemon);
+    const inner = descendants(daemon.pid ?? -1).find(
+      (p) => p !== daemon?.pid && readFileSync(`/proc/${p}/cmdline`, "utf8").includes(DAEMON),
+    );
+    assert.ok(inner, "no berthd inside rootlesskit");
+    process.kill(inner, "SIGKILL");
+    assert.notEqual(await exitOf(daemon, 120_000), "timeout");
+    // rootlesskit's pid namespace ends with berthd: no conmon, no container survives it.
+    await waitFor("the containers to die with berthd", 60_000, () =>
+      pidsOfUids(uid, uid + 1).length === 0 && pidsOfUids(sub.start, sub.start + sub.size).length === 0
+        ? true
+        : undefined,
+    );
+    daemon = await startBerthd([], {});
+    await waitFor("keeper to be restarted (--restart always)", 120_000, () =>
+      ok(["inspect", "-f", "{{.State.Running}}", "keeper"]) === "true" ? true : undefined,
+    );
+    assert.equal(ok(["inspect", "-f", "{{.State.Running}}", "web"]), "false");
+    ok(["rm", "-f", "keeper"]);
+    // The published port comes back with a new start of its container.
+    ok(["start", "web"]);
+    const body = await waitFor("the published port after the restart", 120_000, () => {
+      const r = run("curl", ["-sf", "--max-time", "10", `http://127.0.0.1:${webPort}/`]);
+      return r.code === 0 ? r.out : undefined;
+    });
+    assert.equal(body, "served rootless\n");
+  });
+
   it("stops it all: containers, the daemon and its namespaces, leaving no process", async () => {
     ok(["rm", "-f", "web", "srv"]);
     ok(["network", "rm", "appnet"]);
