@@ -162,7 +162,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
         Error: "",
         RemoteManagers: null,
       },
-      LiveRestoreEnabled: true,
+      // Rootless containers end with berthd's namespaces.
+      LiveRestoreEnabled: !engine.config.rootless,
       Isolation: "",
       InitBinary: engine.config.init,
       ContainerdCommit: { ID: "", Expected: "" },

@@ -5,7 +5,7 @@
  * SIGTERM/SIGINT.
  */
 
-import { readFile, stat } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { checkHosts, listen } from "../api/server.js";
@@ -172,15 +172,24 @@ async function startRootless(cfg: DaemonConfig, log: Logger): Promise<void> {
     log.warn("rootless: the kernel refuses overlayfs in a user namespace: using fuse-overlayfs");
     cfg.storageDriver = "fuse-overlayfs";
   }
+  // Limits would need a cgroup v2 subtree delegated to the user (systemd's Delegate=yes),
+  // which berth does not use yet; a v1 or hybrid host has none to delegate.
+  const unified = await access("/sys/fs/cgroup/cgroup.controllers").then(
+    () => true,
+    () => false,
+  );
+  const cgroupsReason = unified
+    ? `berth does not apply limits through a delegated cgroup v2 subtree yet (uid ${child.hostUid})`
+    : `no cgroup v2 subtree can be delegated to uid ${child.hostUid}: this host's cgroups are v1 (or hybrid)`;
   setRootless({
     hostUid: child.hostUid,
     portStart: child.portStart,
     cgroupsDelegated: false,
+    cgroupsReason,
     stateDir: child.stateDir,
   });
   log.warn(
-    { uid: child.hostUid },
-    "rootless: no cgroup v2 subtree is delegated to this user: resource limits (--memory, --cpus, --pids-limit, --blkio-weight, ...) are refused",
+    `rootless: ${cgroupsReason}: resource limits (--memory, --cpus, --pids-limit, --blkio-weight, ...) are refused`,
   );
   log.info(
     {

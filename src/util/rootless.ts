@@ -13,6 +13,8 @@ export interface RootlessInfo {
   portStart: number;
   /** True when a cgroup v2 subtree is delegated to the user, so limits can be applied. */
   cgroupsDelegated: boolean;
+  /** Why limits cannot be applied (when not delegated), for the warning and the errors. */
+  cgroupsReason: string;
   /** rootlesskit's state dir (its API socket publishes ports on the host). */
   stateDir: string;
 }
@@ -60,11 +62,7 @@ export function checkRootlessLimits(h: Record<string, unknown>): void {
   for (const [field, flag] of LIMITS) {
     const v = h[field];
     const set = Array.isArray(v) ? v.length > 0 : typeof v === "number" ? v > 0 : Boolean(v);
-    if (set)
-      throw invalid(
-        `rootless: cannot apply ${flag}: no cgroup v2 subtree is delegated to uid ${current.hostUid} ` +
-          "(needs a cgroup v2 host and systemd's Delegate=yes for the user); run without the limit",
-      );
+    if (set) throw invalid(`rootless: cannot apply ${flag}: ${current.cgroupsReason}; run without the limit`);
   }
 }
 
