@@ -18,9 +18,12 @@ daemon=""
 cleanup() {
   if [ -n "$daemon" ]; then kill -TERM "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
   # Anything the user still runs (nothing, after a clean stop) goes by pid.
-  pids=$(ps -o pid= -u "$user" 2>/dev/null || true)
-  [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
-  userdel --remove "$user" 2>/dev/null || true
+  for _ in $(seq 1 120); do
+    pids=$(ps -o pid= -u "$user" 2>/dev/null || true)
+    [ -z "$pids" ] && break
+    kill -KILL $pids 2>/dev/null || true; sleep 0.5
+  done
+  userdel --remove "$user" 2>/dev/null || echo "userdel $user failed: remove it by hand" >&2
   sed -i "/^$user:/d" /etc/subuid /etc/subgid
   rm -rf "$work"
 }
