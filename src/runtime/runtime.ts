@@ -16,7 +16,7 @@
  *   <stateDir>/exec/<uuid>/ one dir per running exec
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, readlink, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
@@ -28,6 +28,7 @@ import { conmonArgs, spawnConmon } from "./conmon.js";
 import { type ExecSession, execProcess } from "./exec.js";
 import { ExitWatcher } from "./exits.js";
 import { LogRotator } from "./logrotate.js";
+import { pidsInNamespaceOf } from "./pidns.js";
 import { OciRuntimeError, Runc, RuncError, type RuncState, runcMessage } from "./runc.js";
 
 export interface RuntimeOptions {
@@ -73,18 +74,6 @@ interface ContainerFiles {
   /** berthd rotates the log at logMaxSize bytes keeping logMaxFiles files (logrotate.ts); absent: conmon bounds it alone. */
   logMaxFiles?: number;
   logMaxSize?: number;
-}
-
-/** Pids (as this process sees them) of every process in `pid`'s pid namespace. */
-async function pidsInNamespaceOf(pid: number): Promise<number[]> {
-  const ns = await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
-  if (!ns) return [];
-  const out: number[] = [];
-  for (const p of await readdir("/proc")) {
-    if (!/^\d+$/.test(p)) continue;
-    if ((await readlink(`/proc/${p}/ns/pid`).catch(() => "")) === ns) out.push(Number(p));
-  }
-  return out;
 }
 
 export class Runtime implements RuntimePort {
