@@ -98,6 +98,8 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     chmodSync(top, 0o755);
     // slirp4netns opens /dev/net/tun as the user: udev's (and `make deps`') mode is 0666.
     if ((statSync("/dev/net/tun").mode & 0o006) !== 0o006) chmodSync("/dev/net/tun", 0o666);
+    // A user of this name left by a killed earlier run (the name is this test's own).
+    if (run("id", ["-u", user]).code === 0) run("userdel", ["--remove", user]);
     const add = run("useradd", [
       "--create-home",
       "--home-dir",
