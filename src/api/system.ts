@@ -175,7 +175,10 @@ export function systemRoutes(r: Router, engine: Engine): void {
         // docker info prints "rootless" from this, as for Docker's rootless mode.
         ...(engine.config.rootless ? ["name=rootless"] : []),
       ],
-      Warnings: null,
+      // The docker CLI prints these under `docker info`, as Docker's "No memory limit support".
+      Warnings: limits
+        ? null
+        : [`WARNING: rootless: ${rootless()?.cgroupsReason}: resource limits are refused`],
     });
   });
 
