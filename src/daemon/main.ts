@@ -111,17 +111,18 @@ async function main(): Promise<void> {
     }
   }
   await checkHost(cfg);
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(cfg.root, { recursive: true, mode: 0o711 });
+  const lock = await lockRoot(cfg.root);
   if (cfg.rootless) {
     // From here on the daemon's root and exec root are reached through paths every
-    // container's root can walk (see enterRootlessChild).
+    // container's root can walk (see enterRootlessChild); the lock, taken above, names
+    // the real one in its error.
     const child = await enterRootlessChild({ root: cfg.root, execRoot: cfg.execRoot });
     rootlessChild = child.info;
     cfg.root = child.root;
     cfg.execRoot = child.execRoot;
   }
-  const { mkdir } = await import("node:fs/promises");
-  await mkdir(cfg.root, { recursive: true, mode: 0o711 });
-  const lock = await lockRoot(cfg.root);
   if (cfg.rootless) await startRootless(cfg, log);
   else if (cfg.usernsRemap) await applyRemap(cfg);
   else await prepareExecRoot(cfg.execRoot, socketGid);
