@@ -18,6 +18,7 @@ LIBDIR ?= $(PREFIX)/lib/berth
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -61,7 +62,7 @@ bundle:
 # socket's group ($(SOCKET_GROUP)) if missing and reloads systemd (units are not enabled).
 install: bundle
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(MANDIR)/man1" \
-	  "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(BASHCOMPDIR)" \
+	  "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(SYSTEMDUSERUNITDIR)" "$(DESTDIR)$(BASHCOMPDIR)" \
 	  "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)" "$(DESTDIR)$(SYSCONFDIR)/berth"
 	rm -rf "$(DESTDIR)$(LIBDIR)/node_modules"
 	cp -R dist/install/lib/node_modules "$(DESTDIR)$(LIBDIR)/"
@@ -75,7 +76,9 @@ install: bundle
 	install -m 0644 dist/install/completion/berth.fish "$(DESTDIR)$(FISHCOMPDIR)/berth.fish"
 	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/berthd.service >"$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service"
 	sed 's|^SocketGroup=.*|SocketGroup=$(SOCKET_GROUP)|' contrib/systemd/berthd.socket >"$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket"
-	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket"
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/user/berthd.service >"$(DESTDIR)$(SYSTEMDUSERUNITDIR)/berthd.service"
+	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket" \
+	  "$(DESTDIR)$(SYSTEMDUSERUNITDIR)/berthd.service"
 	@[ -e "$(DESTDIR)$(SYSCONFDIR)/berth/daemon.json" ] && echo "kept $(DESTDIR)$(SYSCONFDIR)/berth/daemon.json" || \
 	  sed 's|"group": "berth"|"group": "$(SOCKET_GROUP)"|' contrib/daemon.json >"$(DESTDIR)$(SYSCONFDIR)/berth/daemon.json"
 	@if [ -z "$(DESTDIR)" ]; then \
@@ -92,7 +95,7 @@ uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/berth" "$(DESTDIR)$(BINDIR)/berthd" \
 	  "$(DESTDIR)$(MANDIR)/man1/berth.1" "$(DESTDIR)$(MANDIR)/man8/berthd.8" \
 	  "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket" \
-	  "$(DESTDIR)$(BASHCOMPDIR)/berth" "$(DESTDIR)$(ZSHCOMPDIR)/_berth" "$(DESTDIR)$(FISHCOMPDIR)/berth.fish"
+	  "$(DESTDIR)$(SYSTEMDUSERUNITDIR)/berthd.service" "$(DESTDIR)$(BASHCOMPDIR)/berth" "$(DESTDIR)$(ZSHCOMPDIR)/_berth" "$(DESTDIR)$(FISHCOMPDIR)/berth.fish"
 	rm -rf "$(DESTDIR)$(LIBDIR)"
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
