@@ -13,6 +13,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -36,7 +37,9 @@ import {
   waitFor,
 } from "../helpers/rootless.js";
 
-const DAEMON = resolve(import.meta.dirname, "../../src/daemon/main.js");
+const REPO = resolve(import.meta.dirname, "../../..");
+/** berthd as the user runs it: this build, or (checkout unreadable to others) a bundled copy. */
+let DAEMON = resolve(import.meta.dirname, "../../src/daemon/main.js");
 
 /** Why this host cannot run the test at all (a kernel facility), or undefined. */
 function missingFacility(): string | undefined {
@@ -152,6 +155,16 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     writeFileSync(join(home, ".config/berth/daemon.json"), JSON.stringify({ "insecure-registries": [reg] }));
     run("chown", ["-R", `${uid}:${gid}`, join(home, ".config")]);
 
+    // A checkout in a private home (CI's /root/...) cannot be read by the user: run the
+    // installed form instead, `make install`'s bundle, copied where the user can read it.
+    if (spawnSync(process.execPath, [DAEMON, "--version"], { uid, gid, cwd: home }).status !== 0) {
+      const b = run(process.execPath, [join(REPO, "scripts/bundle.mjs"), process.execPath]);
+      assert.equal(b.code, 0, `bundle: ${b.err}`);
+      cpSync(join(REPO, "dist/install/lib"), join(top, "lib"), { recursive: true });
+      run("chmod", ["-R", "a+rX", join(top, "lib")]);
+      DAEMON = join(top, "lib/berthd.mjs");
+      assert.equal(spawnSync(process.execPath, [DAEMON, "--version"], { uid, gid, cwd: home }).status, 0);
+    }
     // berthd with no flags at all, as the user would start it.
     daemon = await startBerthd([], {});
   });
