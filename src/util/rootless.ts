@@ -51,6 +51,8 @@ const LIMITS: [string, string][] = [
   ["BlkioDeviceWriteBps", "--device-write-bps"],
   ["BlkioDeviceReadIOps", "--device-read-iops"],
   ["BlkioDeviceWriteIOps", "--device-write-iops"],
+  ["DeviceCgroupRules", "--device-cgroup-rule"],
+  ["OomKillDisable", "--oom-kill-disable"],
 ];
 
 /**
@@ -64,6 +66,12 @@ export function checkRootlessLimits(h: Record<string, unknown>): void {
     const set = Array.isArray(v) ? v.length > 0 : typeof v === "number" ? v > 0 : Boolean(v);
     if (set) throw invalid(`rootless: cannot apply ${flag}: ${current.cgroupsReason}; run without the limit`);
   }
+  // 0 is a setting here (-1 and null: the kernel's default).
+  const swappiness = h.MemorySwappiness;
+  if (typeof swappiness === "number" && swappiness >= 0)
+    throw invalid(
+      `rootless: cannot apply --memory-swappiness: ${current.cgroupsReason}; run without the limit`,
+    );
 }
 
 /**

@@ -296,6 +296,13 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     const m = docker(["run", "--rm", "--memory", "64m", `${reg}/app:1`, "true"]);
     assert.notEqual(m.code, 0);
     assert.match(m.err, /rootless: cannot apply --memory: .*cgroup v2.*; run without the limit/);
+    const rule = docker(["run", "--rm", "--device-cgroup-rule", "c 1:3 rwm", `${reg}/app:1`, "true"]);
+    assert.notEqual(rule.code, 0);
+    assert.match(rule.err, /rootless: cannot apply --device-cgroup-rule: /);
+    // The docker CLI's default (-1) is no setting; 0 is one.
+    ok(["run", "--rm", `${reg}/app:1`, "true"]);
+    const swap = docker(["run", "--rm", "--memory-swappiness", "0", `${reg}/app:1`, "true"]);
+    assert.match(swap.err, /rootless: cannot apply --memory-swappiness: /);
     const dev = docker(["run", "--rm", "--device", "/dev/kmsg", `${reg}/app:1`, "true"]);
     assert.notEqual(dev.code, 0);
     assert.match(dev.err, /rootless: cannot add device "\/dev\/kmsg"/);
