@@ -272,6 +272,40 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     assert.equal(map[2], Math.min(sub.size, 65536));
   });
 
+  it("builds with RUN --mount cache and secret (their files reachable by the remapped root)", () => {
+    const ctx = join(home, "ctx-mounts");
+    mkdirSync(ctx);
+    writeFileSync(
+      join(ctx, "Dockerfile"),
+      `FROM ${reg}/base:1
+RUN --mount=type=cache,target=/cache echo run >> /cache/log && cp /cache/log /log
+RUN --mount=type=secret,id=tok test "$(cat /run/secrets/tok)" = s3cret && touch /secret-ok
+`,
+    );
+    writeFileSync(join(home, "tok"), "s3cret");
+    run("chown", ["-R", `${uid}:${gid}`, ctx, join(home, "tok")]);
+    // Secrets come through the berth CLI (the docker CLI passes them only to BuildKit).
+    const cli = DAEMON.endsWith("berthd.mjs")
+      ? join(DAEMON, "../berth.mjs")
+      : resolve(DAEMON, "../../cli/main.js");
+    const env = { HOME: home, XDG_RUNTIME_DIR: runtimeDir, PATH: process.env.PATH };
+    for (const tag of ["m:1", "m:2"]) {
+      const r = spawnSync(
+        process.execPath,
+        [cli, "build", "--no-cache", "--secret", `id=tok,src=${join(home, "tok")}`, "-t", tag, ctx],
+        { uid, gid, cwd: home, env, encoding: "utf8", timeout: 180_000 },
+      );
+      assert.equal(r.status, 0, `berth build: ${r.stderr}${r.stdout}`);
+    }
+    // The cache mount kept the first build's line; the secret was read, not kept.
+    assert.equal(ok(["run", "--rm", "m:2", "cat", "/log"]), "run\nrun");
+    assert.equal(
+      ok(["run", "--rm", "m:2", "sh", "-c", "test -e /secret-ok && ! test -e /run/secrets/tok && echo ok"]),
+      "ok",
+    );
+    ok(["rmi", "m:1", "m:2"]);
+  });
+
   it("publishes a port on the host's 127.0.0.1, fetched with curl", async () => {
     webPort = await freePort("127.0.0.1");
     ok(["run", "-d", "--name", "web", "-p", `127.0.0.1:${webPort}:8080`, `${reg}/app:1`]);
