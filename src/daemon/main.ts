@@ -5,17 +5,13 @@
  * SIGTERM/SIGINT.
  */
 
-import { access, readFile, stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Logger } from "pino";
 import { checkHosts, listen } from "../api/server.js";
 import { type DaemonConfig, defaultConfig, mergeFileConfig } from "../engine/config.js";
-import { useUserOverlayXattrs } from "../layer/overlayxattr.js";
-import { overlayWorks } from "../snapshot/probe.js";
 import { isErrno } from "../util/errors.js";
 import { resolveRemap, setRemap } from "../util/idmap.js";
 import { lockRoot } from "../util/lock.js";
-import { setRootless } from "../util/rootless.js";
 import { checkHost } from "./checks.js";
 import { daemonProgram } from "./flags.js";
 import { DEFAULT_GROUP, lookupGroup } from "./group.js";
@@ -24,14 +20,12 @@ import {
   checkRootlessHost,
   enterRootlessChild,
   inRootlessChild,
-  type RootlessChild,
   rootlessPaths,
   runRootlessKit,
+  startRootless,
 } from "./rootless.js";
 import { startEngine } from "./start.js";
 import { fdsForHost, sdNotify, takeActivationFds } from "./systemd.js";
-
-let rootlessChild: RootlessChild | undefined;
 
 async function main(): Promise<void> {
   const program = daemonProgram();
@@ -119,12 +113,10 @@ async function main(): Promise<void> {
     // container's root can walk (see enterRootlessChild); the lock, taken above, names
     // the real one in its error.
     const child = await enterRootlessChild({ root: cfg.root, execRoot: cfg.execRoot });
-    rootlessChild = child.info;
     cfg.root = child.root;
     cfg.execRoot = child.execRoot;
-  }
-  if (cfg.rootless) await startRootless(cfg, log);
-  else if (cfg.usernsRemap) await applyRemap(cfg);
+    await startRootless(cfg, child.info, log);
+  } else if (cfg.usernsRemap) await applyRemap(cfg);
   else await prepareExecRoot(cfg.execRoot, socketGid);
 
   const { engine, router, extra } = await startEngine(cfg, log);
@@ -156,53 +148,6 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-}
-
-/**
- * Rootless, once the root is locked: containers get the user's subordinate ids
- * (their own user namespace inside berthd's), overlay metadata goes to
- * user.overlay.* xattrs, the kernel's overlayfs is tried (fuse-overlayfs when it
- * refuses), and what cannot be applied is said at start.
- */
-async function startRootless(cfg: DaemonConfig, log: Logger): Promise<void> {
-  const child = rootlessChild;
-  if (!child) throw new Error("rootless: not inside rootlesskit's namespaces");
-  setRemap(child.idMap);
-  useUserOverlayXattrs(true);
-  if (cfg.storageDriver === "overlay2" && !(await overlayWorks(join(cfg.root, "tmp")))) {
-    log.warn("rootless: the kernel refuses overlayfs in a user namespace: using fuse-overlayfs");
-    cfg.storageDriver = "fuse-overlayfs";
-  }
-  // Limits would need a cgroup v2 subtree delegated to the user (systemd's Delegate=yes),
-  // which berth does not use yet; a v1 or hybrid host has none to delegate.
-  const unified = await access("/sys/fs/cgroup/cgroup.controllers").then(
-    () => true,
-    () => false,
-  );
-  const cgroupsReason = unified
-    ? `berth does not apply limits through a delegated cgroup v2 subtree yet (uid ${child.hostUid})`
-    : `no cgroup v2 subtree can be delegated to uid ${child.hostUid}: this host's cgroups are v1 (or hybrid)`;
-  setRootless({
-    hostUid: child.hostUid,
-    portStart: child.portStart,
-    cgroupsDelegated: false,
-    cgroupsReason,
-    stateDir: child.stateDir,
-  });
-  log.warn(
-    `rootless: ${cgroupsReason}: resource limits (--memory, --cpus, --pids-limit, --blkio-weight, ...) are refused`,
-  );
-  log.info(
-    {
-      uid: child.hostUid,
-      containerIds: `1..${child.idMap.size} of the namespace`,
-      driver: cfg.storageDriver,
-    },
-    "rootless mode",
-  );
-  // Searchable (not readable) by the containers' roots, which are subordinate ids.
-  const { chmod } = await import("node:fs/promises");
-  await chmod(cfg.execRoot, 0o711);
 }
 
 /**

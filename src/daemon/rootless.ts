@@ -14,11 +14,16 @@
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:fs";
-import { access, mkdir, readFile, stat } from "node:fs/promises";
+import { access, chmod, mkdir, readFile, stat } from "node:fs/promises";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
+import type { Logger } from "pino";
+import type { DaemonConfig } from "../engine/config.js";
+import { useUserOverlayXattrs } from "../layer/overlayxattr.js";
+import { overlayWorks } from "../snapshot/probe.js";
 import { MS_BIND, MS_REC, mount } from "../sys/libc.js";
-import type { IdMap } from "../util/idmap.js";
+import { type IdMap, setRemap } from "../util/idmap.js";
+import { setRootless } from "../util/rootless.js";
 
 /** Set by the parent for the child: the host facts the child cannot read from inside. */
 const CHILD_ENV = "_BERTH_ROOTLESS_CHILD";
@@ -236,11 +241,10 @@ export async function enterRootlessChild(paths: { root: string; execRoot: string
   ] as const) {
     await mkdir(real, { recursive: true, mode: 0o711 });
     await mkdir(at, { recursive: true, mode: 0o711 });
-    if ((await stat(at)).dev === (await stat(real)).dev && (await stat(at)).ino === (await stat(real)).ino)
-      continue;
-    mount(real, at, "", MS_BIND | MS_REC, "");
+    const [a, r] = [await stat(at), await stat(real)];
+    if (a.dev !== r.dev || a.ino !== r.ino) mount(real, at, "", MS_BIND | MS_REC, "");
   }
-  const { chmod } = await import("node:fs/promises");
+  // Searchable (not readable) by the containers' roots, which are subordinate ids.
   for (const d of [base, paths.root, paths.execRoot]) await chmod(d, 0o711);
   return {
     info: {
@@ -251,4 +255,46 @@ export async function enterRootlessChild(paths: { root: string; execRoot: string
     },
     ...alias,
   };
+}
+
+/**
+ * Rootless, once the root is locked: containers get the user's subordinate ids
+ * (their own user namespace inside berthd's), overlay metadata goes to
+ * user.overlay.* xattrs, the kernel's overlayfs is tried (fuse-overlayfs when it
+ * refuses), and what cannot be applied is said at start.
+ */
+export async function startRootless(cfg: DaemonConfig, child: RootlessChild, log: Logger): Promise<void> {
+  setRemap(child.idMap);
+  useUserOverlayXattrs(true);
+  if (cfg.storageDriver === "overlay2" && !(await overlayWorks(join(cfg.root, "tmp")))) {
+    log.warn("rootless: the kernel refuses overlayfs in a user namespace: using fuse-overlayfs");
+    cfg.storageDriver = "fuse-overlayfs";
+  }
+  // Limits would need a cgroup v2 subtree delegated to the user (systemd's Delegate=yes),
+  // which berth does not use yet; a v1 or hybrid host has none to delegate.
+  const unified = await access("/sys/fs/cgroup/cgroup.controllers").then(
+    () => true,
+    () => false,
+  );
+  const cgroupsReason = unified
+    ? `berth does not apply limits through a delegated cgroup v2 subtree yet (uid ${child.hostUid})`
+    : `no cgroup v2 subtree can be delegated to uid ${child.hostUid}: this host's cgroups are v1 (or hybrid)`;
+  setRootless({
+    hostUid: child.hostUid,
+    portStart: child.portStart,
+    cgroupsDelegated: false,
+    cgroupsReason,
+    stateDir: child.stateDir,
+  });
+  log.warn(
+    `rootless: ${cgroupsReason}: resource limits (--memory, --cpus, --pids-limit, --blkio-weight, ...) are refused`,
+  );
+  log.info(
+    {
+      uid: child.hostUid,
+      containerIds: `1..${child.idMap.size} of the namespace`,
+      driver: cfg.storageDriver,
+    },
+    "rootless mode",
+  );
 }
