@@ -221,10 +221,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
       return;
     }
     const conn = hijack(ctx, rawStream);
-    await c.execs.start(ctx.params.id!, conn, false).catch((err) => {
-      conn.write(`${(err as Error).message}\r\n`);
-      conn.end();
-    });
+    await c.execs.start(ctx.params.id!, conn, false);
   });
   r.post("/exec/{id}/resize", async (ctx) => {
     await c.execs.resize(ctx.params.id!, intParam(ctx.query, "w") ?? 80, intParam(ctx.query, "h") ?? 24);
