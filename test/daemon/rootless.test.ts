@@ -222,6 +222,18 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
       )
         run("sh", ["-c", `sed -i '/^${user}:/d' ${f}`]);
     rmSync(top, { recursive: true, force: true });
+    // Nothing of the user is left: account, ranges, processes, files, mounts.
+    assert.notEqual(run("id", ["-u", user]).code, 0, `user ${user} was not removed`);
+    for (const f of ["/etc/subuid", "/etc/subgid"])
+      assert.ok(
+        !readFileSync(f, "utf8")
+          .split("\n")
+          .some((l) => l.startsWith(`${user}:`)),
+        `${user} still in ${f}`,
+      );
+    if (uid) assert.deepEqual(pidsOfUids(sub.start, sub.start + sub.size), []);
+    assert.ok(!existsSync(top), `${top} was not removed`);
+    assert.ok(!readFileSync("/proc/mounts", "utf8").includes(top), `mounts left under ${top}`);
   });
 
   it("is rootless: docker info says so, the daemon runs as the user, state in XDG dirs", () => {
