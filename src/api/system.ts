@@ -144,7 +144,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,
-      DockerRootDir: engine.config.root,
+      DockerRootDir: rootless()?.dataRoot ?? engine.config.root,
       HttpProxy: "",
       HttpsProxy: "",
       NoProxy: "",

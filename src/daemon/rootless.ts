@@ -198,6 +198,8 @@ export interface RootlessChild {
   hostUid: number;
   portStart: number;
   stateDir: string;
+  /** The data root as the user knows it (berthd uses an alias of it inside). */
+  dataRoot: string;
   /** Container ids 0..size-1 map to these ids of berthd's namespace (the subordinate ones). */
   idMap: IdMap;
 }
@@ -251,6 +253,7 @@ export async function enterRootlessChild(paths: { root: string; execRoot: string
       hostUid: facts.uid ?? 0,
       portStart: facts.portStart ?? 1024,
       stateDir,
+      dataRoot: paths.root,
       idMap: { uid: 1, gid: 1, size },
     },
     ...alias,
@@ -285,6 +288,7 @@ export async function startRootless(cfg: DaemonConfig, child: RootlessChild, log
     cgroupsDelegated: false,
     cgroupsReason,
     stateDir: child.stateDir,
+    dataRoot: child.dataRoot,
   });
   log.warn(
     `rootless: ${cgroupsReason}: resource limits (--memory, --cpus, --pids-limit, --blkio-weight, ...) are refused`,

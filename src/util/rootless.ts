@@ -17,6 +17,8 @@ export interface RootlessInfo {
   cgroupsReason: string;
   /** rootlesskit's state dir (its API socket publishes ports on the host). */
   stateDir: string;
+  /** The data root outside (~/.local/share/berth), for `docker info`'s DockerRootDir. */
+  dataRoot: string;
 }
 
 let current: RootlessInfo | undefined;

@@ -240,6 +240,7 @@ describe("rootless berthd", { timeout: 900_000, skip }, () => {
     const info = JSON.parse(ok(["info", "--format", "{{json .}}"]));
     assert.ok(info.SecurityOptions.includes("name=rootless"), JSON.stringify(info.SecurityOptions));
     assert.equal(info.CgroupDriver, "none");
+    assert.equal(info.DockerRootDir, join(home, ".local/share/berth"));
     // berthd, rootlesskit, slirp4netns, conmon: nothing the daemon started runs as root.
     const tree = descendants(daemon?.pid ?? -1);
     assert.ok(tree.length >= 3, `expected rootlesskit and berthd under the daemon, got ${tree.length}`);
