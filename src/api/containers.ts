@@ -48,7 +48,13 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     sendJson(ctx, 200, await pruneContainers(c, parseFilters(ctx.query.get("filters")))),
   );
 
-  r.get("/containers/{id}/json", (ctx) => sendJson(ctx, 200, c.inspect(ctx.params.id!)));
+  r.get("/containers/{id}/json", async (ctx) =>
+    sendJson(
+      ctx,
+      200,
+      boolParam(ctx.query, "size") ? await c.inspectWithSize(ctx.params.id!) : c.inspect(ctx.params.id!),
+    ),
+  );
 
   const noContentOr304 = async (ctx: Ctx, fn: () => Promise<void>) => {
     try {
