@@ -161,7 +161,7 @@ export class ContainerService {
       pids_stats: {},
       blkio_stats: {},
     };
-    const s = running ? await readStats(`${this.d.cgroupParent}/${rec.id}`) : zero;
+    const s = running && this.d.cgroupParent ? await readStats(`${this.d.cgroupParent}/${rec.id}`) : zero;
     return {
       read: new Date().toISOString(),
       preread: pre?.read ?? "0001-01-01T00:00:00Z",

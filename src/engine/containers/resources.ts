@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { invalid } from "../../util/errors.js";
+import { checkRootlessLimits } from "../../util/rootless.js";
 import type { HostConfig } from "./types.js";
 
 /** "0-3,5" -> {0,1,2,3,5}; undefined when malformed. */
@@ -42,6 +43,7 @@ function checkSubset(requested: string | undefined, available: string, what: str
 }
 
 export function validateResources(h: HostConfig): void {
+  checkRootlessLimits(h as Record<string, unknown>);
   const memory = h.Memory ?? 0;
   const swap = h.MemorySwap ?? 0;
   if (memory > 0 && memory < 6 * 1024 * 1024) throw invalid("Minimum memory limit allowed is 6MB");
