@@ -55,6 +55,7 @@ const LIMITS: [string, string][] = [
   ["BlkioDeviceWriteIOps", "--device-write-iops"],
   ["DeviceCgroupRules", "--device-cgroup-rule"],
   ["OomKillDisable", "--oom-kill-disable"],
+  ["CgroupParent", "--cgroup-parent"],
 ];
 
 /**

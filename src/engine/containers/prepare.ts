@@ -15,6 +15,7 @@ import { rootless } from "../../util/rootless.js";
 import { parseSignal } from "./config.js";
 import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
 import type { StartHooks } from "./lifecycle.js";
+import { containerCgroupsPath } from "./resources.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord } from "./types.js";
 
@@ -237,7 +238,7 @@ export function startHooks(p: PrepareDeps): StartHooks {
           blkioWeightDevice: await weights(h.BlkioWeightDevice),
         },
         // No parent (rootless without a delegated cgroup): runc skips cgroups it may not make.
-        cgroupsPath: p.cgroupParent ? `${p.cgroupParent}/${rec.id}` : "",
+        cgroupsPath: containerCgroupsPath(h.CgroupParent, rec.id, p.cgroupParent),
         sysctls: h.Sysctls ?? {},
         devices: await devices(rec),
         idMap: h.UsernsMode === "host" ? undefined : remap(),
