@@ -6,7 +6,7 @@ import { componentVersions } from "../engine/components.js";
 import { diskUsage } from "../engine/df.js";
 import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
 import type { EngineEvent } from "../engine/events.js";
-import { parseFilters } from "../engine/filters.js";
+import { checkFilterNames, parseFilters } from "../engine/filters.js";
 import { BUILD } from "../util/buildinfo.js";
 import { rootless } from "../util/rootless.js";
 import { type Ctx, enumParam, type Router, sendJson, timeParam } from "./router.js";
@@ -198,6 +198,23 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.get("/events", (ctx) => {
     const filters = parseFilters(ctx.query.get("filters"));
+    // moby's event filter keys; the swarm ones (node, service, secret, config) match nothing here.
+    checkFilterNames(filters, [
+      "container",
+      "daemon",
+      "event",
+      "image",
+      "label",
+      "network",
+      "type",
+      "volume",
+      "plugin",
+      "scope",
+      "node",
+      "service",
+      "secret",
+      "config",
+    ]);
     const toNs = (name: string) => {
       const v = ctx.query.get(name);
       // Whole nanoseconds from the text: a Date keeps only milliseconds.
@@ -246,6 +263,10 @@ function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean {
     any("image", (v) => attrs.image === v || e.Actor.ID === v || attrs.name === v) &&
     any("network", (v) => e.Type === "network" && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
     any("volume", (v) => e.Type === "volume" && e.Actor.ID === v) &&
+    any("daemon", (v) => e.Type === "daemon" && (e.Actor.ID === v || attrs.name === v)) &&
+    // Every berth event is local-scoped; berth has no plugins or swarm objects.
+    any("scope", (v) => v === "local") &&
+    !["plugin", "node", "service", "secret", "config"].some((k) => (f.get(k)?.length ?? 0) > 0) &&
     any("label", (v) => {
       const i = v.indexOf("=");
       return i < 0 ? v in attrs : attrs[v.slice(0, i)] === v.slice(i + 1);
