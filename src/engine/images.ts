@@ -255,12 +255,20 @@ export class ImageService {
       );
     }
     if (users.length > 0) {
+      // Messages and rules as moby's ImageDelete: by name, the last tag of an image a
+      // container uses needs -f (and then only the tag goes); by ID, a running container's
+      // image cannot be deleted at all, a stopped one's needs -f.
       const running = users.find((u) => u.running);
-      if (running || !opts.force) {
-        const what = running ? "cannot delete" : "must be forced";
-        const kind = running ? "running" : "stopped";
+      if (byName && refs.length && !opts.force) {
+        const ref = familiar(withDefaultTag(parseReference(name)));
         throw conflict(
-          `conflict: unable to ${byName && refs.length ? `remove repository reference "${name}"` : `delete ${rec.id.slice(7, 19)}`} (${what}) - image is being used by ${kind} container ${users[0]!.id.slice(0, 12)}`,
+          `conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image ${rec.id.slice(7, 19)}`,
+        );
+      }
+      if (!(byName && refs.length) && (running || !opts.force)) {
+        const u = running ?? users[0]!;
+        throw conflict(
+          `conflict: unable to delete ${rec.id.slice(7, 19)} (${running ? "cannot be forced" : "must be forced"}) - image is being used by ${running ? "running" : "stopped"} container ${u.id.slice(0, 12)}`,
         );
       }
     }

@@ -98,4 +98,31 @@ describe("images via the docker CLI", () => {
     const bad = d.docker(["tag", "bb:save", "UPPERCASE"]);
     assert.notEqual(bad.code, 0);
   });
+
+  it("rmi of an image a container uses answers as Docker's ImageDelete", () => {
+    const id = d.ok(["import", tarPath, "solo"]).slice(7, 19);
+    const c = d.ok(["run", "-d", "solo", "sleep", "300"]).slice(0, 12);
+    const err = (args: string[]) => {
+      const r = d.docker(args);
+      assert.notEqual(r.code, 0, args.join(" "));
+      return r.err.trim();
+    };
+    assert.equal(
+      err(["rmi", "solo"]),
+      `Error response from daemon: conflict: unable to remove repository reference "solo:latest" (must force) - container ${c} is using its referenced image ${id}`,
+    );
+    assert.equal(
+      err(["rmi", "-f", id]),
+      `Error response from daemon: conflict: unable to delete ${id} (cannot be forced) - image is being used by running container ${c}`,
+    );
+    d.ok(["stop", "-t", "0", c]);
+    assert.equal(
+      err(["rmi", id]),
+      `Error response from daemon: conflict: unable to delete ${id} (must be forced) - image is being used by stopped container ${c}`,
+    );
+    // -f by name: only the tag goes; the container keeps its image.
+    assert.equal(d.ok(["rmi", "-f", "solo"]), "Untagged: solo:latest");
+    assert.equal(d.ok(["inspect", "-f", "{{.Image}}", c]).slice(7, 19), id);
+    d.ok(["rm", c]);
+  });
 });
