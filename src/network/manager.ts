@@ -414,10 +414,19 @@ export class NetworkManager {
 
   /** A container is gone (or stopped): its addresses, port rules and endpoints go too. */
   async detachAll(cid: string): Promise<void> {
-    for (const ep of this.endpoints.get(cid) ?? []) this.release(cid, ep);
+    const eps = this.endpoints.get(cid) ?? [];
+    for (const ep of eps) this.release(cid, ep);
     this.endpoints.delete(cid);
+    let held = false;
+    for (const ipam of Object.values(this.state.ipam))
+      for (const [ip, owner] of Object.entries(ipam))
+        if (owner === cid) {
+          delete ipam[ip];
+          held = true;
+        }
     await this.fw.unpublish(cid);
-    await this.save();
+    // Nothing released, nothing to write (--network none, a second teardown): no fsync.
+    if (eps.length || held) await this.save();
   }
 
   /**

@@ -21,7 +21,7 @@ import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
 import { conflict, notFound } from "../util/errors.js";
-import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { readJson, writeFileReplace, writeJsonAtomic } from "../util/fs.js";
 import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
@@ -172,15 +172,21 @@ export class Runtime implements RuntimePort {
     if (existing?.status === "stopped") await this.delete(o.id);
     else if (existing) throw conflict(`container ${o.id} already exists in the runtime (${existing.status})`);
     await mkdir(o.bundleDir, { recursive: true });
-    await mkdir(dirname(o.logPath), { recursive: true });
-    await rm(join(this.exitDir, o.id), { force: true });
     const persist = join(o.bundleDir, "persist");
-    await rm(persist, { recursive: true, force: true });
-    await mkdir(persist, { recursive: true });
-    for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
-      await rm(join(o.bundleDir, f), { force: true });
-    await writeJsonAtomic(join(o.bundleDir, "config.json"), o.spec);
-    await writeJsonAtomic(this.fileOf(o.id), rec);
+    await Promise.all([
+      mkdir(dirname(o.logPath), { recursive: true }),
+      rm(join(this.exitDir, o.id), { force: true }),
+      rm(persist, { recursive: true, force: true }).then(() => mkdir(persist, { recursive: true })),
+      ...["attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"].map((f) =>
+        rm(join(o.bundleDir, f), { force: true }),
+      ),
+    ]);
+    // Both live under the exec-root, which a reboot makes stale (the containers are gone with
+    // it): replaced atomically, no fsync; a berthd crash loses nothing the kernel holds.
+    await Promise.all([
+      writeFileReplace(join(o.bundleDir, "config.json"), JSON.stringify(o.spec)),
+      writeFileReplace(this.fileOf(o.id), JSON.stringify(rec)),
+    ]);
     this.files.set(o.id, rec);
     this.lastExit.delete(o.id);
     const conmon = spawnConmon(
@@ -396,7 +402,8 @@ export class Runtime implements RuntimePort {
       () => {},
     );
     try {
-      await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
+      // Already deleted (an exit handled, then --rm): no runc process to learn that.
+      if (await this.runc.known(id)) await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
     } catch (err) {
       if (!(err instanceof RuncError && err.notExist)) throw err;
     }
@@ -412,16 +419,18 @@ export class Runtime implements RuntimePort {
     const f = await this.filesFor(id);
     if (f) {
       await waitConmonGone(join(f.bundleDir, "conmon.pid"), id);
-      await rm(join(this.socketDir, f.uuid), { force: true });
-      for (const x of ["persist", "attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
-        await rm(join(f.bundleDir, x), { recursive: true, force: true });
+      await Promise.all([
+        rm(join(this.socketDir, f.uuid), { force: true }),
+        ...["persist", "attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"].map((x) =>
+          rm(join(f.bundleDir, x), { recursive: true, force: true }),
+        ),
+      ]);
       if (f.cgroupsPath) {
         const err = await removeCgroup(f.cgroupsPath).catch((e: Error) => e);
         if (err) this.log?.warn({ id, err }, "cgroup not removed");
       }
     }
-    await rm(join(this.exitDir, id), { force: true });
-    await rm(this.fileOf(id), { force: true });
+    await Promise.all([rm(join(this.exitDir, id), { force: true }), rm(this.fileOf(id), { force: true })]);
     this.files.delete(id);
     this.adopted.delete(id);
   }
