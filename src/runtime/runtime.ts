@@ -366,12 +366,16 @@ export class Runtime implements RuntimePort {
 
   /** Runs a process in a running container (conmon --exec); see exec.ts. */
   async exec(id: string, opts: ExecOptions & { capAdd?: string[] }): Promise<ExecSession> {
-    const st = await this.runc.state(id);
-    if (!st) throw notFound(`No such container: ${id}`);
-    if (st.status === "paused")
-      throw conflict(`Container ${id} is paused, unpause the container before exec`);
-    if (st.status !== "running") throw conflict(`Container ${id} is not running`);
-    const f = await this.filesFor(id);
+    // runc's view of the container is checked while conmon starts (it waits for us).
+    const check = this.runc.state(id).then((st) => {
+      if (!st) throw notFound(`No such container: ${id}`);
+      if (st.status === "paused")
+        throw conflict(`Container ${id} is paused, unpause the container before exec`);
+      if (st.status !== "running") throw conflict(`Container ${id} is not running`);
+      return st;
+    });
+    check.catch(() => {}); // awaited below or by execProcess
+    const bundleDir = (await this.filesFor(id))?.bundleDir ?? (await check).bundle;
     return execProcess(
       {
         conmonPath: this.o.conmonPath,
@@ -379,11 +383,12 @@ export class Runtime implements RuntimePort {
         runcRoot: this.runc.root,
         socketDir: this.socketDir,
         execDir: this.execDir,
-        bundleDir: f?.bundleDir ?? st.bundle,
+        bundleDir,
         logLevel: this.o.logLevel,
       },
       id,
       opts,
+      check,
     );
   }
 
