@@ -468,7 +468,10 @@ async function waitConmonGone(pidFile: string, id: string): Promise<void> {
     const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
     return cmd.includes("conmon") && cmd.split("\0").includes(id);
   };
-  for (let i = 0; i < 50 && (await isOurs()); i++) await new Promise((r) => setTimeout(r, 100));
+  // conmon exits a moment after writing the exit file: poll soon, then back off (5 s in all).
+  const deadline = Date.now() + 5000;
+  for (let wait = 2; Date.now() < deadline && (await isOurs()); wait = Math.min(wait * 2, 100))
+    await new Promise((r) => setTimeout(r, wait));
   if (await isOurs()) {
     try {
       process.kill(pid, "SIGKILL");
