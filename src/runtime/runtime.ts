@@ -25,7 +25,7 @@ import { readJson, writeFileReplace, writeJsonAtomic } from "../util/fs.js";
 import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
-import { type ExecSession, execProcess } from "./exec.js";
+import { type ExecDeps, type ExecSession, execProcess } from "./exec.js";
 import { ExitWatcher } from "./exits.js";
 import { LogRotator } from "./logrotate.js";
 import { OciRuntimeError, Runc, RuncError, type RuncState, runcMessage } from "./runc.js";
@@ -366,6 +366,8 @@ export class Runtime implements RuntimePort {
 
   /** Runs a process in a running container (conmon --exec); see exec.ts. */
   async exec(id: string, opts: ExecOptions & { capAdd?: string[] }): Promise<ExecSession> {
+    const files = await this.filesFor(id);
+    if (opts.checked && files) return execProcess(this.execDeps(files.bundleDir), id, opts);
     // runc's view of the container is checked while conmon starts (it waits for us).
     const check = this.runc.state(id).then((st) => {
       if (!st) throw notFound(`No such container: ${id}`);
@@ -375,21 +377,20 @@ export class Runtime implements RuntimePort {
       return st;
     });
     check.catch(() => {}); // awaited below or by execProcess
-    const bundleDir = (await this.filesFor(id))?.bundleDir ?? (await check).bundle;
-    return execProcess(
-      {
-        conmonPath: this.o.conmonPath,
-        runtimePath: this.o.runtimePath,
-        runcRoot: this.runc.root,
-        socketDir: this.socketDir,
-        execDir: this.execDir,
-        bundleDir,
-        logLevel: this.o.logLevel,
-      },
-      id,
-      opts,
-      check,
-    );
+    const bundleDir = files?.bundleDir ?? (await check).bundle;
+    return execProcess(this.execDeps(bundleDir), id, opts, check);
+  }
+
+  private execDeps(bundleDir: string): ExecDeps {
+    return {
+      conmonPath: this.o.conmonPath,
+      runtimePath: this.o.runtimePath,
+      runcRoot: this.runc.root,
+      socketDir: this.socketDir,
+      execDir: this.execDir,
+      bundleDir,
+      logLevel: this.o.logLevel,
+    };
   }
 
   /**
