@@ -6,7 +6,7 @@
 // same-round ratios peer/berth (below 1: the peer is faster). Results go to a JSON file.
 //
 //   scripts/bench.mjs [--runs N] [--only row,row] [--engines berth,docker,buildkit,podman]
-//                     [--out bench-results.json]
+//                     [--out bench-results.json] [--baseline /path/to/other/berth/tree]
 // Rows: see scripts/bench/rows.mjs (run_none run_bridge exec run50 rm50 pull push
 // build_cold build_nochange build_onefile commit10k save_load); memory per container, ps -a
 // and load are sampled within run50 and save_load.
@@ -26,6 +26,8 @@ const only = opt("only", "")
   .split(",")
   .filter(Boolean);
 const want = new Set(opt("engines", "berth,docker,buildkit,podman").split(","));
+want.baseline = opt("baseline", ""); // another berth tree (built): its berthd runs as "berth-base"
+
 const outFile = opt("out", "bench-results.json");
 const rows = ROWS.filter((r) => !r.derived && (only.length === 0 || only.includes(r.id)));
 for (const r of rows) if (r.needs && !rows.some((x) => x.id === r.needs)) rows.unshift(ROWS.find((x) => x.id === r.needs));
@@ -155,11 +157,18 @@ async function registry(engines, berth) {
 
 function report(engines, idleRss, idleAfter) {
   const names = engines.map((e) => e.name);
-  const peers = names.filter((n) => n !== "berth");
+  const others = names.filter((n) => n !== "berth");
+  const peers = others.filter((n) => n !== "berth-base");
+  const hasBase = names.includes("berth-base");
   const result = { date: new Date().toISOString(), runs, imageMB: ctx.imageMB, rows: {}, idleRssKiB: {}, failures };
   const fmt = (v, unit) => (v === undefined || Number.isNaN(v) ? "-" : unit === "KiB" ? (v / 1024).toFixed(2) : Math.round(v));
   const lines = [];
-  const head = ["operation", ...names.map((n) => (n === "berth" ? "berth (min-max)" : n)), "best peer / berth"];
+  const head = [
+    "operation",
+    ...names.map((n) => (n === "berth" ? "berth (min-max)" : n)),
+    ...(hasBase ? ["base / berth"] : []),
+    "best peer / berth",
+  ];
   lines.push(`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`);
   for (const row of ROWS) {
     const s = samples[row.id];
@@ -177,14 +186,14 @@ function report(engines, idleRss, idleAfter) {
     }
     // Paired same-round ratios, peer/berth (rounds where both have a sample).
     let best;
-    for (const p of peers) {
+    for (const p of others) {
       if (!stat[p] || !stat.berth) continue;
       const rs = [];
       for (let i = 0; i < Math.min(s[p].length, s.berth.length); i++)
         if (s[p][i] && s.berth[i]) rs.push(s[p][i] / s.berth[i]);
       if (!rs.length) continue;
       stat[p].ratio = median(rs);
-      if (!best || stat[p].ratio < best.ratio) best = { peer: p, ratio: stat[p].ratio };
+      if (peers.includes(p) && (!best || stat[p].ratio < best.ratio)) best = { peer: p, ratio: stat[p].ratio };
     }
     result.rows[row.id] = { label: row.label, unit: row.unit, engines: stat, bestPeer: best };
     const cell = (n) => {
@@ -195,11 +204,13 @@ function report(engines, idleRss, idleAfter) {
       return n === "berth" && runs > 1 ? `${v} (${fmt(x.min, row.unit)}-${fmt(x.max, row.unit)})` : `${v}`;
     };
     const bestCell = best ? `${best.ratio.toFixed(2)} (${best.peer})` : "";
-    lines.push(`| ${row.label} | ${names.map(cell).join(" | ")} | ${bestCell} |`);
+    const baseCell = hasBase ? [stat["berth-base"]?.ratio?.toFixed(2) ?? ""] : [];
+    lines.push(`| ${[row.label, ...names.map(cell), ...baseCell, bestCell].join(" | ")} |`);
   }
   for (const n of Object.keys(idleRss)) result.idleRssKiB[n] = { start: idleRss[n], end: idleAfter[n] };
   const rss = (n) => (idleRss[n] ? `${(idleRss[n] / 1024).toFixed(0)} MB (after: ${(idleAfter[n] / 1024).toFixed(0)})` : "none");
-  lines.push(`| daemon idle RSS | ${names.map((n) => (idleRss[n] === undefined ? "" : rss(n))).join(" | ")} | |`);
+  const rssCells = names.map((n) => (idleRss[n] === undefined ? "" : rss(n)));
+  lines.push(`| daemon idle RSS | ${[...rssCells, ...(hasBase ? [""] : []), ""].join(" | ")} |`);
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\n${lines.join("\n")}`);
   console.log(

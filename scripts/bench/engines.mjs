@@ -62,28 +62,31 @@ export function pidsOf(name, mark) {
 export async function startEngines(work, want) {
   const engines = [];
   const stops = [];
-  if (want.has("berth")) {
-    const root = join(work, "berth");
+  // berth, and with --baseline DIR a second berthd from another tree's dist (before/after in one run).
+  const berths = want.has("berth") ? [["berth", "dist", "bbench"]] : [];
+  if (want.baseline) berths.push(["berth-base", join(want.baseline, "dist"), "bbbase"]);
+  for (const [name, dist, prefix] of berths) {
+    const root = join(work, name);
     mkdirSync(join(root, "exec"), { recursive: true });
     const sock = join(root, "exec", "berth.sock");
     const d = spawn(
       process.execPath,
       [
-        "dist/src/daemon/main.js",
+        join(dist, "src/daemon/main.js"),
         ...["--root", join(root, "root"), "--exec-root", join(root, "exec"), "-H", `unix://${sock}`],
-        ...["--bridge", "bbench0", "--network-prefix", "bbench"],
+        ...["--bridge", `${prefix}0`, "--network-prefix", prefix],
       ],
       { stdio: ["ignore", "ignore", "ignore"] },
     );
     const cli = (args) => [DOCKER_CLI, "-H", `unix://${sock}`, ...args];
-    await waitFor(() => sh(cli(["version"])).code === 0, "berthd");
-    engines.push({ name: "berth", cli, monitor: ["conmon", root], daemonPids: () => [d.pid] });
+    await waitFor(() => sh(cli(["version"])).code === 0, `berthd (${name})`);
+    engines.push({ name, cli, monitor: ["conmon", `${root}/`], daemonPids: () => [d.pid] });
     stops.push(async () => {
       sh(["sh", "-c", `${cli(["rm", "-f"]).join(" ")} $(${cli(["ps", "-aq"]).join(" ")}) >/dev/null 2>&1`]);
       d.kill("SIGTERM");
       await new Promise((r) => d.once("exit", r));
-      sh(["nft", "delete", "table", "ip", "bbench"]);
-      sh(["ip", "link", "del", "bbench0"]);
+      sh(["nft", "delete", "table", "ip", prefix]);
+      sh(["ip", "link", "del", `${prefix}0`]);
     });
   }
   if ((want.has("docker") || want.has("buildkit")) && has("dockerd")) {
