@@ -121,6 +121,7 @@ async function ingestChain(l: Loader, config: ImageConfig, files: string[]): Pro
     const src = createReadStream(files[i]!, { highWaterMark: BLOB_READ_CHUNK });
     const meta = await ingestLayer(l.content, l.layers, parent, src, {
       expectDiffID: config.rootfs.diff_ids[i],
+      sourceFile: files[i]!,
     });
     parent = meta.chainID;
   }
