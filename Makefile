@@ -4,7 +4,8 @@ SHELL := /bin/bash
 
 APT_PACKAGES := runc conmon crun skopeo busybox-static docker-registry tini catatonit \
   containernetworking-plugins nftables iptables iproute2 golang-github-containers-common \
-  debootstrap uidmap util-linux procps psmisc curl ca-certificates openssl tmux systemd socat passwd zsh fish
+  debootstrap uidmap util-linux procps psmisc curl ca-certificates openssl tmux systemd socat passwd zsh fish \
+  docker-compose python3-docker dpkg-dev
 DOCKER ?= $(shell command -v /usr/local/bin/docker || command -v docker)
 TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 

@@ -48,7 +48,13 @@ export function containerRoutes(r: Router, c: ContainerService): void {
     sendJson(ctx, 200, await pruneContainers(c, parseFilters(ctx.query.get("filters")))),
   );
 
-  r.get("/containers/{id}/json", (ctx) => sendJson(ctx, 200, c.inspect(ctx.params.id!)));
+  r.get("/containers/{id}/json", async (ctx) =>
+    sendJson(
+      ctx,
+      200,
+      boolParam(ctx.query, "size") ? await c.inspectWithSize(ctx.params.id!) : c.inspect(ctx.params.id!),
+    ),
+  );
 
   const noContentOr304 = async (ctx: Ctx, fn: () => Promise<void>) => {
     try {
@@ -221,10 +227,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
       return;
     }
     const conn = hijack(ctx, rawStream);
-    await c.execs.start(ctx.params.id!, conn, false).catch((err) => {
-      conn.write(`${(err as Error).message}\r\n`);
-      conn.end();
-    });
+    await c.execs.start(ctx.params.id!, conn, false);
   });
   r.post("/exec/{id}/resize", async (ctx) => {
     await c.execs.resize(ctx.params.id!, intParam(ctx.query, "w") ?? 80, intParam(ctx.query, "h") ?? 24);

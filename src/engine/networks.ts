@@ -124,6 +124,16 @@ export class NetworkService {
       const type = f.get("type");
       if (type && !type.some((t) => (t === "builtin") === ["bridge", "host", "none"].includes(n.Name)))
         return false;
+      // Every berth network is local-scoped.
+      const scope = f.get("scope");
+      if (scope && !scope.includes("local")) return false;
+      // dangling: no container attached; the predefined networks never dangle (as moby).
+      const dangling = f.get("dangling")?.[0];
+      if (dangling !== undefined) {
+        const unused =
+          !["bridge", "host", "none"].includes(n.Name) && Object.keys(n.Containers ?? {}).length === 0;
+        if (unused !== ["true", "1"].includes(dangling)) return false;
+      }
       return true;
     });
   }

@@ -57,6 +57,8 @@ export interface SpecInput {
   cwd: string;
   user: ResolvedUser;
   terminal: boolean;
+  /** The terminal's first size (rows, columns), as the client asked at create (HostConfig.ConsoleSize). */
+  consoleSize?: { height: number; width: number };
   hostname: string;
   domainname?: string;
   mounts: OciMount[];
@@ -167,6 +169,7 @@ export interface OciSpec {
   ociVersion: string;
   process: {
     terminal: boolean;
+    consoleSize?: { height: number; width: number };
     user: { uid: number; gid: number; additionalGids: number[] };
     args: string[];
     env: string[];
@@ -302,6 +305,7 @@ export function buildSpec(i: SpecInput): OciSpec {
     ociVersion: "1.0.2",
     process: {
       terminal: i.terminal,
+      ...(i.terminal && i.consoleSize ? { consoleSize: i.consoleSize } : {}),
       user: { uid: i.user.uid, gid: i.user.gid, additionalGids: i.user.additionalGids },
       args: i.args,
       env: i.env,

@@ -89,6 +89,7 @@ function fieldName(pointer: string): string {
  * `what` names the document in the message ("container config").
  */
 export function check<T extends TSchema>(schema: T, value: unknown, what: string): Static<T> {
+  goNulls(schema, value);
   const problem = mismatch(schema, value);
   if (problem !== undefined) throw invalid(`invalid ${what}: ${problem}`);
   return value as Static<T>;
@@ -138,6 +139,43 @@ function firstError(
     if (inner) return inner;
   }
   return { path: base + e.path, schema: e.schema, value: e.value };
+}
+
+/** The object branch of a schema (itself, or the object member of a `T | null` union). */
+function objectBranch(s: TSchema): TSchema | undefined {
+  if (s.type === "object") return s;
+  return (s.anyOf as TSchema[] | undefined)?.find((b) => b.type === "object");
+}
+
+/**
+ * Go's JSON decoder takes null for any field as its zero value: a struct field that is null
+ * is as if it were absent (docker-compose sends `"Timeout": null` in a Healthcheck), and a
+ * null value in a map of strings is "". `value` (freshly parsed JSON) is rewritten in place
+ * to that meaning before it is checked; nulls inside arrays are left for the check to judge.
+ */
+export function goNulls(schema: TSchema, value: unknown): void {
+  if (value === null || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    const items = (
+      schema.type === "array"
+        ? schema
+        : (schema.anyOf as TSchema[] | undefined)?.find((b) => b.type === "array")
+    )?.items as TSchema | undefined;
+    if (items) for (const v of value) goNulls(items, v);
+    return;
+  }
+  const obj = objectBranch(schema);
+  if (!obj) return;
+  const o = value as Record<string, unknown>;
+  const props = (obj.properties ?? {}) as Record<string, TSchema>;
+  const values = obj.patternProperties ? (Object.values(obj.patternProperties)[0] as TSchema) : undefined;
+  for (const [k, v] of Object.entries(o)) {
+    const sub = props[k] ?? values;
+    if (v === null) {
+      if (props[k] || !values) delete o[k];
+      else if (values.type === "string") o[k] = "";
+    } else if (sub) goNulls(sub, v);
+  }
 }
 
 /** True when `value` matches `schema` (records read back from disk). */

@@ -273,7 +273,9 @@ describe("container byte streams", () => {
     const kill = timed(["kill", "talk3"]);
     for (const [name, r] of Object.entries({ images, create, kill })) {
       assert.equal(r.code, 0, `${name}: ${r.err}`);
-      assert.ok(r.ms < 2000, `${name} took ${r.ms} ms with 20 clients attached`);
+      // Before the fix these hung until the containers exited; a loaded machine (CI, other
+      // tests) can take seconds to start 20 CLIs, so the bound is the hang, not a speed goal.
+      assert.ok(r.ms < 8000, `${name} took ${r.ms} ms with 20 clients attached`);
     }
     const during = threads(d.proc.pid!);
     assert.ok(during <= before + 2, `threads grew from ${before} to ${during} with 20 clients attached`);

@@ -5,11 +5,11 @@
  * ONBUILD triggers, and a realistic Debian build with its cache timings.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { debianTar } from "../helpers/debian.js";
 
 describe("docker build", () => {
   let d: TestDaemon;
@@ -133,20 +133,7 @@ describe("docker build", () => {
   });
 
   it("builds a realistic Debian image, reuses the cache, and rebuilds from a changed COPY", () => {
-    const base = "/var/tmp/berth-deb/rootfs";
-    if (!existsSync(`${base}/usr/sbin/useradd`)) {
-      // Cached between runs outside the repository; made from Debian's mirror.
-      const r = spawnSync(
-        "debootstrap",
-        ["--variant=minbase", "bookworm", base, "http://deb.debian.org/debian"],
-        {
-          encoding: "utf8",
-        },
-      );
-      assert.equal(r.status, 0, r.stderr);
-    }
-    const tar = join(work, "debian.tar");
-    assert.equal(spawnSync("tar", ["--numeric-owner", "-C", base, "-cf", tar, "."]).status, 0);
+    const tar = debianTar(work);
     d.ok(["import", "--change", 'CMD ["bash"]', tar, "debian:bookworm"]);
     const files: Record<string, string> = {
       Dockerfile: [

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/wait.js";
 
 /** Bytes of the container's log files (live and rotated; the .keep link is the live file again). */
 function logBytes(d: TestDaemon, id: string): number {
@@ -20,6 +21,14 @@ function logBytes(d: TestDaemon, id: string): number {
     .filter((f) => /^container\.log(\.\d+)?$/.test(f))
     .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
 }
+
+/** The number of the container's log files (live and rotated). */
+function logCount(d: TestDaemon, id: string): number {
+  return readdirSync(join(d.root, "containers", id)).filter((f) => /^container\.log(\.\d+)?$/.test(f)).length;
+}
+
+/** Bytes past max-file x max-size a rotation that lags behind a fast writer may keep (see logrotate.ts). */
+const ROTATION_LAG = 1536 * 1024;
 
 // ~5.6 MB in bursts of 1,000 lines, a steady logger rather than one write-as-fast-as-possible burst.
 const LINES =
@@ -75,8 +84,11 @@ describe("log drivers", () => {
     ]);
     await waitExit(d, "rot");
     const bytes = logBytes(d, id);
-    // The live file is rotated just after it passes max-size: allow a little past 3 x 100 KiB.
-    assert.ok(bytes <= 3 * 102400 * 1.25, `${bytes} bytes of logs kept`);
+    // The live file is rotated just after it passes max-size (inotify); conmon writes into
+    // the renamed file until it reopens, so a loaded machine keeps a little more: bounded by
+    // the lag, far below the ~7 MB written.
+    assert.ok(bytes <= 3 * 102400 + ROTATION_LAG, `${bytes} bytes of logs kept`);
+    assert.ok(logCount(d, id) <= 3, `${logCount(d, id)} log files`);
     assertTailInOrder(d.ok(["logs", "rot"]), 59999);
     assert.equal(d.ok(["logs", "--tail", "2", "rot"]).split("\n").length, 2);
     assert.equal(d.ok(["inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "rot"]), "json-file");
@@ -149,12 +161,13 @@ describe("log drivers", () => {
     await sleep(2000);
     d.ok(["unpause", "hc"]);
     const unpausedAt = Date.now();
-    await sleep(3000);
-    const log = JSON.parse(d.ok(["inspect", "-f", "{{json .State.Health.Log}}", "hc"])) as {
-      Start: string;
-    }[];
-    const newest = Date.parse(log.at(-1)!.Start);
-    assert.ok(newest > unpausedAt, `newest probe ${log.at(-1)!.Start} is not after the unpause`);
+    // A probe after the unpause, however slow the machine (interval 1 s).
+    await eventually("a health probe after the unpause", () => {
+      const log = JSON.parse(d.ok(["inspect", "-f", "{{json .State.Health.Log}}", "hc"])) as {
+        Start: string;
+      }[];
+      return log.length > 0 && Date.parse(log.at(-1)!.Start) > unpausedAt;
+    });
     assert.equal(d.ok(["inspect", "-f", "{{.State.Health.Status}}", "hc"]), "healthy");
   });
 });
@@ -184,7 +197,8 @@ describe("daemon.json log-driver and log-opts", () => {
     assert.equal(d.ok(["inspect", "-f", '{{index .HostConfig.LogConfig.Config "max-size"}}', "dflt"]), "64k");
     await waitExit(d, "dflt");
     const bytes = logBytes(d, id);
-    assert.ok(bytes <= 2 * 65536 * 1.25, `${bytes} bytes of logs kept`);
+    assert.ok(bytes <= 2 * 65536 + ROTATION_LAG, `${bytes} bytes of logs kept`);
+    assert.ok(logCount(d, id) <= 2, `${logCount(d, id)} log files`);
     assertTailInOrder(d.ok(["logs", "dflt"]), 59999);
   });
 });

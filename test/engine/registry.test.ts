@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/wait.js";
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -243,12 +244,19 @@ describe("pull and push against a registry", () => {
         env: { ...process.env, DOCKER_HOST: d.host },
         stdio: "ignore",
       });
-      // Let about half of the 8 MiB arrive at 2 MiB/s, then kill the daemon.
-      await new Promise((r) => setTimeout(r, 2000));
+      // Let part of the 8 MiB arrive at 2 MiB/s, then kill the daemon.
+      const ingest = join(d.root, "content", "ingest");
+      const sizes = () => {
+        try {
+          return readdirSync(ingest).map((f) => statSync(join(ingest, f)).size);
+        } catch {
+          return [];
+        }
+      };
+      await eventually("1 MiB of the blob in ingest", () => sizes().some((n) => n > 1024 * 1024));
       await d.kill();
       puller.kill();
-      const ingest = join(d.root, "content", "ingest");
-      const partial = readdirSync(ingest).map((f) => statSync(join(ingest, f)).size);
+      const partial = sizes();
       assert.ok(
         partial.some((n) => n > 512 * 1024),
         `partial downloads: ${partial.join(", ")}`,

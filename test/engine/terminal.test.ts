@@ -3,13 +3,15 @@
  * a tmux pseudo-terminal. `run -it` types a command and sees its output,
  * follows a window resize, detaches with ctrl-p ctrl-q, is reattached and
  * exits with the shell's code; `exec -it` starts at the client's size with
- * TERM=xterm.
+ * TERM=xterm; a TTY container's first size is the HostConfig.ConsoleSize the
+ * CLI sends at create.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { api } from "../helpers/api.js";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 
 describe("interactive terminals (docker CLI in tmux)", () => {
@@ -43,6 +45,18 @@ describe("interactive terminals (docker CLI in tmux)", () => {
       await sleep(100);
     }
   };
+  /** Types `keys` + Enter until `re` shows (a resize reaches the shell asynchronously). */
+  const askUntil = async (name: string, keys: string, re: RegExp, ms = 20_000): Promise<string> => {
+    const end = Date.now() + ms;
+    for (;;) {
+      tmux("send-keys", "-t", name, keys, "Enter");
+      try {
+        return await waitFor(name, re, 2000);
+      } catch (err) {
+        if (Date.now() > end) throw err;
+      }
+    }
+  };
 
   before(async () => {
     if (spawnSync("tmux", ["-V"]).status !== 0) throw new Error("tmux is required (make deps installs it)");
@@ -65,9 +79,7 @@ describe("interactive terminals (docker CLI in tmux)", () => {
     assert.match(s1, /^T=xterm$/m);
 
     tmux("resize-window", "-t", "run", "-x", "90", "-y", "25");
-    await sleep(500);
-    tmux("send-keys", "-t", "run", "stty size", "Enter");
-    await waitFor("run", /^25 90$/m);
+    await askUntil("run", "stty size", /^25 90$/m);
 
     tmux("send-keys", "-t", "run", "C-p", "C-q");
     await waitFor("run", /EXIT=0/);
@@ -93,10 +105,22 @@ describe("interactive terminals (docker CLI in tmux)", () => {
     open("exec2", 100, 30, `${DOCKER} exec -it host sh`);
     await waitFor("exec2", /^\/ #/m);
     tmux("resize-window", "-t", "exec2", "-x", "64", "-y", "20");
-    await sleep(500);
-    tmux("send-keys", "-t", "exec2", "stty size; exit 5", "Enter");
+    await askUntil("exec2", "stty size", /^20 64$/m);
+    tmux("send-keys", "-t", "exec2", "exit 5", "Enter");
     const s2 = await waitFor("exec2", /EXIT=\d+/);
-    assert.match(s2, /^20 64$/m);
     assert.match(s2, /EXIT=5/);
+  });
+
+  it("starts a TTY container at HostConfig.ConsoleSize, with no resize sent", async () => {
+    const created = await api(d.socket, "POST", "/v1.41/containers/create?name=sized", {
+      Image: "bb",
+      Cmd: ["stty", "size"],
+      Tty: true,
+      HostConfig: { ConsoleSize: [33, 77] },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await api(d.socket, "POST", "/v1.41/containers/sized/start")).status, 204);
+    assert.equal((await api(d.socket, "POST", "/v1.41/containers/sized/wait")).status, 200);
+    assert.equal(d.ok(["logs", "sized"]).trim(), "33 77");
   });
 });

@@ -289,7 +289,8 @@ export function buildCreateRequest(o: Opts, image: string, args: string[], detac
     AutoRemove: !!o.rm,
     VolumeDriver: "",
     VolumesFrom: orNull(list(o, "volumesFrom")),
-    ConsoleSize: [0, 0],
+    // As the docker CLI: a TTY container starts at the client terminal's size.
+    ConsoleSize: o.tty && process.stdout.isTTY ? [process.stdout.rows, process.stdout.columns] : [0, 0],
     CapAdd: orNull(list(o, "capAdd").map(normalizeCap)),
     CapDrop: orNull(list(o, "capDrop").map(normalizeCap)),
     CgroupnsMode: str(o, "cgroupns"),

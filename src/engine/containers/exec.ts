@@ -119,6 +119,25 @@ export class ExecManager {
   async start(id: string, conn: Duplex | undefined, detach: boolean): Promise<void> {
     this.precheck(id);
     const e = this.get(id);
+    try {
+      await this.run(e, id, conn, detach);
+    } catch (err) {
+      // The process never started (an unknown user, a runtime refusal): the exec ends with
+      // 126, "cannot be invoked"; an attached client reads why on its output stream, framed
+      // like any other output, as Docker's exec start writes it.
+      const neverRan = !e.running && e.exitCode === null;
+      if (neverRan) e.exitCode = 126;
+      if (!conn) throw err;
+      conn.on("error", () => {});
+      if (neverRan && !conn.destroyed) {
+        const message = Buffer.from(`${(err as Error).message}\r\n`);
+        await streamWriter(conn, e.config.Tty ?? false)(1, message).catch(() => {});
+      }
+      conn.end();
+    }
+  }
+
+  private async run(e: ExecInstance, id: string, conn: Duplex | undefined, detach: boolean): Promise<void> {
     const rec = this.store.resolve(e.containerId);
     e.started = true;
     const c = e.config;

@@ -68,6 +68,13 @@ export class ContainerService {
     return out;
   }
 
+  /** inspect with SizeRw and SizeRootFs (bytes), as `GET /containers/{id}/json?size=1`. */
+  async inspectWithSize(ref: string) {
+    const out = this.inspect(ref);
+    const sizes = await this.sizes(this.d.store.resolve(ref));
+    return { ...out, SizeRw: sizes.rw, SizeRootFs: sizes.rootFs };
+  }
+
   async list(opts: { all?: boolean; limit?: number; size?: boolean; filters: Filters }) {
     if (!opts.size) return list(this.d, this.view, opts);
     // Sizes walk each container's writable layer: done here, before the (synchronous) view.

@@ -182,6 +182,9 @@ export function startHooks(p: PrepareDeps): StartHooks {
         cwd: rec.config.WorkingDir || "/",
         user,
         terminal: rec.config.Tty ?? false,
+        // The CLI sends its terminal's size at create (`docker run -t`): the shell's first
+        // `stty size` must not see 0x0 before the first resize arrives. As Docker's daemon.
+        consoleSize: consoleSizeOf(h.ConsoleSize),
         hostname,
         domainname: rec.config.Domainname,
         mounts,
@@ -236,4 +239,10 @@ export function startHooks(p: PrepareDeps): StartHooks {
       await p.mounts.removed(rec, removeVolumes);
     },
   };
+}
+
+/** HostConfig.ConsoleSize ([rows, columns]; [0, 0] when the client has no terminal) as a spec box. */
+function consoleSizeOf(size: number[] | null | undefined): { height: number; width: number } | undefined {
+  const [height = 0, width = 0] = size ?? [];
+  return height > 0 && width > 0 ? { height, width } : undefined;
 }

@@ -294,6 +294,11 @@ export function list(
     recs = recs.filter(
       (r) => r.state.Status === "running" || r.state.Status === "paused" || r.state.Status === "restarting",
     );
+  const publish = portFilter(f.get("publish"), "publish");
+  const expose = portFilter(f.get("expose"), "expose");
+  const isTask = f.get("is-task");
+  if (isTask && !["true", "false"].includes(isTask[0] ?? ""))
+    throw invalid(`Invalid filter 'is-task=${isTask[0]}'`);
   const beforeRef = f.get("before")?.[0];
   const sinceRef = f.get("since")?.[0];
   const before = beforeRef ? d.store.resolve(beforeRef) : undefined;
@@ -315,10 +320,60 @@ export function list(
     if (ancestors && !ancestors.some((a) => isAncestor(d, r, a))) return false;
     const health = f.get("health");
     if (health && !health.includes(r.state.Health?.Status ?? "none")) return false;
+    // Swarm tasks: berth runs none.
+    if (isTask && isTask[0] === "true") return false;
     return true;
   });
-  if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
-  return recs.map((r) => psRow(r, v, opts.size));
+  let rows = recs.map((r) => psRow(r, v, opts.size));
+  rows = rows.filter((row) => matchRow(row, f, publish, expose));
+  if (opts.limit !== undefined && opts.limit > 0) rows = rows.slice(0, opts.limit);
+  return rows;
+}
+
+/**
+ * The filters Docker applies to a listed container (moby's daemon/list.go): `volume` by a
+ * mount's name (or source) or destination, `network` by name or ID prefix, `publish` by a
+ * published host port and `expose` by a container port (each `port[/proto]` or a range).
+ */
+function matchRow(
+  row: ReturnType<typeof psRow>,
+  f: Filters,
+  publish: Set<string>,
+  expose: Set<string>,
+): boolean {
+  const volumes = f.get("volume");
+  if (
+    volumes &&
+    !volumes.some((val) => row.Mounts.some((m) => m.Destination === val || (m.Name ?? m.Source) === val))
+  )
+    return false;
+  const networks = f.get("network");
+  if (networks) {
+    const nets = row.NetworkSettings.Networks as Record<string, { NetworkID?: string } | null>;
+    const hit = networks.some(
+      (val) => val in nets || Object.values(nets).some((n) => !!n?.NetworkID && n.NetworkID.startsWith(val)),
+    );
+    if (!hit) return false;
+  }
+  if (publish.size || expose.size) {
+    return row.Ports.some(
+      (p) => publish.has(`${p.PublicPort ?? 0}/${p.Type}`) || expose.has(`${p.PrivatePort}/${p.Type}`),
+    );
+  }
+  return true;
+}
+
+/** `publish`/`expose` filter values (`80`, `80/udp`, `8000-8010/tcp`) as a set of `port/proto`. */
+function portFilter(values: string[] | undefined, name: string): Set<string> {
+  const out = new Set<string>();
+  for (const v of values ?? []) {
+    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(v);
+    const lo = Number(m?.[1]);
+    const hi = m?.[2] ? Number(m[2]) : lo;
+    if (!m || lo > hi || hi > 65535) throw invalid(`Invalid filter '${name}=${v}'`);
+    for (let p = lo; p <= hi; p++) out.add(`${p}/${m[3] ?? "tcp"}`);
+  }
+  return out;
 }
 
 function isAncestor(d: ContainerDeps, rec: ContainerRecord, ref: string): boolean {

@@ -24,6 +24,8 @@ export interface MountSpec {
 export interface HostConfig {
   Binds?: string[] | null;
   ContainerIDFile?: string;
+  /** The client terminal's [rows, columns] at create, for a TTY's first size. */
+  ConsoleSize?: number[] | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
   NetworkMode?: string;
   PortBindings?: Record<string, PortBinding[] | null> | null;
