@@ -4,12 +4,12 @@ SHELL := /bin/bash
 
 APT_PACKAGES := runc conmon crun skopeo busybox-static docker-registry tini catatonit \
   containernetworking-plugins nftables iptables iproute2 golang-github-containers-common \
-  debootstrap uidmap util-linux procps psmisc curl ca-certificates openssl tmux systemd socat passwd zsh fish \
+  debootstrap uidmap rootlesskit slirp4netns fuse-overlayfs util-linux procps psmisc curl ca-certificates openssl tmux systemd socat passwd zsh fish \
   docker-compose python3-docker dpkg-dev
 DOCKER ?= $(shell command -v /usr/local/bin/docker || command -v docker)
 TEST_FILES = $(shell find dist/test -name '*.test.js' 2>/dev/null | sort)
 
-.PHONY: setup deps build bundle install uninstall lint typecheck unit integration acceptance test demo bench bench-deps test-long clean
+.PHONY: setup deps build bundle install uninstall lint typecheck unit integration acceptance test demo demo-rootless bench bench-deps test-long clean
 
 # `make install` layout (GNU conventions; DESTDIR stages the tree, e.g. for a package).
 PREFIX ?= /usr/local
@@ -19,6 +19,7 @@ LIBDIR ?= $(PREFIX)/lib/berth
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSTEMDUSERUNITDIR ?= $(PREFIX)/lib/systemd/user
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -34,6 +35,8 @@ deps:
 	  echo "apt-get install:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Rootless berthd: slirp4netns and fuse-overlayfs open these as the user; 0666 is udev's mode.
+	@for d in /dev/net/tun /dev/fuse; do [ -c $$d ] && chmod 0666 $$d || true; done
 	@if ! [ -x "$(DOCKER)" ]; then \
 	  echo "no docker CLI at /usr/local/bin/docker: installing Debian's docker.io for its client only"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io; \
@@ -60,7 +63,7 @@ bundle:
 # socket's group ($(SOCKET_GROUP)) if missing and reloads systemd (units are not enabled).
 install: bundle
 	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)" "$(DESTDIR)$(MANDIR)/man1" \
-	  "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(BASHCOMPDIR)" \
+	  "$(DESTDIR)$(MANDIR)/man8" "$(DESTDIR)$(SYSTEMDUNITDIR)" "$(DESTDIR)$(SYSTEMDUSERUNITDIR)" "$(DESTDIR)$(BASHCOMPDIR)" \
 	  "$(DESTDIR)$(ZSHCOMPDIR)" "$(DESTDIR)$(FISHCOMPDIR)" "$(DESTDIR)$(SYSCONFDIR)/berth"
 	rm -rf "$(DESTDIR)$(LIBDIR)/node_modules"
 	cp -R dist/install/lib/node_modules "$(DESTDIR)$(LIBDIR)/"
@@ -74,7 +77,9 @@ install: bundle
 	install -m 0644 dist/install/completion/berth.fish "$(DESTDIR)$(FISHCOMPDIR)/berth.fish"
 	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/berthd.service >"$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service"
 	sed 's|^SocketGroup=.*|SocketGroup=$(SOCKET_GROUP)|' contrib/systemd/berthd.socket >"$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket"
-	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket"
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/systemd/user/berthd.service >"$(DESTDIR)$(SYSTEMDUSERUNITDIR)/berthd.service"
+	chmod 0644 "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket" \
+	  "$(DESTDIR)$(SYSTEMDUSERUNITDIR)/berthd.service"
 	@[ -e "$(DESTDIR)$(SYSCONFDIR)/berth/daemon.json" ] && echo "kept $(DESTDIR)$(SYSCONFDIR)/berth/daemon.json" || \
 	  sed 's|"group": "berth"|"group": "$(SOCKET_GROUP)"|' contrib/daemon.json >"$(DESTDIR)$(SYSCONFDIR)/berth/daemon.json"
 	@if [ -z "$(DESTDIR)" ]; then \
@@ -91,7 +96,7 @@ uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/berth" "$(DESTDIR)$(BINDIR)/berthd" \
 	  "$(DESTDIR)$(MANDIR)/man1/berth.1" "$(DESTDIR)$(MANDIR)/man8/berthd.8" \
 	  "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.service" "$(DESTDIR)$(SYSTEMDUNITDIR)/berthd.socket" \
-	  "$(DESTDIR)$(BASHCOMPDIR)/berth" "$(DESTDIR)$(ZSHCOMPDIR)/_berth" "$(DESTDIR)$(FISHCOMPDIR)/berth.fish"
+	  "$(DESTDIR)$(SYSTEMDUSERUNITDIR)/berthd.service" "$(DESTDIR)$(BASHCOMPDIR)/berth" "$(DESTDIR)$(ZSHCOMPDIR)/_berth" "$(DESTDIR)$(FISHCOMPDIR)/berth.fish"
 	rm -rf "$(DESTDIR)$(LIBDIR)"
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
@@ -116,6 +121,10 @@ test-long: build
 
 demo: setup
 	scripts/demo.sh
+
+# berthd run by a throwaway ordinary user (rootless mode); removes the user afterwards.
+demo-rootless: setup
+	scripts/demo-rootless.sh
 
 # Docker and Podman from Debian, for side-by-side numbers. Their services are kept from
 # starting (policy-rc.d during the install, then disabled): the bench runs private ones.

@@ -40,7 +40,8 @@ berth daemon, over the Docker Engine API (v1.41) on a unix socket, or TCP with T
 Commands, flags, output formats (--format, json) and exit statuses follow docker's.
 
 The daemon is found from -H, BERTH_HOST, DOCKER_HOST, then the current docker context
-(--context, DOCKER_CONTEXT, currentContext in the config directory), then
+(--context, DOCKER_CONTEXT, currentContext in the config directory), then, for a user
+other than root, a rootless berthd's $XDG_RUNTIME_DIR/berth.sock when it exists, else
 unix:///run/berth/berth.sock. Shell completion: berth completion bash|zsh|fish.`;
 const DAEMON_ABOUT = `berthd serves the Docker Engine API (v1.41) so that the docker CLI, docker-compose,
 docker-py and dockerode work against it unchanged. Containers run with runc (or crun)
@@ -49,7 +50,13 @@ nftables; they keep running when berthd stops.
 
 Under systemd, berthd.socket holds /run/berth/berth.sock (group berth, mode 0660) and
 starts berthd.service (berthd -H fd://) on the first connection; berthd reports READY=1
-once the API serves.`;
+once the API serves.
+
+Run by an ordinary user (or with --rootless), berthd runs rootless: it re-executes itself
+under rootlesskit (user, mount, network and pid namespaces; slirp4netns for outbound
+traffic; published ports opened on the host by rootlesskit), containers get the user's
+subordinate ids from /etc/subuid and /etc/subgid, and its files follow the XDG base
+directories (see FILES). Containers stop when a rootless berthd stops.`;
 const DAEMON_EXTRA = `.SH FILES
 .TP
 .I /etc/berth/daemon.json
@@ -60,6 +67,10 @@ Persistent state: images, layers, containers, volumes.
 .TP
 .I /run/berth/berth.sock
 The Engine API socket (group berth, mode 0660).
+.TP
+.I ~/.config/berth/daemon.json, ~/.local/share/berth, $XDG_RUNTIME_DIR/berth, $XDG_RUNTIME_DIR/berth.sock
+Rootless: configuration, persistent state, runtime state and socket ($XDG_CONFIG_HOME and
+$XDG_DATA_HOME move the first two).
 .SH SEE ALSO
 .BR berth (1),
 .BR systemd.socket (5)

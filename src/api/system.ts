@@ -6,8 +6,9 @@ import { componentVersions } from "../engine/components.js";
 import { diskUsage } from "../engine/df.js";
 import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
 import type { EngineEvent } from "../engine/events.js";
-import { parseFilters } from "../engine/filters.js";
+import { checkFilterNames, parseFilters } from "../engine/filters.js";
 import { BUILD } from "../util/buildinfo.js";
+import { rootless } from "../util/rootless.js";
 import { type Ctx, enumParam, type Router, sendJson, timeParam } from "./router.js";
 
 const DF_TYPES = ["container", "image", "volume", "build-cache"] as const;
@@ -86,6 +87,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.get("/info", async (ctx) => {
     const counts = engine.containerCounts();
     const arch = process.arch === "x64" ? "x86_64" : process.arch;
+    const limits = !engine.config.rootless || (rootless()?.cgroupsDelegated ?? false);
     sendJson(ctx, 200, {
       ID: engine.daemonId,
       Containers: counts.total,
@@ -93,7 +95,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       ContainersPaused: counts.paused,
       ContainersStopped: counts.stopped,
       Images: engine.imageStore.list().length,
-      Driver: "overlay2",
+      Driver: engine.config.storageDriver === "fuse-overlayfs" ? "fuse-overlayfs" : "overlay2",
       DriverStatus: [
         ["Backing Filesystem", "extfs"],
         ["Supports d_type", "true"],
@@ -105,24 +107,25 @@ export function systemRoutes(r: Router, engine: Engine): void {
         Authorization: null,
         Log: ["json-file"],
       },
-      MemoryLimit: true,
-      SwapLimit: true,
+      MemoryLimit: limits,
+      SwapLimit: limits,
       KernelMemory: false,
-      CpuCfsPeriod: true,
-      CpuCfsQuota: true,
-      CPUShares: true,
-      CPUSet: true,
-      PidsLimit: true,
+      CpuCfsPeriod: limits,
+      CpuCfsQuota: limits,
+      CPUShares: limits,
+      CPUSet: limits,
+      PidsLimit: limits,
       IPv4Forwarding: true,
       BridgeNfIptables: true,
       BridgeNfIp6tables: true,
       Debug: engine.config.logLevel === "debug",
       NFd: 0,
-      OomKillDisable: true,
+      OomKillDisable: limits,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
       LoggingDriver: "json-file",
-      CgroupDriver: "cgroupfs",
+      // Rootless without a delegated cgroup v2 subtree: no cgroups (Docker prints "none").
+      CgroupDriver: limits ? "cgroupfs" : "none",
       CgroupVersion: cgroupVersion(),
       NEventsListener: 0,
       KernelVersion: release(),
@@ -141,7 +144,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,
-      DockerRootDir: engine.config.root,
+      DockerRootDir: rootless()?.dataRoot ?? engine.config.root,
       HttpProxy: "",
       HttpsProxy: "",
       NoProxy: "",
@@ -159,7 +162,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
         Error: "",
         RemoteManagers: null,
       },
-      LiveRestoreEnabled: true,
+      // Rootless containers end with berthd's namespaces.
+      LiveRestoreEnabled: !engine.config.rootless,
       Isolation: "",
       InitBinary: engine.config.init,
       ContainerdCommit: { ID: "", Expected: "" },
@@ -167,9 +171,14 @@ export function systemRoutes(r: Router, engine: Engine): void {
       InitCommit: { ID: "", Expected: "" },
       SecurityOptions: [
         "name=seccomp,profile=default",
-        ...(engine.config.usernsRemap ? ["name=userns"] : []),
+        ...(engine.config.usernsRemap || engine.config.rootless ? ["name=userns"] : []),
+        // docker info prints "rootless" from this, as for Docker's rootless mode.
+        ...(engine.config.rootless ? ["name=rootless"] : []),
       ],
-      Warnings: null,
+      // The docker CLI prints these under `docker info`, as Docker's "No memory limit support".
+      Warnings: limits
+        ? null
+        : [`WARNING: rootless: ${rootless()?.cgroupsReason}: resource limits are refused`],
     });
   });
 
@@ -189,6 +198,23 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.get("/events", (ctx) => {
     const filters = parseFilters(ctx.query.get("filters"));
+    // moby's event filter keys; the swarm ones (node, service, secret, config) match nothing here.
+    checkFilterNames(filters, [
+      "container",
+      "daemon",
+      "event",
+      "image",
+      "label",
+      "network",
+      "type",
+      "volume",
+      "plugin",
+      "scope",
+      "node",
+      "service",
+      "secret",
+      "config",
+    ]);
     const toNs = (name: string) => {
       const v = ctx.query.get(name);
       // Whole nanoseconds from the text: a Date keeps only milliseconds.
@@ -237,6 +263,10 @@ function eventMatches(e: EngineEvent, f: Map<string, string[]>): boolean {
     any("image", (v) => attrs.image === v || e.Actor.ID === v || attrs.name === v) &&
     any("network", (v) => e.Type === "network" && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
     any("volume", (v) => e.Type === "volume" && e.Actor.ID === v) &&
+    any("daemon", (v) => e.Type === "daemon" && (e.Actor.ID === v || attrs.name === v)) &&
+    // Every berth event is local-scoped; berth has no plugins or swarm objects.
+    any("scope", (v) => v === "local") &&
+    !["plugin", "node", "service", "secret", "config"].some((k) => (f.get(k)?.length ?? 0) > 0) &&
     any("label", (v) => {
       const i = v.indexOf("=");
       return i < 0 ? v in attrs : attrs[v.slice(0, i)] === v.slice(i + 1);

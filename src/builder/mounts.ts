@@ -8,11 +8,12 @@
  * whose stubs must not reach the layer.
  */
 import { randomBytes } from "node:crypto";
-import { chown, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { canonicalInRoot } from "../layer/rootpath.js";
 import type { SyscallError } from "../sys/libc.js";
 import { invalid } from "../util/errors.js";
+import { hostGid, hostUid, remap } from "../util/idmap.js";
 import type { ImageRoot } from "./backend.js";
 import type { StepContext } from "./types.js";
 
@@ -100,7 +101,9 @@ export async function prepareMounts(
           const d = dir;
           cleanups.push(() => rm(d, { recursive: true, force: true }));
         }
-        if (m.uid || m.gid) await chown(dir, uid, gid);
+        // Owned by the step's root (or uid=/gid=) as the host stores it: under userns-remap
+        // and rootless, container root is a subordinate id that could not write it otherwise.
+        if (m.uid || m.gid || remap()) await chown(dir, hostUid(uid), hostGid(gid));
         inUse.set(id, (inUse.get(id) ?? 0) + 1);
         cleanups.push(async () => {
           inUse.set(id, (inUse.get(id) ?? 1) - 1);
@@ -151,12 +154,17 @@ export async function prepareMounts(
           if (truthy(m.required)) throw invalid(`secret ${id} not found`);
           continue;
         }
-        await mkdir(c.secretDir, { recursive: true, mode: 0o700 });
+        // Under userns-remap and rootless, runc mounts the file as the remapped root, which
+        // must walk to it: searchable dirs, and a name nobody can list.
+        const walk = remap() ? 0o711 : 0o700;
+        await mkdir(c.secretDir, { recursive: true, mode: walk });
+        await chmod(c.secretDir, walk);
         const dir = await mkdtemp(join(c.secretDir, "secret-"));
+        await chmod(dir, walk);
         cleanups.push(() => rm(dir, { recursive: true, force: true }));
         const file = join(dir, randomBytes(8).toString("hex"));
         await writeFile(file, data, { mode: mode ?? 0o400 });
-        await chown(file, uid, gid);
+        await chown(file, hostUid(uid), hostGid(gid));
         mounts.push({ Type: "bind", Source: file, Target: target, ReadOnly: true });
       } else if (type === "ssh") {
         throw invalid(`RUN --mount=type=ssh is not supported by berth's builder`);

@@ -3,7 +3,7 @@
  * with TLS) speaking Engine API v1.41. request() streams, json() decodes,
  * hijack() upgrades the connection for attach/exec.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import http, { type IncomingMessage, type RequestOptions } from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
@@ -60,7 +60,23 @@ export function resolveHost(
   if (opts.host && opts.context)
     throw new CliError(`conflicting options: cannot specify both --host and --context`);
   const context = loadContext(contextName(opts, env), env);
-  return { host: opts.host || env.BERTH_HOST || env.DOCKER_HOST || context.host || DEFAULT_HOST, context };
+  return {
+    host: opts.host || env.BERTH_HOST || env.DOCKER_HOST || context.host || defaultHost(env),
+    context,
+  };
+}
+
+/**
+ * The socket used when nothing names one: a user's own rootless daemon
+ * ($XDG_RUNTIME_DIR/berth.sock) when it is there and the user is not root, else
+ * the system daemon's.
+ */
+export function defaultHost(env = process.env): string {
+  if (process.getuid?.() !== 0 && env.XDG_RUNTIME_DIR) {
+    const sock = `${env.XDG_RUNTIME_DIR}/berth.sock`;
+    if (existsSync(sock)) return `unix://${sock}`;
+  }
+  return DEFAULT_HOST;
 }
 
 export class Client {

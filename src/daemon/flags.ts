@@ -29,6 +29,11 @@ export function daemonProgram(): Command {
     .option("--insecure-registry <host>", "registry reached over plain HTTP, repeatable", collect, [])
     .option("--registry-mirror <url>", "registry mirror, repeatable", collect, [])
     .option("--userns-remap <user>", "remap container root to this user's subordinate ids")
+    .option(
+      "--rootless",
+      "run as an ordinary user inside rootlesskit's namespaces (the default when not run by root)",
+    )
+    .option("-s, --storage-driver <name>", "overlay2 or fuse-overlayfs")
     .option("--tls", "use TLS on TCP listeners")
     .option("--tlsverify", "require and verify client certificates")
     .option("--tlscacert <file>", "CA to verify clients")

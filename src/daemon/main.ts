@@ -16,6 +16,14 @@ import { checkHost } from "./checks.js";
 import { daemonProgram } from "./flags.js";
 import { DEFAULT_GROUP, lookupGroup } from "./group.js";
 import { createLogger, parseLogFormat } from "./logging.js";
+import {
+  checkRootlessHost,
+  enterRootlessChild,
+  inRootlessChild,
+  rootlessPaths,
+  runRootlessKit,
+  startRootless,
+} from "./rootless.js";
 import { startEngine } from "./start.js";
 import { fdsForHost, sdNotify, takeActivationFds } from "./systemd.js";
 
@@ -23,12 +31,30 @@ async function main(): Promise<void> {
   const program = daemonProgram();
   program.parse();
   const o = program.opts();
+  // An ordinary user gets rootless mode: re-run under rootlesskit, with XDG paths.
+  const rootlessPathsOf =
+    o.rootless || inRootlessChild() || process.getuid?.() !== 0 ? rootlessPaths() : undefined;
+  if (rootlessPathsOf && !inRootlessChild()) {
+    const bins = await checkRootlessHost();
+    process.exit(await runRootlessKit(rootlessPathsOf, bins));
+  }
+  const configFile =
+    rootlessPathsOf && program.getOptionValueSource("configFile") === "default"
+      ? rootlessPathsOf.configFile
+      : o.configFile;
 
   let cfg: DaemonConfig = defaultConfig();
+  if (rootlessPathsOf) {
+    cfg.rootless = true;
+    cfg.root = rootlessPathsOf.root;
+    cfg.execRoot = rootlessPathsOf.execRoot;
+    cfg.hosts = [rootlessPathsOf.host];
+    cfg.group = ""; // the socket stays the user's own
+  }
   try {
-    cfg = mergeFileConfig(cfg, JSON.parse(await readFile(o.configFile, "utf8")));
+    cfg = mergeFileConfig(cfg, JSON.parse(await readFile(configFile, "utf8")));
   } catch (err) {
-    if (!isErrno(err, "ENOENT")) throw new Error(`cannot read ${o.configFile}: ${(err as Error).message}`);
+    if (!isErrno(err, "ENOENT")) throw new Error(`cannot read ${configFile}: ${(err as Error).message}`);
   }
   cfg.root = o.root ?? o.dataRoot ?? cfg.root;
   cfg.execRoot = o.execRoot ?? cfg.execRoot;
@@ -45,6 +71,13 @@ async function main(): Promise<void> {
   cfg.insecureRegistries.push(...o.insecureRegistry);
   cfg.registryMirrors.push(...o.registryMirror);
   cfg.usernsRemap = o.usernsRemap ?? cfg.usernsRemap;
+  cfg.storageDriver = o.storageDriver ?? cfg.storageDriver;
+  if (!["overlay2", "fuse-overlayfs"].includes(cfg.storageDriver))
+    throw new Error(`unknown storage driver ${cfg.storageDriver} (overlay2 or fuse-overlayfs)`);
+  if (cfg.rootless && cfg.usernsRemap)
+    throw new Error(
+      "rootless: userns-remap cannot be used (containers already get the user's subordinate ids)",
+    );
   if (o.tlsverify || o.tls)
     cfg.tls = { verify: Boolean(o.tlsverify), ca: o.tlscacert, cert: o.tlscert, key: o.tlskey };
 
@@ -75,7 +108,15 @@ async function main(): Promise<void> {
   const { mkdir } = await import("node:fs/promises");
   await mkdir(cfg.root, { recursive: true, mode: 0o711 });
   const lock = await lockRoot(cfg.root);
-  if (cfg.usernsRemap) await applyRemap(cfg);
+  if (cfg.rootless) {
+    // From here on the daemon's root and exec root are reached through paths every
+    // container's root can walk (see enterRootlessChild); the lock, taken above, names
+    // the real one in its error.
+    const child = await enterRootlessChild({ root: cfg.root, execRoot: cfg.execRoot });
+    cfg.root = child.root;
+    cfg.execRoot = child.execRoot;
+    await startRootless(cfg, child.info, log);
+  } else if (cfg.usernsRemap) await applyRemap(cfg);
   else await prepareExecRoot(cfg.execRoot, socketGid);
 
   const { engine, router, extra } = await startEngine(cfg, log);

@@ -34,6 +34,10 @@ export interface DaemonConfig {
   /** daemon.json "log-driver" and "log-opts": what containers get when they name no driver. */
   logDriver: string;
   logOpts: Record<string, string>;
+  /** Rootless mode (berthd run by an ordinary user, inside rootlesskit's namespaces). */
+  rootless?: boolean;
+  /** "overlay2" (the kernel's overlayfs) or "fuse-overlayfs"; daemon.json "storage-driver". */
+  storageDriver: string;
 }
 
 export function defaultConfig(): DaemonConfig {
@@ -54,6 +58,7 @@ export function defaultConfig(): DaemonConfig {
     init: "/usr/bin/tini-static",
     logDriver: "json-file",
     logOpts: {},
+    storageDriver: "overlay2",
   };
 }
 
@@ -82,6 +87,7 @@ export function mergeFileConfig(cfg: DaemonConfig, file: Record<string, unknown>
   out.usernsRemap = str("userns-remap") ?? out.usernsRemap;
   out.seccompProfile = str("seccomp-profile") ?? out.seccompProfile;
   out.logDriver = str("log-driver") ?? out.logDriver;
+  out.storageDriver = str("storage-driver") ?? out.storageDriver;
   const logOpts = file["log-opts"];
   if (logOpts && typeof logOpts === "object") out.logOpts = { ...(logOpts as Record<string, string>) };
   const reg = file["registry-server"] as Record<string, unknown> | undefined;

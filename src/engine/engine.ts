@@ -14,6 +14,7 @@ import { Builder } from "../builder/builder.js";
 import { ContentStore } from "../content/store.js";
 import { ImageStore } from "../image/store.js";
 import { NetworkManager } from "../network/manager.js";
+import { RootlessPorts } from "../network/rootlessports.js";
 import { BlobSources } from "../registry/client/sources.js";
 import { effectiveCaps } from "../runtime/capabilities.js";
 import { Runtime } from "../runtime/runtime.js";
@@ -22,6 +23,7 @@ import { LayerStore } from "../snapshot/layers.js";
 import { Snapshotter } from "../snapshot/overlay.js";
 import { BUILD } from "../util/buildinfo.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { rootless } from "../util/rootless.js";
 import { VolumeStore } from "../volume/store.js";
 import { BuildService } from "./build.js";
 import { BUILD_RUN_LABEL, EngineBuildBackend } from "./build-backend.js";
@@ -80,7 +82,10 @@ export class Engine {
     validateLogConfig({ Type: config.logDriver, Config: config.logOpts });
     this.content = new ContentStore(join(config.root, "content"));
     this.layers = new LayerStore(config.root);
-    this.snapshots = new Snapshotter(this.layers);
+    this.snapshots = new Snapshotter(
+      this.layers,
+      config.storageDriver === "fuse-overlayfs" ? "fuse-overlayfs" : "overlay2",
+    );
     this.imageStore = new ImageStore(config.root);
     this.images = new ImageService(this.content, this.layers, this.imageStore, this.events);
     this.containerStore = new ContainerStore(config.root);
@@ -98,8 +103,15 @@ export class Engine {
       config.bridge,
       config.subnetPool,
       log,
+      // Rootless: the network namespace is rootlesskit's, shared with no other daemon.
+      config.rootless ? join(config.execRoot, "ipam.lock") : undefined,
     );
-    const network = new BridgeNetworks(this.networks, this.containerStore);
+    const rl = rootless();
+    const network = new BridgeNetworks(
+      this.networks,
+      this.containerStore,
+      rl ? new RootlessPorts(rl.stateDir) : undefined,
+    );
     this.networkPort = network;
     this.volumes = new VolumeStore(config.root);
     const mounts = new VolumeMounts(this.volumes, this.containerStore);
@@ -112,7 +124,7 @@ export class Engine {
         events: this.events,
         defaultRuntime: config.defaultRuntime,
         runtimes: config.runtimes,
-        cgroupParent: `/berth-${this.cgroupName()}`,
+        cgroupParent: this.cgroupParent(),
         networkExists: (n) => this.networks.find(n) !== undefined,
         resolveMounts: (rec) => mounts.resolve(rec),
         logDefaults: { Type: config.logDriver, Config: config.logOpts },
@@ -133,7 +145,7 @@ export class Engine {
             }),
             config.seccompProfile,
           ),
-        cgroupParent: `/berth-${this.cgroupName()}`,
+        cgroupParent: this.cgroupParent(),
       }),
       join(config.execRoot, "containers"),
       (rec) => network.settings(rec),
@@ -173,6 +185,33 @@ export class Engine {
         .filter((l): l is string => !!l),
       blobs: [],
     });
+  }
+
+  /**
+   * Rootless: the containers live in rootlesskit's namespaces, which end with
+   * berthd, so they are stopped (as `docker stop`: signal, grace time, kill), as
+   * dockerd does without live-restore. Not a user's stop: restart policies
+   * still apply at the next start.
+   */
+  private async stopForRootless(): Promise<void> {
+    const running = this.containerStore
+      .list()
+      .filter((r) => r.state.Status === "running" || r.state.Status === "paused");
+    await Promise.all(
+      running.map(async (rec) => {
+        const manual = rec.manuallyStopped;
+        await this.containers
+          .stop(rec.id)
+          .catch((err: Error) => this.log.warn({ id: rec.id, err }, "rootless: container not stopped"));
+        rec.manuallyStopped = manual;
+        await this.containerStore.save(rec).catch(() => {});
+      }),
+    );
+  }
+
+  /** The containers' parent cgroup; "" when rootless without a delegated subtree (none made). */
+  private cgroupParent(): string {
+    return this.config.rootless ? "" : `/berth-${this.cgroupName()}`;
   }
 
   /** A cgroup directory name per daemon root, so two daemons never share one. */
@@ -272,6 +311,7 @@ export class Engine {
   }
 
   async shutdown(): Promise<void> {
+    if (this.config.rootless) await this.stopForRootless();
     await this.containers.shutdown();
     const running = this.containerStore
       .list()

@@ -49,6 +49,7 @@ import {
 import { invalid, isErrno, withPath } from "../util/errors.js";
 import { hostGid, hostUid, remap } from "../util/idmap.js";
 import { chmodAt, DirFds, existing, type FollowLink, type MountAt, removeExisting } from "./dirfds.js";
+import { isOverlayXattr, opaqueXattr } from "./overlayxattr.js";
 import { fdPath } from "./securejoin.js";
 
 export type { FollowLink, MountAt } from "./dirfds.js";
@@ -192,7 +193,7 @@ async function applyEntry(
   if (opts.whiteouts && base.startsWith(WHITEOUT_PREFIX)) {
     const parent = dirs.get(parentRel, h.name);
     if (base === OPAQUE) {
-      setxattr(fdPath(parent), "trusted.overlay.opaque", Buffer.from("y"));
+      setxattr(fdPath(parent), opaqueXattr(), Buffer.from("y"));
       return 0;
     }
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return 0; // aufs metadata
@@ -321,6 +322,7 @@ function setXattrs(path: string, h: tar.Header, set: (p: string, n: string, v: U
   for (const [k, v] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
     if (!k.startsWith("SCHILY.xattr.")) continue;
     const name = k.slice("SCHILY.xattr.".length);
+    if (isOverlayXattr(name)) continue; // a layer must not forge overlay metadata
     try {
       set(path, name, Buffer.from(v, "latin1"));
     } catch {

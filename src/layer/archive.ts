@@ -17,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { closeFd, dupFd, lgetxattr, llistxattr, O_CLOEXEC, O_PATH, openat } from "../sys/libc.js";
 import { containerGid, containerUid } from "../util/idmap.js";
+import { isOverlayXattr } from "./overlayxattr.js";
 import { fdPath } from "./securejoin.js";
 
 export interface TarOptions {
@@ -54,7 +55,7 @@ export function xattrsOf(path: string): Record<string, string> | undefined {
   }
   const out: Record<string, string> = {};
   for (const n of names) {
-    if (n.startsWith("trusted.overlay.")) continue; // overlay internals never travel
+    if (isOverlayXattr(n)) continue; // overlay internals never travel
     const v = lgetxattr(path, n);
     if (v) out[`SCHILY.xattr.${n}`] = v.toString("latin1");
   }

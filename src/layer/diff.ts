@@ -12,6 +12,7 @@ import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { lgetxattr } from "../sys/libc.js";
 import { lstatQuiet, openDirAt, packEntry } from "./archive.js";
+import { opaqueXattr } from "./overlayxattr.js";
 import { closeFd, fdPath, openBeneath, openTree } from "./securejoin.js";
 
 export interface Change {
@@ -24,7 +25,7 @@ function isWhiteout(st: Stats): boolean {
 }
 
 function isOpaque(path: string): boolean {
-  return lgetxattr(path, "trusted.overlay.opaque")?.toString() === "y";
+  return lgetxattr(path, opaqueXattr())?.toString() === "y";
 }
 
 /** Whether a lower layer has `rel`, looked up as overlayfs does: no link followed on the way. */

@@ -91,6 +91,8 @@ export class NetworkManager {
     private readonly defaultBridge: string,
     private readonly pool: string[],
     private readonly log?: { warn(o: object, msg: string): void; error(o: object, msg: string): void },
+    /** The lock daemons sharing a network namespace take to pick subnets (rootless: its own). */
+    private readonly ipamLock = IPAM_LOCK,
   ) {
     this.path = join(root, "network", "networks.json");
     this.fw = new Firewall(prefix);
@@ -149,7 +151,7 @@ export class NetworkManager {
    * starves behind the others.
    */
   private claim<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.claims.then(() => withHostLock(IPAM_LOCK, fn));
+    const next = this.claims.then(() => withHostLock(this.ipamLock, fn));
     this.claims = next.catch(() => {});
     return next;
   }

@@ -102,6 +102,36 @@ async function systemCpuNs(): Promise<number> {
   return (ticks * 1e9) / 100; // USER_HZ = 100
 }
 
+/** One block device's bytes read or written, as Docker's BlkioStatEntry. */
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: "read" | "write";
+  value: number;
+}
+
+/**
+ * cgroup v2's io.stat (`8:0 rbytes=N wbytes=N rios=N ...` per device) as Docker reports it on
+ * v2: a read and a write entry per device (moby's stats for the unified hierarchy). Null when
+ * there is no I/O, as Docker's JSON.
+ */
+export function parseIoStat(text: string): BlkioEntry[] | null {
+  const out: BlkioEntry[] = [];
+  for (const line of text.split("\n")) {
+    const [dev, ...kvs] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? "");
+    if (!m) continue;
+    const kv = Object.fromEntries(kvs.map((s) => s.split("=")).map(([k, v]) => [k, Number(v)]));
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    out.push(
+      { major, minor, op: "read", value: kv.rbytes ?? 0 },
+      { major, minor, op: "write", value: kv.wbytes ?? 0 },
+    );
+  }
+  return out.length ? out : null;
+}
+
 export interface CgroupStats {
   cpu_stats: object;
   memory_stats: object;
@@ -130,7 +160,7 @@ export async function readStats(cgroupPath: string): Promise<CgroupStats> {
         throttling_data: {
           periods: cpu.nr_periods ?? 0,
           throttled_periods: cpu.nr_throttled ?? 0,
-          throttled_time: 0,
+          throttled_time: (cpu.throttled_usec ?? 0) * 1000,
         },
       },
       memory_stats: {
@@ -144,7 +174,9 @@ export async function readStats(cgroupPath: string): Promise<CgroupStats> {
           ? { limit: await readNum(join(dir, "pids.max")) }
           : {}),
       },
-      blkio_stats: { io_service_bytes_recursive: null },
+      blkio_stats: {
+        io_service_bytes_recursive: parseIoStat(await readFile(join(dir, "io.stat"), "utf8").catch(() => "")),
+      },
     };
   }
   const c = (ctrl: string, file: string) => join(ROOT, ctrl, cgroupPath, file);

@@ -20,7 +20,7 @@ import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
-import { conflict, notFound } from "../util/errors.js";
+import { conflict, notFound, notImplemented } from "../util/errors.js";
 import { readJson, writeFileReplace, writeJsonAtomic } from "../util/fs.js";
 import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
@@ -28,6 +28,7 @@ import { conmonArgs, spawnConmon } from "./conmon.js";
 import { type ExecDeps, type ExecSession, execProcess } from "./exec.js";
 import { ExitWatcher } from "./exits.js";
 import { LogRotator } from "./logrotate.js";
+import { pidsInNamespaceOf } from "./pidns.js";
 import { OciRuntimeError, Runc, RuncError, type RuncState, runcMessage } from "./runc.js";
 
 export interface RuntimeOptions {
@@ -246,11 +247,20 @@ export class Runtime implements RuntimePort {
   }
 
   async kill(id: string, signal: number | string, all = false): Promise<void> {
+    // `--all` walks the container's cgroup; one without (rootless) has its own pid
+    // namespace instead, which the kernel empties when its init is killed.
+    const f = this.files.get(id);
+    if (all && f && !f.cgroupsPath) all = false;
     await this.runc.run(["kill", ...(all ? ["--all"] : []), id, String(signal)]);
   }
 
-  /** Freezes the container's cgroup. */
+  /** Freezes the container's cgroup. Throws NotImplemented for a container without one (rootless). */
   async pause(id: string): Promise<void> {
+    const f = this.files.get(id);
+    if (f && !f.cgroupsPath)
+      throw notImplemented(
+        `cannot pause container ${id}: it has no cgroup to freeze (rootless without a delegated cgroup v2 subtree)`,
+      );
     await this.runc.run(["pause", id]);
   }
 
@@ -258,8 +268,16 @@ export class Runtime implements RuntimePort {
     await this.runc.run(["resume", id]);
   }
 
-  ps(id: string): Promise<number[]> {
-    return this.runc.ps(id);
+  /**
+   * The container's processes. `runc ps` reads the cgroup; a container without
+   * one (rootless) is the processes of its init's pid namespace instead.
+   */
+  async ps(id: string): Promise<number[]> {
+    const f = this.files.get(id);
+    if (!f || f.cgroupsPath) return this.runc.ps(id);
+    const init = (await this.runc.state(id))?.pid;
+    if (!init) return [];
+    return pidsInNamespaceOf(init);
   }
 
   /** `runc update` with OCI linux.resources (memory, cpu, pids, blockIO). */

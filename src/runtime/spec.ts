@@ -189,7 +189,7 @@ export interface OciSpec {
     uidMappings?: { containerID: number; hostID: number; size: number }[];
     gidMappings?: { containerID: number; hostID: number; size: number }[];
     resources: Record<string, unknown>;
-    cgroupsPath: string;
+    cgroupsPath?: string;
     sysctl: Record<string, string>;
     devices: Omit<DeviceSpec, "permissions">[];
     maskedPaths: string[];
@@ -337,7 +337,8 @@ export function buildSpec(i: SpecInput): OciSpec {
           }
         : {}),
       resources,
-      cgroupsPath: i.cgroupsPath,
+      // runc ignores cgroups it may not create (rootless) only when no path is asked for.
+      ...(i.cgroupsPath ? { cgroupsPath: i.cgroupsPath } : {}),
       sysctl: i.sysctls,
       devices: i.devices.map((d) => ({
         path: d.path,

@@ -10,9 +10,11 @@
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { userOverlayXattrs } from "../layer/overlayxattr.js";
 import { MNT_DETACH, mount, SyscallError, umount } from "../sys/libc.js";
 import { invalid, isErrno, notFound } from "../util/errors.js";
 import { chownToContainerRoot } from "../util/idmap.js";
+import { fuseOverlay } from "./fuse.js";
 import type { LayerStore } from "./layers.js";
 
 export interface Snapshot {
@@ -28,7 +30,14 @@ export interface Snapshot {
 const PAGE_SIZE = 4096;
 
 export class Snapshotter {
-  constructor(private readonly layers: LayerStore) {}
+  /**
+   * `driver`: "overlay2" mounts the kernel's overlayfs; "fuse-overlayfs" runs
+   * Debian's fuse-overlayfs (for kernels that refuse overlay in a user namespace).
+   */
+  constructor(
+    private readonly layers: LayerStore,
+    readonly driver: "overlay2" | "fuse-overlayfs" = "overlay2",
+  ) {}
 
   private dir(id: string): string {
     return join(this.layers.dir, `${id}-rw`);
@@ -87,10 +96,16 @@ export class Snapshotter {
       lowerOpt = `${id}-rw/init`;
     }
     const rel = (p: string) => p.slice(this.layers.dir.length + 1);
-    const data = `lowerdir=${lowerOpt},upperdir=${rel(snap.upper)},workdir=${rel(snap.work)}`;
+    // In a user namespace (rootless) overlay keeps its metadata in user.overlay.* xattrs.
+    const extra = userOverlayXattrs() ? ",userxattr" : "";
+    const data = `lowerdir=${lowerOpt},upperdir=${rel(snap.upper)},workdir=${rel(snap.work)}${extra}`;
     if (data.length >= PAGE_SIZE) throw invalid(`too many layers to mount (${snap.lowers.length})`);
     // Relative paths keep the option under one page; mount(2) resolves them
     // against the cwd, so switch it around the (synchronous) call.
+    if (this.driver === "fuse-overlayfs") {
+      await fuseOverlay(this.layers.dir, data.replace(",userxattr", ""), snap.merged);
+      return snap.merged;
+    }
     const cwd = process.cwd();
     process.chdir(this.layers.dir);
     try {

@@ -89,4 +89,16 @@ describe("docker ps filters", () => {
     assert.equal(ls("scope=swarm"), "");
     assert.equal(ls("scope=local"), "bridge host nn none unused");
   });
+
+  it("events: unknown filter keys refused, scope and swarm keys as Docker's", () => {
+    const bad = d.docker(["events", "--since", "0", "--until", "1", "--filter", "foo=bar"]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /invalid filter 'foo'/);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const ev = (filter: string) =>
+      d.ok(["events", "--since", "0", "--until", until, "--filter", filter, "--format", "{{.Action}}"]);
+    assert.match(ev("scope=local"), /^create$/m);
+    assert.equal(ev("scope=swarm"), "");
+    assert.equal(ev("service=anything"), "");
+  });
 });

@@ -3,7 +3,8 @@
  * network prefix) driven with the real docker CLI.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const DOCKER = existsSync("/usr/local/bin/docker") ? "/usr/local/bin/docker" : "docker";
@@ -125,6 +126,7 @@ export async function cleanupDaemon(d: TestDaemon | undefined): Promise<void> {
     `grep ' ${d.dir}' /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l`,
   ]);
   rmSync(d.dir, { recursive: true, force: true });
+  removeCgroups(d.root);
   // berthd survives an unhandled rejection, but it is a bug: the test fails.
   if (bugs) throw new Error(`berthd logged unhandled rejections:\n${bugs.join("\n")}`);
 }
@@ -143,4 +145,18 @@ tar --numeric-owner -C ${r} -cf ${dir}/busybox.tar .`;
   const res = spawnSync("sh", ["-c", script]);
   if (res.status !== 0) throw new Error(`busybox rootfs: ${res.stderr}`);
   return join(dir, "busybox.tar");
+}
+
+/**
+ * The daemon's cgroup parent (/berth-<sha256(root)[:8]> in each hierarchy) and any container
+ * cgroup left in it once the daemon is gone: berthd removes an empty parent at shutdown, but a
+ * test that killed it, or a container it never saw exit, would leave them behind.
+ */
+function removeCgroups(root: string): void {
+  const name = `berth-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
+  for (const h of readdirSync("/sys/fs/cgroup").map((c) => join("/sys/fs/cgroup", c, name))) {
+    // rmdir, deepest first: a cgroup directory goes with rmdir, never with its files.
+    if (existsSync(h))
+      spawnSync("sh", ["-c", `find ${h} -mindepth 1 -depth -type d -exec rmdir {} + ; rmdir ${h}`]);
+  }
 }

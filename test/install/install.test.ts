@@ -94,6 +94,9 @@ describe("make install", { timeout: 600_000 }, () => {
     const socket = readFileSync(join(units, "berthd.socket"), "utf8");
     for (const line of ["ListenStream=/run/berth/berth.sock", "SocketMode=0660", "SocketGroup=berth"])
       assert.match(socket, new RegExp(`^${line}$`, "m"));
+    // Rootless: a user unit running berthd as the user (rootless is detected).
+    const user = readFileSync(join(dest, prefix, "lib/systemd/user/berthd.service"), "utf8");
+    assert.match(user, new RegExp(`^ExecStart=${prefix}/bin/berthd$`, "m"));
     if (existsSync("/usr/bin/systemd-analyze")) {
       // Verified as installed: a copy whose ExecStart names the staged berthd.
       const check = join(dir, "units");

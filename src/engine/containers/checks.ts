@@ -7,6 +7,7 @@
 import { isIP } from "node:net";
 import { ALL_CAPS } from "../../runtime/capabilities.js";
 import { invalid } from "../../util/errors.js";
+import { checkRootlessPort } from "../../util/rootless.js";
 import type { HostConfig } from "./types.js";
 
 /** Docker's nat.ParsePortRange: "80" or "8000-8010", each 0..65535, low <= high. */
@@ -31,6 +32,7 @@ export function checkPortBindings(pb: HostConfig["PortBindings"]): void {
     for (const b of bindings ?? []) {
       const hp = b.HostPort ?? "";
       if (hp !== "" && !validPortRange(hp)) throw invalid(`invalid port specification: "${hp}"`);
+      if (hp !== "") checkRootlessPort(Number(hp.split("-")[0]), key);
       const ip = b.HostIp ?? "";
       if (ip !== "" && !isIP(ip)) throw invalid(`invalid host IP address: "${ip}"`);
     }

@@ -13,7 +13,7 @@ import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
 import { Lifecycle, type StartHooks } from "./lifecycle.js";
-import { validateResources } from "./resources.js";
+import { containerCgroupsPath, validateResources } from "./resources.js";
 import type { RuntimePort } from "./runtime-port.js";
 import {
   type ContainerDeps,
@@ -161,7 +161,8 @@ export class ContainerService {
       pids_stats: {},
       blkio_stats: {},
     };
-    const s = running ? await readStats(`${this.d.cgroupParent}/${rec.id}`) : zero;
+    const path = containerCgroupsPath(rec.hostConfig.CgroupParent, rec.id, this.d.cgroupParent);
+    const s = running && path ? await readStats(path) : zero;
     return {
       read: new Date().toISOString(),
       preread: pre?.read ?? "0001-01-01T00:00:00Z",

@@ -6,6 +6,7 @@
  */
 import { createServer } from "node:net";
 import type { Endpoint, NetworkManager } from "../../network/manager.js";
+import type { HostPortSpec, RootlessPorts } from "../../network/rootlessports.js";
 import { conflict, invalid } from "../../util/errors.js";
 import type { NetworkPort, NetworkSetup } from "./prepare.js";
 import type { ContainerStore } from "./store.js";
@@ -34,9 +35,14 @@ export function networkNames(rec: ContainerRecord): string[] {
 export class BridgeNetworks implements NetworkPort {
   private readonly usedPorts = new Map<string, string>();
 
+  /**
+   * `hostPorts`: rootless, the ports are opened on the host by rootlesskit, which
+   * connects to 127.0.0.1:<host port> in berthd's namespace, DNATed from there.
+   */
   constructor(
     readonly manager: NetworkManager,
     private readonly store: ContainerStore,
+    private readonly hostPorts?: RootlessPorts,
   ) {}
 
   async setup(rec: ContainerRecord): Promise<NetworkSetup> {
@@ -93,6 +99,7 @@ export class BridgeNetworks implements NetworkPort {
     const ports: Record<string, PortBinding[] | null> = {};
     for (const k of Object.keys(rec.config.ExposedPorts ?? {})) ports[k] = null;
     const rules: Parameters<NetworkManager["publish"]>[1] = [];
+    const forwarded: HostPortSpec[] = [];
     for (const [key, bindings] of Object.entries(wanted)) {
       const [portStr, proto = "tcp"] = key.split("/");
       if (proto !== "tcp" && proto !== "udp") throw invalid(`unsupported protocol ${proto}`);
@@ -106,9 +113,11 @@ export class BridgeNetworks implements NetworkPort {
             `driver failed programming external connectivity on endpoint ${rec.name}: Bind for ${hostIp}:${hostPort} failed: port is already allocated`,
           );
         }
+        // Rootless: the host's addresses are not in this namespace; its loopback stands for them.
+        const nsIp = this.hostPorts ? "127.0.0.1" : hostIp;
         try {
-          hostPort = await probePort(hostIp, hostPort);
-          while (taken(hostPort)) hostPort = await probePort(hostIp, 0);
+          hostPort = await probePort(nsIp, hostPort);
+          while (taken(hostPort)) hostPort = await probePort(nsIp, 0);
         } catch {
           throw conflict(
             `driver failed programming external connectivity on endpoint ${rec.name}: Error starting userland proxy: listen ${proto} ${hostIp}:${hostPort}: bind: address already in use`,
@@ -116,15 +125,18 @@ export class BridgeNetworks implements NetworkPort {
         }
         this.usedPorts.set(`${proto}:${hostPort}`, rec.id);
         out.push({ HostIp: hostIp, HostPort: String(hostPort) });
-        if (ep) rules.push({ hostIp, hostPort, ip: ep.ip, port: Number(portStr), proto });
+        if (ep) rules.push({ hostIp: nsIp, hostPort, ip: ep.ip, port: Number(portStr), proto });
+        if (ep && this.hostPorts) forwarded.push({ proto, hostIp, hostPort });
       }
       ports[key] = out;
     }
     await this.manager.publish(rec.id, rules);
+    if (this.hostPorts && forwarded.length) await this.hostPorts.add(rec.id, forwarded);
     rec.ports = ports;
   }
 
   async teardown(rec: ContainerRecord): Promise<void> {
+    await this.hostPorts?.remove(rec.id);
     await this.manager.detachAll(rec.id);
     for (const [k, v] of this.usedPorts) if (v === rec.id) this.usedPorts.delete(k);
     for (const s of Object.values(rec.networking)) {

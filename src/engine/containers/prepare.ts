@@ -4,15 +4,18 @@
  * The network and volumes are reached through narrow ports so this file does
  * not know how bridges or volume drivers work.
  */
-import { stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
 import { deviceNumbers, deviceOf, hostDevices } from "../../runtime/devices.js";
 import { buildSpec, type DeviceSpec, type NsMode, type OciMount } from "../../runtime/spec.js";
 import { resolveUser } from "../../runtime/user.js";
 import { invalid } from "../../util/errors.js";
 import { remap } from "../../util/idmap.js";
+import { rootless } from "../../util/rootless.js";
 import { parseSignal } from "./config.js";
 import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
 import type { StartHooks } from "./lifecycle.js";
+import { containerCgroupsPath } from "./resources.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord } from "./types.js";
 
@@ -67,8 +70,14 @@ function nsOf(mode: string | undefined, store: ContainerStore, kind: string): Ns
 }
 
 async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
-  // --privileged gets every device node of the host, as Docker does.
-  const out: DeviceSpec[] = rec.hostConfig.Privileged ? await hostDevices() : [];
+  // --privileged gets every device node of the host, as Docker does; rootless, those the
+  // user may open (the others could only be bind-mounted unusable).
+  const rl = rootless();
+  let out: DeviceSpec[] = rec.hostConfig.Privileged ? await hostDevices() : [];
+  if (rl) {
+    const usable = await Promise.all(out.map((d) => canOpen(d.path)));
+    out = out.filter((_, i) => usable[i]);
+  }
   for (const d of rec.hostConfig.Devices ?? []) {
     const st = await stat(d.PathOnHost).catch(() => undefined);
     if (!st || !(st.isCharacterDevice() || st.isBlockDevice())) {
@@ -76,10 +85,22 @@ async function devices(rec: ContainerRecord): Promise<DeviceSpec[]> {
         `error gathering device information while adding custom device "${d.PathOnHost}": no such file or directory`,
       );
     }
+    if (rl && !(await canOpen(d.PathOnHost)))
+      throw invalid(
+        `rootless: cannot add device "${d.PathOnHost}": uid ${rl.hostUid} cannot read and write it (a rootless container only gets devices its user may open)`,
+      );
     const dev = deviceOf(d.PathInContainer || d.PathOnHost, st, d.CgroupPermissions || "rwm");
     if (dev) out.push(dev);
   }
   return out;
+}
+
+/** True when this process (rootless: the user, through its namespace) may read and write `path`. */
+function canOpen(path: string): Promise<boolean> {
+  return access(path, constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A block device's numbers, for the blkio throttle and weight entries. */
@@ -216,7 +237,8 @@ export function startHooks(p: PrepareDeps): StartHooks {
           blkioWriteIOps: await throttles(h.BlkioDeviceWriteIOps),
           blkioWeightDevice: await weights(h.BlkioWeightDevice),
         },
-        cgroupsPath: `${p.cgroupParent}/${rec.id}`,
+        // No parent (rootless without a delegated cgroup): runc skips cgroups it may not make.
+        cgroupsPath: containerCgroupsPath(h.CgroupParent, rec.id, p.cgroupParent),
         sysctls: h.Sysctls ?? {},
         devices: await devices(rec),
         idMap: h.UsernsMode === "host" ? undefined : remap(),

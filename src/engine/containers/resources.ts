@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { invalid } from "../../util/errors.js";
+import { checkRootlessLimits } from "../../util/rootless.js";
 import type { HostConfig } from "./types.js";
 
 /** "0-3,5" -> {0,1,2,3,5}; undefined when malformed. */
@@ -42,6 +43,8 @@ function checkSubset(requested: string | undefined, available: string, what: str
 }
 
 export function validateResources(h: HostConfig): void {
+  checkRootlessLimits(h as Record<string, unknown>);
+  if (h.CgroupParent) containerCgroupsPath(h.CgroupParent, "0");
   const memory = h.Memory ?? 0;
   const swap = h.MemorySwap ?? 0;
   if (memory > 0 && memory < 6 * 1024 * 1024) throw invalid("Minimum memory limit allowed is 6MB");
@@ -78,4 +81,19 @@ export function validateResources(h: HostConfig): void {
     throw invalid("Range of blkio weight is from 10 to 1000");
   for (const w of h.BlkioWeightDevice ?? [])
     if (w.Weight < 10 || w.Weight > 1000) throw invalid("Range of blkio weight is from 10 to 1000");
+}
+
+/**
+ * The container's cgroup path as runc takes it (cgroupfs driver): `<daemon parent>/<id>`, or
+ * with `--cgroup-parent P` `/P/<id>` (a relative P is taken from the root, as Docker's
+ * cgroupfs driver does; berth drives cgroupfs, so a systemd slice name is a plain directory
+ * too). Throws InvalidParameter for a parent that could climb out. "" when there is no parent
+ * (rootless).
+ */
+export function containerCgroupsPath(parent: string | undefined, id: string, daemonParent = ""): string {
+  if (!parent) return daemonParent ? `${daemonParent}/${id}` : "";
+  const parts = parent.split("/").filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p === "." || p === "..") || parent.includes(":"))
+    throw invalid(`invalid cgroup parent ${JSON.stringify(parent)}: a cgroupfs path such as /my-group`);
+  return `/${parts.join("/")}/${id}`;
 }
