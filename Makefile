@@ -139,7 +139,7 @@ bench-deps:
 	fi
 
 bench: setup bench-deps
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf dist

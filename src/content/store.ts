@@ -9,11 +9,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { invalid, isErrno, notFound, withPath } from "../util/errors.js";
 import { fsyncDir } from "../util/fs.js";
+
+/** Read size of blob streams (1 MiB: fewer callbacks for layer-sized blobs, see layer/compression.ts). */
+export const BLOB_READ_CHUNK = 1024 * 1024;
 
 export interface BlobInfo {
   digest: string;
@@ -86,7 +89,7 @@ export class ContentStore {
   /** A stream of the blob from byte `start`. */
   async readStream(digest: string, start = 0): Promise<Readable> {
     if (!(await this.has(digest))) throw notFound(`blob ${digest} not found`);
-    return createReadStream(this.path(digest), { start });
+    return createReadStream(this.path(digest), { start, highWaterMark: BLOB_READ_CHUNK });
   }
 
   /** Stores a small blob held in memory. */
@@ -120,7 +123,7 @@ export class ContentStore {
     if (ref) {
       // Re-hash what an earlier attempt wrote so the digest covers it.
       try {
-        for await (const chunk of createReadStream(path)) {
+        for await (const chunk of createReadStream(path, { highWaterMark: BLOB_READ_CHUNK })) {
           hash.update(chunk as Buffer);
           offset += (chunk as Buffer).length;
         }
@@ -131,6 +134,40 @@ export class ContentStore {
     const fh = await open(path, "a");
     this.active.add(path);
     return new BlobWriter(this, path, fh, hash, offset);
+  }
+
+  /**
+   * Stores the file at `path`, whose sha256 the caller computed as `digest`
+   * while reading it, without copying it: hard-linked into the ingest dir,
+   * fsynced, renamed into place (a load's layer tar, already on this disk).
+   * Undefined when it cannot be linked (not a regular file, another
+   * filesystem): the caller then streams it in.
+   */
+  async adoptFile(path: string, digest: string): Promise<BlobInfo | undefined> {
+    const st = await lstat(path).catch(() => undefined);
+    if (!st?.isFile()) return undefined;
+    if (await this.has(digest)) return { digest, size: st.size };
+    const tmp = join(this.ingestDir, `adopt-${randomBytes(8).toString("hex")}`);
+    try {
+      await link(path, tmp);
+    } catch {
+      return undefined;
+    }
+    try {
+      const fh = await open(tmp, "r");
+      try {
+        const now = await fh.stat();
+        if (now.ino !== st.ino || now.size !== st.size) throw invalid(`${path} changed while it was stored`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this._commit(tmp, digest);
+      return { digest, size: st.size };
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw withPath(err, path);
+    }
   }
 
   /** Moves a verified ingest file into place. */

@@ -28,6 +28,8 @@ export class ImageService {
   private busy = 0;
   private gcPending = false;
   private gcRunning?: Promise<void>;
+  /** The sweep queued behind the running one (see gc()). */
+  private gcNext?: Promise<void>;
 
   constructor(
     readonly content: ContentStore,
@@ -354,7 +356,17 @@ export class ImageService {
       this.gcPending = true;
       return;
     }
-    while (this.gcRunning) await this.gcRunning;
+    if (this.gcRunning) {
+      // One sweep after the running one serves every caller that came meanwhile
+      // (50 parallel `rm -f` ask for 50 sweeps: two run).
+      this.gcNext ??= this.gcRunning
+        .catch(() => {})
+        .then(() => {
+          this.gcNext = undefined;
+          return this.gc();
+        });
+      return this.gcNext;
+    }
     const run = this.sweep();
     this.gcRunning = run.finally(() => {
       this.gcRunning = undefined;

@@ -13,10 +13,9 @@ import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { join, normalize, posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
-import type { ContentStore } from "../content/store.js";
-import { decompress } from "../layer/compression.js";
+import { BLOB_READ_CHUNK, type ContentStore } from "../content/store.js";
+import { decompress, gunzip } from "../layer/compression.js";
 import type { LayerStore } from "../snapshot/layers.js";
 import { chainIDs } from "../snapshot/layers.js";
 import { invalid, withPath } from "../util/errors.js";
@@ -119,8 +118,10 @@ async function ingestChain(l: Loader, config: ImageConfig, files: string[]): Pro
       parent = known.chainID;
       continue;
     }
-    const meta = await ingestLayer(l.content, l.layers, parent, createReadStream(files[i]!), {
+    const src = createReadStream(files[i]!, { highWaterMark: BLOB_READ_CHUNK });
+    const meta = await ingestLayer(l.content, l.layers, parent, src, {
       expectDiffID: config.rootfs.diff_ids[i],
+      sourceFile: files[i]!,
     });
     parent = meta.chainID;
   }
@@ -250,7 +251,7 @@ async function writeLayer(
   const blob = plain ?? meta.blobs[0];
   if (!blob) throw invalid(`layer ${meta.diffID} has no stored content to save`);
   const src = await content.readStream(blob.digest);
-  const data = plain ? src : src.pipe(createGunzip());
+  const data = plain ? src : src.pipe(gunzip());
   const entry = pack.entry({ name, size: meta.tarSize, mtime, mode: 0o644 });
   await pipeline(data, entry);
 }

@@ -5,6 +5,7 @@
  * Keeping the uncompressed tar as a blob lets `save` reproduce the layer
  * byte for byte (same diffID) without a tar-split index.
  */
+import { createReadStream } from "node:fs";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ContentStore } from "../content/store.js";
@@ -20,6 +21,12 @@ export interface IngestOptions {
   expectDiffID?: string;
   /** A compressed blob already in the content store that this layer came from. */
   sourceBlob?: { digest: string; size: number; mediaType: string };
+  /**
+   * `source` reads this file (a load's layer tar in berth's tmp dir): if it is
+   * an uncompressed tar, it becomes the blob by a hard link instead of a copy
+   * written beside the extraction (204 MB less to write for a Debian layer).
+   */
+  sourceFile?: string;
 }
 
 export async function ingestLayer(
@@ -30,8 +37,9 @@ export async function ingestLayer(
   opts: IngestOptions = {},
 ): Promise<LayerMeta> {
   const tar = await decompress(source);
+  const adopt = !opts.sourceBlob && opts.sourceFile !== undefined && tar === source;
   // Store the exact uncompressed bytes only when no source blob is kept.
-  const writer = opts.sourceBlob ? undefined : await content.writer();
+  const writer = opts.sourceBlob || adopt ? undefined : await content.writer();
   const hasher = new HashingStream(writer ? (chunk) => writer.write(chunk) : undefined);
   let blobInfo: { digest: string; size: number } | undefined;
   try {
@@ -55,6 +63,10 @@ export async function ingestLayer(
           throw invalid(`layer diffID mismatch: expected ${opts.expectDiffID}, got ${diffID}`);
         }
         if (writer) blobInfo = await writer.commit({ digest: diffID });
+        else if (adopt)
+          blobInfo =
+            (await content.adoptFile(opts.sourceFile!, diffID)) ??
+            (await content.ingest(createReadStream(opts.sourceFile!), { digest: diffID }));
         return { diffID, size: applied.size, tarSize: hasher.size };
       },
       opts.sourceBlob,

@@ -9,7 +9,7 @@
  */
 
 import type { Stats } from "node:fs";
-import { constants, createReadStream, fstatSync } from "node:fs";
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
@@ -113,6 +113,7 @@ export async function packEntry(
     }
     // O_NOFOLLOW: swapped for a link since lstat, it is not read; O_NONBLOCK: nor a fifo waited on.
     const flags = constants.O_RDONLY | (viaFd ? 0 : constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    if (st.size <= SMALL_FILE) return addSmall(pack, { ...base, type: "file", size: st.size }, path, flags);
     return add(
       { ...base, type: "file", size: st.size },
       createReadStream(path, { flags: flags as unknown as string }),
@@ -129,6 +130,56 @@ export async function packEntry(
     });
   }
   // sockets are skipped, as Docker does
+}
+
+/**
+ * lstat on the calling thread (a metadata call, as in apply.ts: a thread-pool
+ * round trip per entry costs more than the syscall); undefined if it is gone.
+ */
+export function lstatQuiet(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Files up to this size are read in one synchronous open/read/close and
+ * handed to the packer as a buffer: a tree of many small files (a commit of
+ * 10,000) otherwise spends most of its time in five thread-pool round trips
+ * and a stream pipeline per file (profiled: ~0.4 ms a file, against µs of
+ * syscalls). The bound keeps each blocking read short.
+ */
+const SMALL_FILE = 64 * 1024;
+
+/** One small file as a tar entry; a file that changed size since its lstat fails the entry, as a stream would. */
+function addSmall(
+  pack: tar.Pack,
+  h: Partial<tar.Header> & { name: string },
+  path: string,
+  flags: number,
+): Promise<void> {
+  const fd = openSync(path, flags);
+  let body: Buffer;
+  try {
+    const buf = Buffer.allocUnsafe(h.size ?? 0);
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    body = buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+  if (body.length !== h.size)
+    return Promise.reject(new Error(`${h.name}: size changed while it was archived`));
+  return new Promise<void>((resolve, reject) => {
+    if (pack.destroyed) return reject(new Error("archive closed"));
+    pack.entry(h, body, (err) => (err ? reject(err) : resolve()));
+  });
 }
 
 const DIR_FLAGS = O_PATH | O_CLOEXEC | constants.O_NOFOLLOW | constants.O_DIRECTORY;
@@ -189,7 +240,7 @@ export function tarDirectory(path: string, opts: TarOptions = {}): Readable {
           continue;
         }
         const cpath = fdPath(fd, c);
-        const cs = await lstat(cpath).catch(() => undefined);
+        const cs = lstatQuiet(cpath);
         if (!cs) continue; // removed since it was listed
         if (!cs.isDirectory() || (opts.excludeMounts && cs.dev !== rootDev)) {
           // A mount point inside the root (export): the empty dir, not its content.

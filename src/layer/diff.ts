@@ -6,12 +6,12 @@
  * carries trusted.overlay.opaque=y.
  */
 import type { Stats } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { lgetxattr } from "../sys/libc.js";
-import { openDirAt, packEntry } from "./archive.js";
+import { lstatQuiet, openDirAt, packEntry } from "./archive.js";
 import { opaqueXattr } from "./overlayxattr.js";
 import { closeFd, fdPath, openBeneath, openTree } from "./securejoin.js";
 
@@ -51,7 +51,7 @@ async function walkUpper(upper: string, visit: (rel: string, abs: string, st: St
   const walk = async (fd: number, rel: string) => {
     for (const name of (await readdir(fdPath(fd))).sort()) {
       const crel = rel ? `${rel}/${name}` : name;
-      const st = await lstat(fdPath(fd, name)).catch(() => undefined);
+      const st = lstatQuiet(fdPath(fd, name));
       if (!st) continue;
       if (!st.isDirectory()) {
         await visit(crel, fdPath(fd, name), st);

@@ -11,6 +11,12 @@
 import { run } from "./exec.js";
 
 export class Firewall {
+  /**
+   * Containers that have port rules in the table (read at init, kept since): the table is
+   * this daemon's alone, so removing a container without ports needs no `nft` listing.
+   */
+  private withRules?: Set<string>;
+
   constructor(private readonly table: string) {}
 
   async init(): Promise<void> {
@@ -31,6 +37,7 @@ export class Firewall {
       ].join("\n"),
     );
     await run("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
+    this.withRules = await this.containersWithRules();
   }
 
   /**
@@ -81,11 +88,15 @@ export class Firewall {
       const body = `${match} ${r.proto} dport ${r.hostPort} dnat to ${r.ip}:${r.port} comment "ctr:${id}"`;
       lines.push(`add rule ip ${t} prerouting ${body}`, `add rule ip ${t} output ${body}`);
     }
-    if (lines.length) await run("nft", ["-f", "-"], lines.join("\n"));
+    if (!lines.length) return;
+    this.withRules?.add(id);
+    await run("nft", ["-f", "-"], lines.join("\n"));
   }
 
   async unpublish(id: string): Promise<void> {
+    if (this.withRules && !this.withRules.has(id)) return;
     await this.removeTagged(`ctr:${id}`);
+    this.withRules?.delete(id);
   }
 
   /** Deletes every rule whose comment is `tag` (found by handle). */

@@ -9,7 +9,7 @@
  * exits). Published ports and NAT are nftables rules in berth's own table.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
 import { conflict, invalid, notFound } from "../util/errors.js";
@@ -272,10 +272,19 @@ export class NetworkManager {
   }
 
   private async ensureBridge(n: NetworkDef): Promise<void> {
-    const exists = await run("ip", ["link", "show", n.bridge]).then(
-      () => true,
-      () => false,
-    );
+    // Set up already and still there (sysfs, no `ip link show` process per container start).
+    const present =
+      this.ready.has(n.Id) &&
+      (await access(`/sys/class/net/${n.bridge}/bridge`).then(
+        () => true,
+        () => false,
+      ));
+    const exists =
+      present ||
+      (await run("ip", ["link", "show", n.bridge]).then(
+        () => true,
+        () => false,
+      ));
     if (!exists || !this.ready.has(n.Id)) {
       const hit = await findCollision(n.subnet, n.bridge);
       if (hit)
@@ -353,26 +362,21 @@ export class NetworkManager {
       .update(cid + n.Id)
       .digest("hex")
       .slice(0, 6)}`;
-    await run("ip", ["link", "del", host]).catch(() => {});
     const opts = bridgeOptions(n.Options);
-    const mtu = opts.mtu ? ["mtu", String(opts.mtu)] : [];
-    await run("ip", [
-      "link",
-      "add",
-      host,
-      ...mtu,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      ep.ifname,
-      ...mtu,
-      "netns",
-      String(pid),
-    ]);
-    await run("ip", ["link", "set", host, "master", n.bridge, "up"]);
-    // enable_icc=false: isolated bridge ports reach the gateway, not each other.
-    if (!opts.icc) await run("ip", ["link", "set", host, "type", "bridge_slave", "isolated", "on"]);
+    const mtu = opts.mtu ? ` mtu ${opts.mtu}` : "";
+    // The host side in one `ip -batch` (one process, not three); ip stops at the first error.
+    const hostSide = [
+      `link add ${host}${mtu} type veth peer name ${ep.ifname}${mtu} netns ${pid}`,
+      `link set ${host} master ${n.bridge} up`,
+      // enable_icc=false: isolated bridge ports reach the gateway, not each other.
+      ...(opts.icc ? [] : [`link set ${host} type bridge_slave isolated on`]),
+    ];
+    const batch = () => run("ip", ["-batch", "-"], `${hostSide.join("\n")}\n`);
+    await batch().catch(async () => {
+      // A leftover of an earlier run of this container (a crash) holds the name: remove it, retry.
+      await run("ip", ["link", "del", host]).catch(() => {});
+      await batch();
+    });
     const cmds = [
       "link set lo up",
       `link set ${ep.ifname} address ${ep.mac}`,
@@ -416,10 +420,19 @@ export class NetworkManager {
 
   /** A container is gone (or stopped): its addresses, port rules and endpoints go too. */
   async detachAll(cid: string): Promise<void> {
-    for (const ep of this.endpoints.get(cid) ?? []) this.release(cid, ep);
+    const eps = this.endpoints.get(cid) ?? [];
+    for (const ep of eps) this.release(cid, ep);
     this.endpoints.delete(cid);
+    let held = false;
+    for (const ipam of Object.values(this.state.ipam))
+      for (const [ip, owner] of Object.entries(ipam))
+        if (owner === cid) {
+          delete ipam[ip];
+          held = true;
+        }
     await this.fw.unpublish(cid);
-    await this.save();
+    // Nothing released, nothing to write (--network none, a second teardown): no fsync.
+    if (eps.length || held) await this.save();
   }
 
   /**

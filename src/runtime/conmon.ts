@@ -91,6 +91,11 @@ export interface Conmon {
   stderr(): string;
   /** Lets go of every pipe so this process can exit; conmon keeps running. */
   release(): void;
+  /**
+   * Kills conmon while it still waits on its start pipe (it forks nothing
+   * before the first read): an EOF there would not stop it.
+   */
+  kill(): void;
 }
 
 export function spawnConmon(
@@ -136,6 +141,9 @@ export function spawnConmon(
     release() {
       for (const s of fds) s?.destroy();
       child.unref();
+    },
+    kill() {
+      child.kill("SIGKILL");
     },
   };
 }

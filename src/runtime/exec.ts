@@ -57,10 +57,17 @@ interface ContainerProcess {
   selinuxLabel?: string;
 }
 
+/**
+ * Starts `o` in the container under a new conmon. `precheck` (the caller's
+ * check that the container runs) is awaited before conmon is let go, so
+ * it overlaps conmon's start; if it throws, conmon is killed and its error
+ * thrown.
+ */
 export async function execProcess(
   d: ExecDeps,
   containerId: string,
   o: ExecOptions & { capAdd?: string[] },
+  precheck: Promise<unknown> = Promise.resolve(),
 ): Promise<ExecSession> {
   const uuid = randomBytes(8).toString("hex");
   const dir = join(d.execDir, uuid);
@@ -94,6 +101,14 @@ export async function execProcess(
     await rm(dir, { recursive: true, force: true });
     throw new Error(`exec in ${containerId}: ${text}`);
   };
+  try {
+    await precheck;
+  } catch (err) {
+    conmon.kill();
+    conmon.release();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   conmon.start!.write("0");
   const ready = await conmon.attach!.next();
   if (!ready || ready.data < 0) return fail(ready?.message ?? (conmon.stderr() || "conmon exited"));

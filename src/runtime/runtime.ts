@@ -21,11 +21,11 @@ import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { ExecOptions, ExitStatus, RuntimePort } from "../engine/containers/runtime-port.js";
 import { conflict, notFound, notImplemented } from "../util/errors.js";
-import { readJson, writeJsonAtomic } from "../util/fs.js";
+import { readJson, writeFileReplace, writeJsonAtomic } from "../util/fs.js";
 import { type Attached, resizeVia, StdioHub } from "./attach.js";
 import { oomKilled, removeCgroup } from "./cgroups.js";
 import { conmonArgs, spawnConmon } from "./conmon.js";
-import { type ExecSession, execProcess } from "./exec.js";
+import { type ExecDeps, type ExecSession, execProcess } from "./exec.js";
 import { ExitWatcher } from "./exits.js";
 import { LogRotator } from "./logrotate.js";
 import { pidsInNamespaceOf } from "./pidns.js";
@@ -173,15 +173,21 @@ export class Runtime implements RuntimePort {
     if (existing?.status === "stopped") await this.delete(o.id);
     else if (existing) throw conflict(`container ${o.id} already exists in the runtime (${existing.status})`);
     await mkdir(o.bundleDir, { recursive: true });
-    await mkdir(dirname(o.logPath), { recursive: true });
-    await rm(join(this.exitDir, o.id), { force: true });
     const persist = join(o.bundleDir, "persist");
-    await rm(persist, { recursive: true, force: true });
-    await mkdir(persist, { recursive: true });
-    for (const f of ["attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
-      await rm(join(o.bundleDir, f), { force: true });
-    await writeJsonAtomic(join(o.bundleDir, "config.json"), o.spec);
-    await writeJsonAtomic(this.fileOf(o.id), rec);
+    await Promise.all([
+      mkdir(dirname(o.logPath), { recursive: true }),
+      rm(join(this.exitDir, o.id), { force: true }),
+      rm(persist, { recursive: true, force: true }).then(() => mkdir(persist, { recursive: true })),
+      ...["attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"].map((f) =>
+        rm(join(o.bundleDir, f), { force: true }),
+      ),
+    ]);
+    // Both live under the exec-root, which a reboot makes stale (the containers are gone with
+    // it): replaced atomically, no fsync; a berthd crash loses nothing the kernel holds.
+    await Promise.all([
+      writeFileReplace(join(o.bundleDir, "config.json"), JSON.stringify(o.spec)),
+      writeFileReplace(this.fileOf(o.id), JSON.stringify(rec)),
+    ]);
     this.files.set(o.id, rec);
     this.lastExit.delete(o.id);
     const conmon = spawnConmon(
@@ -378,25 +384,31 @@ export class Runtime implements RuntimePort {
 
   /** Runs a process in a running container (conmon --exec); see exec.ts. */
   async exec(id: string, opts: ExecOptions & { capAdd?: string[] }): Promise<ExecSession> {
-    const st = await this.runc.state(id);
-    if (!st) throw notFound(`No such container: ${id}`);
-    if (st.status === "paused")
-      throw conflict(`Container ${id} is paused, unpause the container before exec`);
-    if (st.status !== "running") throw conflict(`Container ${id} is not running`);
-    const f = await this.filesFor(id);
-    return execProcess(
-      {
-        conmonPath: this.o.conmonPath,
-        runtimePath: this.o.runtimePath,
-        runcRoot: this.runc.root,
-        socketDir: this.socketDir,
-        execDir: this.execDir,
-        bundleDir: f?.bundleDir ?? st.bundle,
-        logLevel: this.o.logLevel,
-      },
-      id,
-      opts,
-    );
+    const files = await this.filesFor(id);
+    if (opts.checked && files) return execProcess(this.execDeps(files.bundleDir), id, opts);
+    // runc's view of the container is checked while conmon starts (it waits for us).
+    const check = this.runc.state(id).then((st) => {
+      if (!st) throw notFound(`No such container: ${id}`);
+      if (st.status === "paused")
+        throw conflict(`Container ${id} is paused, unpause the container before exec`);
+      if (st.status !== "running") throw conflict(`Container ${id} is not running`);
+      return st;
+    });
+    check.catch(() => {}); // awaited below or by execProcess
+    const bundleDir = files?.bundleDir ?? (await check).bundle;
+    return execProcess(this.execDeps(bundleDir), id, opts, check);
+  }
+
+  private execDeps(bundleDir: string): ExecDeps {
+    return {
+      conmonPath: this.o.conmonPath,
+      runtimePath: this.o.runtimePath,
+      runcRoot: this.runc.root,
+      socketDir: this.socketDir,
+      execDir: this.execDir,
+      bundleDir,
+      logLevel: this.o.logLevel,
+    };
   }
 
   /**
@@ -414,7 +426,8 @@ export class Runtime implements RuntimePort {
       () => {},
     );
     try {
-      await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
+      // Already deleted (an exit handled, then --rm): no runc process to learn that.
+      if (await this.runc.known(id)) await this.runc.run(["delete", ...(force ? ["-f"] : []), id]);
     } catch (err) {
       if (!(err instanceof RuncError && err.notExist)) throw err;
     }
@@ -430,16 +443,18 @@ export class Runtime implements RuntimePort {
     const f = await this.filesFor(id);
     if (f) {
       await waitConmonGone(join(f.bundleDir, "conmon.pid"), id);
-      await rm(join(this.socketDir, f.uuid), { force: true });
-      for (const x of ["persist", "attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"])
-        await rm(join(f.bundleDir, x), { recursive: true, force: true });
+      await Promise.all([
+        rm(join(this.socketDir, f.uuid), { force: true }),
+        ...["persist", "attach", "ctl", "winsz", "pidfile", "conmon.pid", "oom"].map((x) =>
+          rm(join(f.bundleDir, x), { recursive: true, force: true }),
+        ),
+      ]);
       if (f.cgroupsPath) {
         const err = await removeCgroup(f.cgroupsPath).catch((e: Error) => e);
         if (err) this.log?.warn({ id, err }, "cgroup not removed");
       }
     }
-    await rm(join(this.exitDir, id), { force: true });
-    await rm(this.fileOf(id), { force: true });
+    await Promise.all([rm(join(this.exitDir, id), { force: true }), rm(this.fileOf(id), { force: true })]);
     this.files.delete(id);
     this.adopted.delete(id);
   }
@@ -472,7 +487,10 @@ async function waitConmonGone(pidFile: string, id: string): Promise<void> {
     const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
     return cmd.includes("conmon") && cmd.split("\0").includes(id);
   };
-  for (let i = 0; i < 50 && (await isOurs()); i++) await new Promise((r) => setTimeout(r, 100));
+  // conmon exits a moment after writing the exit file: poll soon, then back off (5 s in all).
+  const deadline = Date.now() + 5000;
+  for (let wait = 2; Date.now() < deadline && (await isOurs()); wait = Math.min(wait * 2, 100))
+    await new Promise((r) => setTimeout(r, wait));
   if (await isOurs()) {
     try {
       process.kill(pid, "SIGKILL");

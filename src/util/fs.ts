@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isErrno, withPath } from "./errors.js";
 
@@ -46,6 +46,23 @@ async function writeFileAtomicUnnamed(path: string, data: string | Uint8Array, m
   await fh.close();
   await rename(tmp, path);
   await fsyncDir(dirname(path));
+}
+
+/**
+ * Replaces `path` atomically (temp, rename) without fsync: readers never see a
+ * half-written file, and a crash of berthd loses nothing (the kernel has it),
+ * but a power loss may. Only for files that are volatile by design (under the
+ * exec-root, which a reboot makes stale) or rebuilt on every start.
+ */
+export async function writeFileReplace(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = tempPathFor(path);
+  try {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw withPath(err, path);
+  }
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -175,6 +175,7 @@ export class ExecManager {
       stdin: (c.AttachStdin ?? false) && !detach,
       privileged: c.Privileged ?? false,
       consoleSize: e.pendingSize ? { cols: e.pendingSize[0], rows: e.pendingSize[1] } : undefined,
+      checked: true, // precheck() above, on the record
     });
     e.running = true;
     e.pid = session.pid ?? 0;

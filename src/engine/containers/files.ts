@@ -1,7 +1,7 @@
 /** The files berth generates for a container: /etc/hostname, /etc/hosts, /etc/resolv.conf. */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../util/fs.js";
+import { writeFileReplace } from "../../util/fs.js";
 import type { ContainerRecord } from "./types.js";
 
 export interface ContainerPaths {
@@ -87,7 +87,10 @@ export async function writeContainerFiles(
   p: ContainerPaths,
   files: { hostname: string; hosts: string; resolvConf: string },
 ): Promise<void> {
-  await writeFileAtomic(p.hostname, `${files.hostname}\n`);
-  await writeFileAtomic(p.hosts, files.hosts);
-  await writeFileAtomic(p.resolvConf, files.resolvConf);
+  // Rebuilt on every start: replaced atomically, no fsync (a power loss also stops the container).
+  await Promise.all([
+    writeFileReplace(p.hostname, `${files.hostname}\n`),
+    writeFileReplace(p.hosts, files.hosts),
+    writeFileReplace(p.resolvConf, files.resolvConf),
+  ]);
 }

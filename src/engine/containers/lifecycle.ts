@@ -108,10 +108,11 @@ export class Lifecycle {
       this.restartTimers.delete(rec.id);
     }
     const paths = containerPaths(this.d.store.containerDir(rec.id));
+    let pid: number;
     try {
       const rootfs = await this.d.snapshots.mount(rec.id);
       const spec = await this.hooks.prepare(rec, rootfs);
-      const { pid } = await this.runtime.create({
+      ({ pid } = await this.runtime.create({
         id: rec.id,
         bundleDir: this.bundleDir(rec.id),
         spec,
@@ -120,7 +121,7 @@ export class Lifecycle {
         openStdin: rec.config.OpenStdin ?? false,
         stdinOnce: rec.config.StdinOnce ?? false,
         log: logLimits(rec.hostConfig.LogConfig ?? { Type: "json-file", Config: {} }),
-      });
+      }));
       await this.hooks.created(rec, pid);
     } catch (err) {
       await this.failStart(rec, err as Error);
@@ -133,11 +134,10 @@ export class Lifecycle {
       await this.failStart(rec, err as Error);
       throw err;
     }
-    const st = await this.runtime.state(rec.id);
     rec.state = {
       ...rec.state,
       Status: "running",
-      Pid: st?.pid ?? 0,
+      Pid: pid,
       ExitCode: 0,
       Error: "",
       OOMKilled: false,
@@ -148,8 +148,8 @@ export class Lifecycle {
     await this.d.store.save(rec);
     this.d.events.emit("container", "start", rec.id, eventAttrs(rec));
     this.onRunning?.(rec);
-    // It may have exited before we recorded it as running.
-    if (!st || st.status === "stopped") this.exited(rec.id);
+    // An exit before this point was queued behind this start (serialize) by the exit watcher,
+    // which also rescans: no `runc state` here.
   }
 
   /** Records a start failure like Docker: exit code 127/126/128 and the error text. */
@@ -197,12 +197,13 @@ export class Lifecycle {
         return;
       // A restart is already scheduled: this exit was handled (a second exit notice).
       if (rec.state.Status === "restarting" && this.restartTimers.has(rec.id)) return;
-      const rt = atBoot ? undefined : await this.runtime.state(id).catch(() => undefined);
+      // conmon writes the exit file after reaping the process: with it, no `runc state` is needed.
+      let found = await this.runtime.exitStatus(id).catch(() => undefined);
+      const rt = atBoot || found ? undefined : await this.runtime.state(id).catch(() => undefined);
       if (rt && (rt.status === "running" || rt.status === "paused")) return; // not gone yet
       // runc reports "stopped" as soon as the process is gone; conmon writes the exit
       // code a moment later (after reaping it): wait for that rather than record 255.
-      let found: ExitStatus | undefined;
-      for (let i = 0; i < (atBoot ? 1 : 50); i++) {
+      for (let i = 0; i < (found || atBoot ? 0 : 50); i++) {
         found = await this.runtime.exitStatus(id).catch(() => undefined);
         if (found) break;
         await new Promise((r) => setTimeout(r, 100));

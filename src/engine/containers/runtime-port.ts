@@ -35,6 +35,12 @@ export interface ExecOptions {
   privileged: boolean;
   /** The TTY's initial size, when known before the process starts. */
   consoleSize?: { cols: number; rows: number };
+  /**
+   * The caller found the container running and not paused in its own record
+   * (as dockerd decides from its state): the runtime does not ask runc again
+   * (a `runc state` process on the exec's critical path).
+   */
+  checked?: boolean;
 }
 
 export interface ExecSession {

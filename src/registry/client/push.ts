@@ -5,10 +5,10 @@
  * (so pushing the same image again sends the same bytes and digest).
  */
 import { createHash } from "node:crypto";
-import { createGzip } from "node:zlib";
 import type { ImageService } from "../../engine/images.js";
 import type { Reference } from "../../image/reference.js";
 import { type Descriptor, type Manifest, MediaType } from "../../image/types.js";
+import { gzip } from "../../layer/compression.js";
 import type { LayerBlob } from "../../snapshot/layers.js";
 import { chainIDs } from "../../snapshot/layers.js";
 import { type Credentials, Registry } from "./http.js";
@@ -22,7 +22,7 @@ async function layerBlob(images: ImageService, chainID: string): Promise<LayerBl
   const plain = meta.blobs.find((b) => b.digest === meta.diffID);
   if (!plain) throw new Error(`layer ${meta.diffID} has no stored content`);
   const src = await images.content.readStream(plain.digest);
-  const gz = await images.content.ingest(src.pipe(createGzip({ level: 6 })));
+  const gz = await images.content.ingest(src.pipe(gzip(6)));
   const blob = { ...gz, mediaType: MediaType.DockerLayerGzip };
   await images.layers.addBlob(chainID, blob);
   return blob;
