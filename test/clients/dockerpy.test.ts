@@ -3,7 +3,8 @@
  * env, user, an unknown user's 126), archives, a published port, stats, pause, rename,
  * update, wait, commit, log streams, a hijacked attach socket, volumes, networks with DNS,
  * events, push/pull to a local registry, save/load, prune and df. The steps live in
- * fixtures/dockerpy_smoke.py; each prints `ok <step>`.
+ * fixtures/dockerpy_smoke.py; each prints `ok <step>`. Passes with Debian's docker-py 5.0.3
+ * and with 7.1; BERTH_TEST_PYTHON picks the interpreter.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -15,9 +16,11 @@ import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 
 const SCRIPT = resolve(import.meta.dirname, "../../../test/clients/fixtures/dockerpy_smoke.py");
 
-/** A python3 that has the docker module: the PATH's, else Debian's (python3-docker). */
+/** A python3 that has the docker module: BERTH_TEST_PYTHON, else the PATH's, else Debian's (python3-docker). */
 function python(): string {
-  for (const p of ["python3", "/usr/bin/python3"])
+  for (const p of process.env.BERTH_TEST_PYTHON
+    ? [process.env.BERTH_TEST_PYTHON]
+    : ["python3", "/usr/bin/python3"])
     if (spawnSync(p, ["-c", "import docker"]).status === 0) return p;
   throw new Error("no python3 with the docker module (make deps installs python3-docker)");
 }
