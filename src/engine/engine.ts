@@ -17,6 +17,7 @@ import { NetworkManager } from "../network/manager.js";
 import { RootlessPorts } from "../network/rootlessports.js";
 import { BlobSources } from "../registry/client/sources.js";
 import { effectiveCaps } from "../runtime/capabilities.js";
+import { removeStrayCgroups } from "../runtime/cgroups.js";
 import { Runtime } from "../runtime/runtime.js";
 import { seccompFor } from "../runtime/seccomp.js";
 import { LayerStore } from "../snapshot/layers.js";
@@ -245,6 +246,12 @@ export class Engine {
     }
     await this.containers.init();
     await this.recoverContainers();
+    const parent = this.cgroupParent();
+    if (parent) {
+      const known = new Set(this.containerStore.list().map((r) => r.id));
+      const stray = await removeStrayCgroups(parent, known);
+      if (stray) this.log.info({ count: stray }, "removed the cgroups of containers that are gone");
+    }
     const running = this.containerStore
       .list()
       .filter((r) => r.state.Status === "running" || r.state.Status === "paused")

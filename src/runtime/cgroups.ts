@@ -255,3 +255,31 @@ export async function readNetStats(pid: number): Promise<Record<string, object>>
   }
   return out;
 }
+
+/**
+ * Removes the cgroups of containers berth no longer knows under `parent` ("/berth-<hash>"),
+ * in every hierarchy: what a container removed while its daemon was killed, or a crash
+ * between runc's delete and ours, left behind. Only 64-hex directory names are touched and
+ * rmdir refuses a cgroup that still has processes. Returns how many were removed.
+ */
+export async function removeStrayCgroups(parent: string, known: Set<string>): Promise<number> {
+  const rel = checkPath(parent);
+  const bases = (await isCgroupV2())
+    ? [ROOT]
+    : (await readdir(ROOT).catch(() => [] as string[])).map((c) => join(ROOT, c));
+  let removed = 0;
+  for (const base of bases) {
+    const dir = join(base, rel);
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{64}$/.test(name) || known.has(name)) continue;
+      if (
+        await rmdir(join(dir, name)).then(
+          () => true,
+          () => false,
+        )
+      )
+        removed++;
+    }
+  }
+  return removed;
+}

@@ -2,11 +2,12 @@
  * `docker run --cgroup-parent` (cgroupfs driver, as Docker's): the container's cgroup is
  * /<parent>/<id> in every hierarchy, its limits and stats are read there, removal takes the
  * container's cgroup away (the parent stays, as with Docker), and a parent that climbs out
- * is refused.
+ * is refused. At start berthd removes the cgroups of containers it no longer has.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 
@@ -43,5 +44,19 @@ describe("docker run --cgroup-parent", () => {
     const r = d.docker(["run", "--rm", "--cgroup-parent", "../escape", "bb", "true"]);
     assert.notEqual(r.code, 0);
     assert.match(r.err, /invalid cgroup parent "\.\.\/escape"/);
+  });
+
+  it("removes at start the cgroups of containers it no longer has, and keeps those it has", async () => {
+    const id = d.ok(["run", "-d", "bb", "sleep", "300"]);
+    const parent = `/sys/fs/cgroup/memory/berth-${createHash("sha256").update(d.root).digest("hex").slice(0, 8)}`;
+    assert.ok(existsSync(`${parent}/${id}`), "the running container's cgroup");
+    await d.kill();
+    const stray = `${parent}/${"e".repeat(64)}`;
+    mkdirSync(stray);
+    await d.start();
+    assert.ok(!existsSync(stray), "the stray cgroup is gone");
+    assert.ok(existsSync(`${parent}/${id}`), "the running container keeps its cgroup");
+    assert.equal(d.ok(["inspect", "-f", "{{.State.Status}}", id]), "running");
+    d.ok(["rm", "-f", id]);
   });
 });
