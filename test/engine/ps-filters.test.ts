@@ -1,6 +1,6 @@
 /**
  * `docker ps --filter` for what moby's daemon/list.go filters on besides names and labels:
- * publish (a published host port or range), expose (a container port), volume (a volume's
+ * publish (a published container port or range), expose (an exposed one), volume (a volume's
  * name or a mount's destination), network (name or ID prefix), is-task; network ls
  * dangling and scope; and
  * `docker inspect -s` (SizeRw, SizeRootFs).
@@ -47,9 +47,12 @@ describe("docker ps filters", () => {
     d.ok(["ps", "--filter", filter, "--format", "{{.Names}}"]).split("\n").filter(Boolean).sort().join(" ");
 
   it("filters on ports, volumes, networks and tasks as Docker does", () => {
-    assert.equal(ps(`publish=${port}`), "web");
-    assert.equal(ps(`publish=${port - 1}-${port + 1}/tcp`), "web");
-    assert.equal(ps("publish=80"), "", "publish is the host's port");
+    // publish and expose name the container's port, as Docker documents
+    // (`--filter publish=80` lists `0.0.0.0:32768->80/tcp`); a published port is exposed too.
+    assert.equal(ps("publish=80"), "web");
+    assert.equal(ps("publish=79-81/tcp"), "web");
+    assert.equal(ps(`publish=${port}`), "", "not the host's port");
+    assert.equal(ps("publish=90"), "", "exposed, not published");
     assert.equal(ps("expose=80"), "web");
     assert.equal(ps("expose=90"), "web");
     assert.equal(ps("expose=90/udp"), "");

@@ -210,6 +210,7 @@ export class ContainerService {
     if (rp) {
       if (!["no", "always", "unless-stopped", "on-failure"].includes(rp.Name))
         throw invalid(`invalid restart policy '${rp.Name}'`);
+      if ((rp.MaximumRetryCount ?? 0) < 0) throw invalid("maximum retry count cannot be negative");
       if (h.AutoRemove && rp.Name !== "no")
         throw invalid("Restart policy cannot be updated because AutoRemove is enabled for the container");
     }

@@ -6,7 +6,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { conflict, invalid, notModified } from "../../util/errors.js";
+import { BerthError, conflict, invalid, notModified } from "../../util/errors.js";
 import { parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
 import { logLimits } from "./logconfig.js";
@@ -125,14 +125,14 @@ export class Lifecycle {
       await this.hooks.created(rec, pid);
     } catch (err) {
       await this.failStart(rec, err as Error);
-      throw err;
+      throw startError(err as Error);
     }
     await this.connectPendingAttach(rec);
     try {
       await this.runtime.start(rec.id);
     } catch (err) {
       await this.failStart(rec, err as Error);
-      throw err;
+      throw startError(err as Error);
     }
     rec.state = {
       ...rec.state,
@@ -476,4 +476,16 @@ export class Lifecycle {
   async shutdown(): Promise<void> {
     for (const t of this.restartTimers.values()) clearTimeout(t);
   }
+}
+
+/**
+ * A start that failed because of the container's own configuration (its command is missing
+ * or cannot be executed, exit code 127/126) is the caller's error, 400, as moby's
+ * translateContainerdStartErr; anything else stays what it was.
+ */
+function startError(err: Error): Error {
+  if (err instanceof BerthError) return err;
+  return /executable file not found|no such file or directory|permission denied|is a directory/.test(err.message)
+    ? invalid(err.message, err)
+    : err;
 }

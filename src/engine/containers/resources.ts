@@ -47,7 +47,12 @@ export function validateResources(h: HostConfig): void {
   if (h.CgroupParent) containerCgroupsPath(h.CgroupParent, "0");
   const memory = h.Memory ?? 0;
   const swap = h.MemorySwap ?? 0;
-  if (memory > 0 && memory < 6 * 1024 * 1024) throw invalid("Minimum memory limit allowed is 6MB");
+  // As moby: any limit but 0 (none) below 6 MB, negative ones included.
+  if (memory !== 0 && memory < 6 * 1024 * 1024) throw invalid("Minimum memory limit allowed is 6MB");
+  const reservation = h.MemoryReservation ?? 0;
+  if (reservation !== 0 && reservation < 6 * 1024 * 1024)
+    throw invalid("Minimum memory reservation allowed is 6MB");
+  if ((h.CpuShares ?? 0) < 0) throw invalid(`invalid CPU shares ${h.CpuShares}: must not be negative`);
   if (memory > 0 && swap > 0 && swap < memory)
     throw invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
   if (memory === 0 && swap > 0)

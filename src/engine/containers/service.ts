@@ -49,6 +49,7 @@ export async function createContainer(
 ): Promise<{ Id: string; Warnings: string[] }> {
   if (!req || typeof req !== "object") throw invalid("config cannot be empty in order to create a container");
   if (!req.Image) throw invalid("Config cannot be empty in order to create a container");
+  validateConfig(req);
   const host: HostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(host);
   host.LogConfig = resolveLogConfig(host.LogConfig, d.logDefaults);
@@ -125,6 +126,23 @@ export async function createContainer(
   return { Id: id, Warnings: [] };
 }
 
+/** The container config checks of moby's verifyContainerSettings (messages as Docker's). */
+function validateConfig(req: CreateRequest): void {
+  if (req.WorkingDir && !req.WorkingDir.startsWith("/"))
+    throw invalid(`the working directory '${req.WorkingDir}' is invalid, it needs to be an absolute path`);
+  const hc = req.Healthcheck;
+  if (hc) {
+    const ms = 1_000_000; // durations are nanoseconds; Docker's minimum is 1ms
+    for (const [field, v] of [
+      ["Interval", hc.Interval],
+      ["Timeout", hc.Timeout],
+      ["StartPeriod", hc.StartPeriod],
+    ] as const)
+      if (v !== undefined && v !== 0 && v < ms) throw invalid(`${field} in Healthcheck cannot be less than 1ms`);
+    if ((hc.Retries ?? 0) < 0) throw invalid("Retries in Healthcheck cannot be negative");
+  }
+}
+
 function validateHostConfig(h: HostConfig): void {
   const rp = h.RestartPolicy?.Name ?? "";
   if (!["", "no", "always", "unless-stopped", "on-failure"].includes(rp)) {
@@ -133,6 +151,7 @@ function validateHostConfig(h: HostConfig): void {
   if (h.AutoRemove && rp !== "" && rp !== "no") {
     throw invalid("can't create 'AutoRemove' container with restart policy");
   }
+  if ((h.RestartPolicy?.MaximumRetryCount ?? 0) < 0) throw invalid("maximum retry count cannot be negative");
   if ((h.RestartPolicy?.MaximumRetryCount ?? 0) !== 0 && rp !== "on-failure") {
     throw invalid("maximum retry count cannot be used with restart policy '" + rp + "'");
   }
@@ -283,6 +302,9 @@ export function list(
   let recs = d.store
     .list()
     .sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (a.id < b.id ? 1 : -1));
+  for (const hs of f.get("health") ?? [])
+    if (!["starting", "healthy", "unhealthy", "none"].includes(hs))
+      throw invalid(`Unrecognised filter value for health: ${hs}`);
   const statusFilter = f.get("status");
   for (const s of statusFilter ?? []) {
     if (!["created", "restarting", "running", "removing", "paused", "exited", "dead"].includes(s)) {
@@ -324,23 +346,31 @@ export function list(
     if (isTask && isTask[0] === "true") return false;
     return true;
   });
+  if (publish.size || expose.size) recs = recs.filter((r) => matchPorts(r, publish, expose));
   let rows = recs.map((r) => psRow(r, v, opts.size));
-  rows = rows.filter((row) => matchRow(row, f, publish, expose));
+  rows = rows.filter((row) => matchRow(row, f));
   if (opts.limit !== undefined && opts.limit > 0) rows = rows.slice(0, opts.limit);
   return rows;
 }
 
 /**
- * The filters Docker applies to a listed container (moby's daemon/list.go): `volume` by a
- * mount's name (or source) or destination, `network` by name or ID prefix, `publish` by a
- * published host port and `expose` by a container port (each `port[/proto]` or a range).
+ * `publish` and `expose` as Docker documents them (`docker ps --filter publish=80` lists a
+ * container with `0.0.0.0:32768->80/tcp`; moby's list since 23.0): a container port the
+ * container publishes (HostConfig.PortBindings), or one it exposes (Config.ExposedPorts,
+ * which a published port is too). Values are `port[/proto]` or a range.
  */
-function matchRow(
-  row: ReturnType<typeof psRow>,
-  f: Filters,
-  publish: Set<string>,
-  expose: Set<string>,
-): boolean {
+function matchPorts(rec: ContainerRecord, publish: Set<string>, expose: Set<string>): boolean {
+  const published = Object.keys(rec.hostConfig.PortBindings ?? {});
+  const exposed = [...Object.keys(rec.config.ExposedPorts ?? {}), ...published];
+  const norm = (k: string) => (k.includes("/") ? k : `${k}/tcp`);
+  return published.some((k) => publish.has(norm(k))) || exposed.some((k) => expose.has(norm(k)));
+}
+
+/**
+ * The filters Docker applies to a listed container (moby's daemon/list.go): `volume` by a
+ * mount's name (or source) or destination, `network` by name or ID prefix.
+ */
+function matchRow(row: ReturnType<typeof psRow>, f: Filters): boolean {
   const volumes = f.get("volume");
   if (
     volumes &&
@@ -354,11 +384,6 @@ function matchRow(
       (val) => val in nets || Object.values(nets).some((n) => !!n?.NetworkID && n.NetworkID.startsWith(val)),
     );
     if (!hit) return false;
-  }
-  if (publish.size || expose.size) {
-    return row.Ports.some(
-      (p) => publish.has(`${p.PublicPort ?? 0}/${p.Type}`) || expose.has(`${p.PrivatePort}/${p.Type}`),
-    );
   }
   return true;
 }
