@@ -485,7 +485,9 @@ export class Lifecycle {
  */
 function startError(err: Error): Error {
   if (err instanceof BerthError) return err;
-  return /executable file not found|no such file or directory|permission denied|is a directory/.test(err.message)
+  return /executable file not found|no such file or directory|permission denied|is a directory/.test(
+    err.message,
+  )
     ? invalid(err.message, err)
     : err;
 }

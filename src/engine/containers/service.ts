@@ -138,7 +138,8 @@ function validateConfig(req: CreateRequest): void {
       ["Timeout", hc.Timeout],
       ["StartPeriod", hc.StartPeriod],
     ] as const)
-      if (v !== undefined && v !== 0 && v < ms) throw invalid(`${field} in Healthcheck cannot be less than 1ms`);
+      if (v !== undefined && v !== 0 && v < ms)
+        throw invalid(`${field} in Healthcheck cannot be less than 1ms`);
     if ((hc.Retries ?? 0) < 0) throw invalid("Retries in Healthcheck cannot be negative");
   }
 }
