@@ -70,18 +70,10 @@ async function subordinateRange(file: string, names: string[]): Promise<number> 
   return total;
 }
 
+/** The first executable `name` on PATH, then in the system directories a minimal PATH may lack. */
 async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH || "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").split(":")) {
-    const p = join(dir, name);
-    if (
-      await access(p, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return p;
-  }
-  for (const dir of ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
+  const path = (process.env.PATH || "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").split(":");
+  for (const dir of [...path, "/usr/sbin", "/usr/bin", "/sbin", "/bin"]) {
     const p = join(dir, name);
     if (
       await access(p, constants.X_OK).then(
