@@ -83,6 +83,18 @@ async function readFramed(sock: Socket, want: number): Promise<{ out: Buffer; er
   return { out: Buffer.concat(out), err: Buffer.concat(err) };
 }
 
+/** Joins the payloads of Docker's multiplexed frames in `buf` (stdout and stderr alike). */
+function unframe(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  while (buf.length >= 8 && buf.length >= 8 + buf.readUInt32BE(4)) {
+    const n = buf.readUInt32BE(4);
+    parts.push(buf.subarray(8, 8 + n));
+    buf = buf.subarray(8 + n);
+  }
+  assert.equal(buf.length, 0, "a truncated frame at the end of the stream");
+  return Buffer.concat(parts);
+}
+
 function threads(pid: number): number {
   const m = /^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(m?.[1]);
@@ -211,12 +223,15 @@ describe("container byte streams", () => {
     })) as unknown as Socket;
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
+    // The daemon ends the hijacked stream once the container's output is drained.
+    const ended = new Promise((resolve) => stream.once("end", resolve).once("close", resolve));
     await ctr.start();
     const payload = Buffer.from("hello from dockerode\n");
     stream.end(payload);
     await ctr.wait();
-    await sleep(200);
-    const text = chunks.map((c) => c.subarray(8)).join("");
+    await Promise.race([ended, sleep(10_000)]);
+    // Frames may arrive coalesced or split across chunks: demultiplex the whole stream.
+    const text = unframe(Buffer.concat(chunks)).toString();
     assert.match(text, new RegExp(`${md5(payload)}`));
     assert.match(text, new RegExp(`^${payload.length}$`, "m"));
     await ctr.remove({ force: true });
