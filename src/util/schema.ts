@@ -50,9 +50,14 @@ function jsonType(v: unknown): string {
   return typeof v;
 }
 
+/** The branches of a union, nested unions flattened (`Nullable(StrSlice)` names null once). */
+function branches(s: TSchema): TSchema[] {
+  return s.anyOf ? (s.anyOf as TSchema[]).flatMap(branches) : [s];
+}
+
 /** What a schema wants, in words ("string", "array of string or null", ...). */
 export function describe(s: TSchema): string {
-  if (s.anyOf) return (s.anyOf as TSchema[]).map(describe).join(" or ");
+  if (s.anyOf) return [...new Set(branches(s).map(describe))].join(" or ");
   if (s.const !== undefined) return JSON.stringify(s.const);
   switch (s.type) {
     case "array":

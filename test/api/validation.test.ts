@@ -61,6 +61,18 @@ describe("create and update refuse what Docker refuses", () => {
       ),
       /Unrecognised filter value for health: bogus/,
     );
+    refused(
+      await create({ HostConfig: { Mounts: [{}] } }),
+      /^invalid mount config for type "": field Target must not be empty$/,
+    );
+    refused(
+      await create({ HostConfig: { Mounts: [{ Type: "nfs", Target: "/x" }] } }),
+      /^invalid mount config for type "nfs": mount type unknown$/,
+    );
+    refused(
+      await create({ HostConfig: { Mounts: [{ Type: "bind", Target: "rel" }] } }),
+      /^invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute$/,
+    );
     assert.equal(d.ok(["ps", "-aq"]), "", "nothing was created");
   });
 

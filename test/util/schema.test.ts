@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseCreate } from "../../src/api/schema/containers.js";
+import { Nullable, Strings, StrSlice, describe as wants } from "../../src/util/schema.js";
 
 describe("schema: Go's nulls", () => {
   it("takes null struct fields as absent and null map values as empty strings", () => {
@@ -30,5 +31,10 @@ describe("schema: Go's nulls", () => {
       () => parseCreate({ Image: "bb", HostConfig: { Binds: [null] } }),
       /HostConfig\.Binds\[0\]/,
     );
+  });
+
+  it("names each type a field takes once, nested unions included", () => {
+    assert.equal(wants(Nullable(StrSlice)), "array of string or string or null");
+    assert.equal(wants(Nullable(Strings)), "array of string or null");
   });
 });

@@ -64,10 +64,10 @@ export class VolumeMounts implements MountPort {
     }
     for (const m of h.Mounts ?? []) {
       const dst = m.Target;
-      if (!dst?.startsWith("/"))
-        throw invalid(
-          `invalid mount config for type "${m.Type}": invalid mount path: '${dst}' mount path must be absolute`,
-        );
+      // Messages as moby's errMountConfig (volume/mounts/linux_parser.go).
+      const bad = (why: string) => invalid(`invalid mount config for type "${m.Type ?? ""}": ${why}`);
+      if (!dst) throw bad("field Target must not be empty");
+      if (!dst.startsWith("/")) throw bad(`invalid mount path: '${dst}' mount path must be absolute`);
       if (m.Type === "bind") {
         if (!m.Source || !(await lstat(m.Source).catch(() => undefined))) {
           throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
@@ -115,7 +115,7 @@ export class VolumeMounts implements MountPort {
           tmpfsOptions: o.join(","),
         });
       } else {
-        throw invalid(`mount type unknown: "${m.Type}"`);
+        throw bad("mount type unknown");
       }
     }
     for (const ref of h.VolumesFrom ?? []) {
