@@ -133,6 +133,7 @@ export function containerRoutes(r: Router, c: ContainerService): void {
         stderr,
         follow: boolParam(ctx.query, "follow"),
         timestamps: boolParam(ctx.query, "timestamps"),
+        details: boolParam(ctx.query, "details"),
         tail,
         since,
         until,

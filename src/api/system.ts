@@ -1,7 +1,9 @@
 /** System routes: /_ping, /version, /info, /events, /system/df. */
 
 import { readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { cpus, hostname, release, totalmem } from "node:os";
+import { basename } from "node:path";
 import { componentVersions } from "../engine/components.js";
 import { diskUsage } from "../engine/df.js";
 import { API_VERSION, ENGINE_VERSION, type Engine, MIN_API_VERSION } from "../engine/engine.js";
@@ -86,6 +88,19 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.get("/info", async (ctx) => {
     const counts = engine.containerCounts();
+    const cfg = engine.config;
+    // docker info prints "runc version", "containerd version" (conmon's here) and "init version".
+    const parts = await componentVersions(cfg.runtimes[cfg.defaultRuntime] ?? "", cfg.conmon, cfg.init);
+    const commit = (name: string) => {
+      const c = parts.find((p) => p.Name === name);
+      const git = c?.Details.GitCommit;
+      const id = git && git !== "unknown" ? git : (c?.Version ?? "");
+      return { ID: id, Expected: id };
+    };
+    const nfd = await readdir("/proc/self/fd").then(
+      (l) => l.length,
+      () => 0,
+    );
     const arch = process.arch === "x64" ? "x86_64" : process.arch;
     const limits = !engine.config.rootless || (rootless()?.cgroupsDelegated ?? false);
     sendJson(ctx, 200, {
@@ -119,7 +134,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       BridgeNfIptables: true,
       BridgeNfIp6tables: true,
       Debug: engine.config.logLevel === "debug",
-      NFd: 0,
+      NFd: nfd,
       OomKillDisable: limits,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
@@ -127,7 +142,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       // Rootless without a delegated cgroup v2 subtree: no cgroups (Docker prints "none").
       CgroupDriver: limits ? "cgroupfs" : "none",
       CgroupVersion: cgroupVersion(),
-      NEventsListener: 0,
+      NEventsListener: engine.events.listeners,
       KernelVersion: release(),
       OperatingSystem: osName(),
       OSVersion: "",
@@ -166,9 +181,9 @@ export function systemRoutes(r: Router, engine: Engine): void {
       LiveRestoreEnabled: !engine.config.rootless,
       Isolation: "",
       InitBinary: engine.config.init,
-      ContainerdCommit: { ID: "", Expected: "" },
-      RuncCommit: { ID: "", Expected: "" },
-      InitCommit: { ID: "", Expected: "" },
+      ContainerdCommit: commit("conmon"),
+      RuncCommit: commit(basename(cfg.runtimes[cfg.defaultRuntime] ?? "runc")),
+      InitCommit: commit("docker-init"),
       SecurityOptions: [
         "name=seccomp,profile=default",
         ...(engine.config.usernsRemap || engine.config.rootless ? ["name=userns"] : []),

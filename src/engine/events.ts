@@ -52,6 +52,11 @@ export class EventBus {
     return this.history.filter((e) => e.timeNano >= sinceNs);
   }
 
+  /** How many subscribers are listening now (`docker info`'s EventsListeners). */
+  get listeners(): number {
+    return this.emitter.listenerCount("event");
+  }
+
   subscribe(fn: (ev: EngineEvent) => void): () => void {
     this.emitter.on("event", fn);
     return () => this.emitter.off("event", fn);

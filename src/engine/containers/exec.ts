@@ -1,9 +1,11 @@
 /** Exec instances (`docker exec`): created, started once, inspected for the exit code. */
+
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import { resolveUser } from "../../runtime/user.js";
 import { conflict, invalid, notFound } from "../../util/errors.js";
 import type { EventBus } from "../events.js";
+import { containerEnv } from "./env.js";
 import type { RuntimePort } from "./runtime-port.js";
 import { eventAttrs } from "./service.js";
 import { forwardStdin, parseDetachKeys, streamWriter } from "./stdio.js";
@@ -146,16 +148,10 @@ export class ExecManager {
       c.User || rec.config.User || "",
       rec.hostConfig.GroupAdd ?? [],
     );
-    const env = [...(rec.config.Env ?? [])];
-    for (const kv of c.Env ?? []) {
-      const k = kv.split("=")[0];
-      const i = env.findIndex((x) => x.split("=")[0] === k);
-      if (i >= 0) env[i] = kv;
-      else env.push(kv);
-    }
     const tty = c.Tty ?? false;
-    // As Docker: a TTY exec gets TERM=xterm unless the caller set TERM.
-    if (tty && !env.some((kv) => kv.startsWith("TERM="))) env.push("TERM=xterm");
+    // As Docker: HOSTNAME, TERM=xterm on a TTY, the container's Env, then the exec's
+    // (a bare "NAME" unsets NAME).
+    const env = containerEnv(rec.config, { tty, extra: c.Env ?? [] });
     // The docker CLI sends the terminal's size right after start: wait briefly for it.
     if (tty && conn && !e.pendingSize)
       await new Promise<void>((resolve) => {

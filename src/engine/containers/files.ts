@@ -22,6 +22,22 @@ export function containerPaths(dir: string): ContainerPaths {
   };
 }
 
+/**
+ * The names /etc/hosts gives the container's own address, as libnetwork's
+ * updateHostsFile: the FQDN (hostname + "." + domainname) first, then the
+ * bare hostname when the FQDN has a dot, so `hostname -f` gives the FQDN.
+ */
+export function selfHostNames(hostname: string, domainname?: string): string[] {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf(".");
+  return dot > 0 ? [fqdn, fqdn.slice(0, dot)] : [fqdn];
+}
+
+/**
+ * /etc/hosts: the loopback and IPv6 entries Docker writes, one line per
+ * extra host ("name:ip", as HostConfig.ExtraHosts), then the container's own
+ * addresses with their names.
+ */
 export function hostsFile(
   rec: ContainerRecord,
   own: { ip?: string; names: string[] }[],
@@ -36,8 +52,9 @@ export function hostsFile(
     "ff02::2\tip6-allrouters",
   ];
   for (const h of extraHosts) {
-    const i = h.lastIndexOf(":");
-    if (i > 0) lines.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`);
+    // "name:ip": a name has no colon, an IPv6 address has several (and may be bracketed).
+    const i = h.indexOf(":");
+    if (i > 0) lines.push(`${h.slice(i + 1).replace(/^\[(.*)\]$/, "$1")}\t${h.slice(0, i)}`);
   }
   for (const o of own) if (o.ip) lines.push(`${o.ip}\t${o.names.join(" ")}`);
   void rec;

@@ -4,8 +4,10 @@
  * healthy on a pass; unhealthy after Retries consecutive failures, failures
  * during StartPeriod not counted) and each change emits health_status.
  */
+
 import { resolveUser } from "../../runtime/user.js";
 import type { EventBus } from "../events.js";
+import { containerEnv } from "./env.js";
 import type { RuntimePort } from "./runtime-port.js";
 import { eventAttrs } from "./service.js";
 import type { ContainerStore } from "./store.js";
@@ -75,7 +77,7 @@ export class HealthMonitor {
       const user = await resolveUser(this.rootfsOf(rec), rec.config.User ?? "", []);
       const s = await this.runtime.exec(rec.id, {
         args: this.test(rec)!,
-        env: rec.config.Env ?? [],
+        env: containerEnv(rec.config),
         cwd: rec.config.WorkingDir || "/",
         user,
         tty: false,

@@ -7,6 +7,7 @@ import { readLogs } from "../../runtime/logs.js";
 import { conflict, notImplemented } from "../../util/errors.js";
 import { containerPaths } from "./files.js";
 import type { Lifecycle } from "./lifecycle.js";
+import { detailsPrefix, logAttributes } from "./logconfig.js";
 import type { AttachStreams } from "./runtime-port.js";
 import type { ContainerDeps } from "./service.js";
 import { forwardStdin, parseDetachKeys, streamWriter } from "./stdio.js";
@@ -17,6 +18,8 @@ export interface LogOptions {
   stderr: boolean;
   follow: boolean;
   timestamps: boolean;
+  /** Prefix each line with its log attributes (`docker logs --details`). */
+  details?: boolean;
   tail?: number;
   since?: Date;
   until?: Date;
@@ -57,8 +60,12 @@ export async function streamLogs(
     isRunning: running,
     signal,
   });
+  const details = o.details
+    ? Buffer.from(detailsPrefix(logAttributes(rec.hostConfig.LogConfig, rec.config.Labels, rec.config.Env)))
+    : undefined;
   for await (const e of entries) {
-    const line = o.timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.line]) : e.line;
+    let line = details ? Buffer.concat([details, e.line]) : e.line;
+    if (o.timestamps) line = Buffer.concat([Buffer.from(`${e.time} `), line]);
     await write(e.stream === "stderr" ? 2 : 1, line);
   }
 }

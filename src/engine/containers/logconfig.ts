@@ -114,3 +114,53 @@ function parseSize(s: string): number {
   if (n <= 0) throw invalid(`invalid value for max-size: ${s}`);
   return n;
 }
+
+/**
+ * The attributes `docker logs --details` shows before each line: the
+ * container labels and env variables the `labels`, `labels-regex`, `env` and
+ * `env-regex` log options name (moby logger.Info.ExtraAttributes).
+ */
+export function logAttributes(
+  c: LogConfig | undefined,
+  labels: Record<string, string> | null | undefined,
+  env: string[] | null | undefined,
+): Record<string, string> {
+  const o = c?.Config ?? {};
+  const out: Record<string, string> = {};
+  const lbl = labels ?? {};
+  const envMap: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const i = e.indexOf("=");
+    if (i > 0) envMap[e.slice(0, i)] = e.slice(i + 1);
+  }
+  const pick = (names: string | undefined, from: Record<string, string>) => {
+    for (const n of names ? names.split(",") : []) if (Object.hasOwn(from, n)) out[n] = from[n]!;
+  };
+  const match = (re: string | undefined, from: Record<string, string>) => {
+    if (!re) return;
+    const r = new RegExp(re);
+    for (const [k, v] of Object.entries(from)) if (r.test(k)) out[k] = v;
+  };
+  pick(o.labels, lbl);
+  match(o["labels-regex"], lbl);
+  pick(o.env, envMap);
+  match(o["env-regex"], envMap);
+  return out;
+}
+
+/** Go's url.QueryEscape. */
+function queryEscape(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, "+");
+}
+
+/**
+ * The `--details` prefix of a log line: `k=v` pairs sorted by key, query-escaped,
+ * joined by commas, then one space (moby api/server/httputils attrsByteSlice;
+ * a line with no attributes still gets the space).
+ */
+export function detailsPrefix(attrs: Record<string, string>): string {
+  const keys = Object.keys(attrs).sort();
+  return `${keys.map((k) => `${queryEscape(k)}=${queryEscape(attrs[k]!)}`).join(",")} `;
+}

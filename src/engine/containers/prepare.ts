@@ -4,6 +4,7 @@
  * The network and volumes are reached through narrow ports so this file does
  * not know how bridges or volume drivers work.
  */
+
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { deviceNumbers, deviceOf, hostDevices } from "../../runtime/devices.js";
@@ -13,7 +14,8 @@ import { invalid } from "../../util/errors.js";
 import { remap } from "../../util/idmap.js";
 import { rootless } from "../../util/rootless.js";
 import { parseSignal } from "./config.js";
-import { containerPaths, hostResolvConf, hostsFile, writeContainerFiles } from "./files.js";
+import { containerEnv } from "./env.js";
+import { containerPaths, hostResolvConf, hostsFile, selfHostNames, writeContainerFiles } from "./files.js";
 import type { StartHooks } from "./lifecycle.js";
 import { containerCgroupsPath } from "./resources.js";
 import type { ContainerStore } from "./store.js";
@@ -137,10 +139,7 @@ export function startHooks(p: PrepareDeps): StartHooks {
       const hostname = utsHost
         ? (await import("node:os")).hostname()
         : (joined?.config.Hostname ?? rec.config.Hostname ?? rec.id.slice(0, 12));
-      const selfNames = [
-        hostname,
-        ...(rec.config.Domainname ? [`${hostname}.${rec.config.Domainname}`] : []),
-      ];
+      const selfNames = selfHostNames(hostname, rec.config.Domainname);
       await writeContainerFiles(paths, {
         hostname,
         hosts:
@@ -190,10 +189,8 @@ export function startHooks(p: PrepareDeps): StartHooks {
         args = ["/sbin/docker-init", "--", ...args];
       }
       // "NAME" without a value (unset on the client) is dropped, as Docker does.
-      const env = (rec.config.Env ?? []).filter((e) => e.includes("="));
-      if (!env.some((e) => e.startsWith("HOSTNAME="))) env.push(`HOSTNAME=${hostname}`);
+      const env = containerEnv(rec.config, { hostname, tty: rec.config.Tty });
       if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
-      if (rec.config.Tty && !env.some((e) => e.startsWith("TERM="))) env.push("TERM=xterm");
       const sec = h.SecurityOpt ?? [];
       return buildSpec({
         rootfs,

@@ -52,19 +52,28 @@ export function inspectContainer(rec: ContainerRecord, v: ViewContext) {
     ExecIDs: null as string[] | null,
     HostConfig: rec.hostConfig,
     GraphDriver: { Name: "overlay2", Data: v.graphDriver(rec) },
-    Mounts: rec.mounts.map((m) => ({
-      Type: m.Type,
-      ...(m.Name ? { Name: m.Name } : {}),
-      Source: m.Source,
-      Destination: m.Destination,
-      ...(m.Driver ? { Driver: m.Driver } : {}),
-      Mode: m.Mode,
-      RW: m.RW,
-      Propagation: m.Propagation,
-    })),
+    Mounts: mountPoints(rec),
     Config: { ...rec.config, Image: rec.imageName },
     NetworkSettings: v.networkSettings(rec),
   };
+}
+
+/**
+ * The container's mounts as Docker's types.MountPoint (inspect's and the
+ * list's `Mounts`): Name and Driver only for volumes. `docker ps`'s
+ * LocalVolumes counts the entries whose Driver is "local".
+ */
+export function mountPoints(rec: ContainerRecord) {
+  return rec.mounts.map((m) => ({
+    Type: m.Type,
+    ...(m.Name ? { Name: m.Name } : {}),
+    Source: m.Source,
+    Destination: m.Destination,
+    ...(m.Driver ? { Driver: m.Driver } : {}),
+    Mode: m.Mode,
+    RW: m.RW,
+    Propagation: m.Propagation,
+  }));
 }
 
 /** "Up 3 seconds", "Exited (0) 5 seconds ago", "Created" — ps's Status column. */
@@ -145,14 +154,6 @@ export function psRow(rec: ContainerRecord, v: ViewContext, size = false) {
     Status: humanStatus(rec),
     HostConfig: { NetworkMode: rec.hostConfig.NetworkMode ?? "default" },
     NetworkSettings: { Networks: ns.Networks ?? {} },
-    Mounts: rec.mounts.map((m) => ({
-      Type: m.Type,
-      ...(m.Name ? { Name: m.Name } : {}),
-      Source: m.Source,
-      Destination: m.Destination,
-      Mode: m.Mode,
-      RW: m.RW,
-      Propagation: m.Propagation,
-    })),
+    Mounts: mountPoints(rec),
   };
 }

@@ -1,0 +1,139 @@
+/**
+ * Everyday `docker run`/`exec`/`logs`/`ps`/`info` details a new Docker user
+ * hits, checked with the real docker CLI against Docker's documented
+ * behaviour: a variable named without a value is unset (never handed to
+ * runc), /etc/hosts carries the FQDN first and IPv6 extra hosts whole,
+ * `logs --details` prefixes the log attributes, `ps` counts local volumes,
+ * and `docker info` names the runtime versions.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/wait.js";
+
+describe("docker run parity", () => {
+  let d: TestDaemon;
+  let work: string;
+
+  before(async () => {
+    d = await startDaemon();
+    work = mkdtempSync("/tmp/berth-parity-");
+    d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
+  });
+  after(async () => {
+    await cleanupDaemon(d);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("unsets a variable named without a value, in run, exec and health checks", async () => {
+    const unset = "BERTH_PARITY_UNSET";
+    delete process.env[unset];
+    d.ok([
+      "run",
+      "-d",
+      "--name",
+      "envc",
+      "-e",
+      unset,
+      "-e",
+      "KEEP=1",
+      "--health-cmd",
+      `test -z "$${unset}" && test "$KEEP" = 1`,
+      "--health-interval",
+      "1s",
+      "bb",
+      "sleep",
+      "300",
+    ]);
+    // The container keeps the bare name in its config, as Docker does...
+    assert.ok(d.ok(["inspect", "-f", "{{json .Config.Env}}", "envc"]).includes(`"${unset}"`));
+    // ...but no process gets it, and exec works (runc refuses an entry without "=").
+    const env = d.ok(["exec", "envc", "env"]).split("\n");
+    assert.ok(env.includes("KEEP=1"), env.join(","));
+    assert.ok(
+      env.some((e) => e.startsWith("HOSTNAME=")),
+      `exec has HOSTNAME: ${env.join(",")}`,
+    );
+    assert.ok(!env.some((e) => e.startsWith(unset)), env.join(","));
+    // An exec's own bare name unsets the container's variable.
+    const r = d.docker(["exec", "-e", "KEEP", "envc", "env"], {});
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!r.out.includes("KEEP="), r.out);
+    await eventually("the health check passes", () =>
+      d.ok(["inspect", "-f", "{{.State.Health.Status}}", "envc"]) === "healthy" ? true : undefined,
+    );
+  });
+
+  it("writes the FQDN first in /etc/hosts and keeps IPv6 extra hosts whole", () => {
+    const out = d.ok([
+      "run",
+      "--rm",
+      "--hostname",
+      "h1",
+      "--domainname",
+      "example.com",
+      "--add-host",
+      "v6:::1",
+      "--add-host",
+      "v7=[2001:db8::1]",
+      "--add-host",
+      "v4:10.9.8.7",
+      "bb",
+      "sh",
+      "-c",
+      "hostname -f; cat /etc/hosts",
+    ]);
+    const lines = out.split("\n");
+    assert.equal(lines[0], "h1.example.com");
+    assert.ok(lines.includes("::1\tv6"), out);
+    assert.ok(lines.includes("2001:db8::1\tv7"), out);
+    assert.ok(lines.includes("10.9.8.7\tv4"), out);
+    assert.match(out, /\th1\.example\.com h1\n?$/m);
+  });
+
+  it("prefixes logs --details with the log attributes, and a bare space without any", async () => {
+    d.ok([
+      "run",
+      "--name",
+      "det",
+      "--log-opt",
+      "labels=team",
+      "--log-opt",
+      "env=STAGE",
+      "-l",
+      "team=a b",
+      "-e",
+      "STAGE=dev",
+      "bb",
+      "echo",
+      "hello",
+    ]);
+    assert.equal(d.ok(["logs", "--details", "det"]), "STAGE=dev,team=a+b hello");
+    d.ok(["run", "--name", "plain", "bb", "echo", "hi"]);
+    assert.equal(d.docker(["logs", "--details", "plain"]).out, " hi\n");
+    assert.equal(d.docker(["logs", "plain"]).out, "hi\n");
+  });
+
+  it("lists a container's volumes with their driver (ps LocalVolumes)", () => {
+    d.ok(["volume", "create", "pv"]);
+    d.ok(["run", "-d", "--name", "withvol", "-v", "pv:/data", "-v", `${work}:/w:ro`, "bb", "sleep", "300"]);
+    // One local volume (the bind mount is not one); Mounts names both, in no set order.
+    const [count, mounts] = d
+      .ok(["ps", "--no-trunc", "--filter", "name=withvol", "--format", "{{.LocalVolumes}} {{.Mounts}}"])
+      .split(" ");
+    assert.equal(count, "1");
+    assert.deepEqual(mounts?.split(",").sort(), [work, "pv"].sort());
+  });
+
+  it("names the runtime, monitor and init versions in docker info", () => {
+    const out = d.ok([
+      "info",
+      "--format",
+      "{{.RuncCommit.ID}}|{{.InitCommit.ID}}|{{.ContainerdCommit.ID}}|{{.NFd}}",
+    ]);
+    const [runc, init, monitor, nfd] = out.split("|");
+    assert.ok(runc && init && monitor, out);
+    assert.ok(Number(nfd) > 0, out);
+  });
+});
