@@ -126,7 +126,6 @@ export class Engine {
         defaultRuntime: config.defaultRuntime,
         runtimes: config.runtimes,
         cgroupParent: this.cgroupParent(),
-        networkExists: (n) => this.networks.find(n) !== undefined,
         resolveMounts: (rec) => mounts.resolve(rec),
         logDefaults: { Type: config.logDriver, Config: config.logOpts },
       },

@@ -310,12 +310,21 @@ export class NetworkManager {
     await run("ip", ["link", "del", n.bridge]).catch(() => {});
   }
 
+  /**
+   * The addresses a name resolves to on a network, as Docker's embedded DNS
+   * (case-insensitive): a container's name, its 12-character short ID or one
+   * of its aliases, each optionally followed by ".<network name>".
+   */
   private resolve(netId: string, name: string): string[] {
+    let q = name.toLowerCase();
+    const netName = this.state.networks.find((n) => n.Id === netId)?.Name.toLowerCase();
+    if (netName && q.endsWith(`.${netName}`)) q = q.slice(0, -netName.length - 1);
     const out: string[] = [];
     for (const [cid, eps] of this.endpoints) {
       for (const e of eps) {
         if (e.network !== netId) continue;
-        if (e.name === name || e.aliases.includes(name) || cid.startsWith(name)) out.push(e.ip);
+        const names = [e.name, cid.slice(0, 12), ...e.aliases].map((x) => x.toLowerCase());
+        if (names.includes(q)) out.push(e.ip);
       }
     }
     return out;

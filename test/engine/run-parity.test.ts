@@ -136,4 +136,54 @@ describe("docker run parity", () => {
     assert.ok(runc && init && monitor, out);
     assert.ok(Number(nfd) > 0, out);
   });
+
+  it("looks a user network up at start: no pull, a Created container, Docker's message", () => {
+    const r = d.docker(["run", "--name", "nonet", "--network", "nosuchnet", "bb", "true"]);
+    assert.equal(r.code, 125);
+    assert.match(r.err, /network nosuchnet not found/);
+    assert.doesNotMatch(r.err, /Unable to find image/);
+    assert.equal(d.ok(["inspect", "-f", "{{.State.Status}}", "nonet"]), "created");
+    const rm = d.docker(["run", "--rm", "--name", "nonet2", "--network", "nosuchnet", "bb", "true"]);
+    assert.equal(rm.code, 125);
+    assert.notEqual(d.docker(["inspect", "nonet2"]).code, 0, "--rm removes a container that failed to start");
+  });
+
+  it("checks -v modes as moby does and applies their propagation", () => {
+    const bad = d.docker(["run", "--rm", "-v", "modev:/x:zz", "bb", "true"]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.err, /invalid mode: zz/);
+    assert.match(
+      d.docker(["run", "--rm", "-v", `${work}:/x:ro,rw`, "bb", "true"]).err,
+      /invalid mode: ro,rw/,
+    );
+    d.ok(["create", "--name", "prop", "-v", `${work}:/x:ro,rslave`, "-v", "modev:/y:nocopy", "bb"]);
+    const mounts = d
+      .ok([
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Destination}} {{.Mode}} {{.RW}} {{.Propagation}};{{end}}",
+        "prop",
+      ])
+      .split(";")
+      .filter(Boolean)
+      .sort();
+    assert.deepEqual(mounts, ["/x ro,rslave false rslave", "/y nocopy true "]);
+  });
+
+  it("mounts every tmpfs noexec,nosuid,nodev unless told otherwise", () => {
+    const m = d.ok(["run", "--rm", "--mount", "type=tmpfs,dst=/t", "bb", "grep", " /t ", "/proc/mounts"]);
+    for (const o of ["nosuid", "nodev", "noexec"]) assert.ok(m.split(" ")[3]?.split(",").includes(o), m);
+    const e = d.ok(["run", "--rm", "--tmpfs", "/t:exec", "bb", "grep", " /t ", "/proc/mounts"]);
+    assert.ok(!e.split(" ")[3]?.split(",").includes("noexec"), e);
+  });
+
+  it("resolves names case-insensitively, with the network suffix, and never by an ID prefix", () => {
+    d.ok(["network", "create", "dnsnet"]);
+    const id = d.ok(["run", "-d", "--name", "Upper", "--network", "dnsnet", "bb", "sleep", "300"]);
+    const ip = d.ok(["inspect", "-f", "{{.NetworkSettings.Networks.dnsnet.IPAddress}}", "Upper"]);
+    const look = (name: string) =>
+      d.docker(["run", "--rm", "--network", "dnsnet", "bb", "nslookup", "-type=a", name]).out;
+    for (const name of ["upper", "UPPER.dnsnet", id.slice(0, 12)]) assert.ok(look(name).includes(ip), name);
+    assert.ok(!look(id.slice(0, 3)).includes(ip), "an ID prefix is not a name");
+  });
 });

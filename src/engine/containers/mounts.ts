@@ -19,6 +19,33 @@ function parseTmpfsOptions(opts: string): string[] {
     .map((o) => o.trim());
 }
 
+const RW_MODES = ["rw", "ro"];
+const LABEL_MODES = ["z", "Z"];
+const PROPAGATION_MODES = ["shared", "rshared", "slave", "rslave", "private", "rprivate"];
+const COPY_MODES = ["nocopy"];
+const CONSISTENCY_MODES = ["consistent", "cached", "delegated"];
+
+/**
+ * The mode of a `-v src:dst:mode` bind (HostConfig.Binds), as moby's
+ * linuxValidMountMode: comma-separated words, at most one each of rw|ro,
+ * z|Z, a propagation, nocopy and a consistency. Throws InvalidParameter
+ * "invalid mode: <mode>" otherwise.
+ */
+export function parseBindMode(mode: string): { ro: boolean; propagation?: string; nocopy: boolean } {
+  if (!mode) return { ro: false, nocopy: false };
+  const words = mode.split(",");
+  for (const set of [RW_MODES, LABEL_MODES, PROPAGATION_MODES, COPY_MODES, CONSISTENCY_MODES]) {
+    if (words.filter((w) => set.includes(w)).length > 1) throw invalid(`invalid mode: ${mode}`);
+  }
+  const known = [RW_MODES, LABEL_MODES, PROPAGATION_MODES, COPY_MODES, CONSISTENCY_MODES].flat();
+  if (words.some((w) => !known.includes(w))) throw invalid(`invalid mode: ${mode}`);
+  return {
+    ro: words.includes("ro"),
+    propagation: words.find((w) => PROPAGATION_MODES.includes(w)),
+    nocopy: words.includes("nocopy"),
+  };
+}
+
 export class VolumeMounts implements MountPort {
   constructor(
     private readonly volumes: VolumeStore,
@@ -43,11 +70,18 @@ export class VolumeMounts implements MountPort {
         throw invalid(
           `invalid volume specification: '${b}': invalid mount config for type "volume": invalid mount path: '${dst}' mount path must be absolute`,
         );
-      const ro = mode.split(",").includes("ro");
+      const { ro, propagation } = parseBindMode(mode);
       if (src.startsWith("/")) {
         // -v creates a missing host directory, as Docker does.
         if (!(await lstat(src).catch(() => undefined))) await mkdir(src, { recursive: true });
-        add({ Type: "bind", Source: src, Destination: dst, Mode: mode, RW: !ro, Propagation: "rprivate" });
+        add({
+          Type: "bind",
+          Source: src,
+          Destination: dst,
+          Mode: mode,
+          RW: !ro,
+          Propagation: propagation ?? "rprivate",
+        });
       } else {
         const v = await this.volumes.create({ Name: src });
         add({
@@ -153,7 +187,14 @@ export class VolumeMounts implements MountPort {
           destination: m.Destination,
           type: "tmpfs",
           source: "tmpfs",
-          options: ["nosuid", "nodev", ...parseTmpfsOptions(m.tmpfsOptions ?? ""), ...(m.RW ? [] : ["ro"])],
+          // As moby's WithMounts: noexec,nosuid,nodev for every tmpfs, --mount's too.
+          options: [
+            "nosuid",
+            "nodev",
+            "noexec",
+            ...parseTmpfsOptions(m.tmpfsOptions ?? ""),
+            ...(m.RW ? [] : ["ro"]),
+          ],
         });
         continue;
       }

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Snapshotter } from "../../snapshot/overlay.js";
-import { conflict, invalid, notFound } from "../../util/errors.js";
+import { conflict, invalid } from "../../util/errors.js";
 import type { EventBus } from "../events.js";
 import { checkFilterNames, type Filters, globMatch, matchLabels } from "../filters.js";
 import type { ImageService } from "../images.js";
@@ -31,7 +31,6 @@ export interface ContainerDeps {
   /** Parent cgroup path of every container of this daemon ("/berth-xxxx"). */
   cgroupParent: string;
   /** True when a network of that name or ID exists (user-defined networks). */
-  networkExists: (name: string) => boolean;
   /** Decides rec.mounts at create time (volumes, binds, tmpfs). */
   resolveMounts: (rec: ContainerRecord) => Promise<void>;
   /** daemon.json log-driver and log-opts. */
@@ -54,13 +53,8 @@ export async function createContainer(
   validateHostConfig(host);
   host.LogConfig = resolveLogConfig(host.LogConfig, d.logDefaults);
   const mode = host.NetworkMode || "default";
-  if (
-    !["default", "bridge", "none", "host"].includes(mode) &&
-    !mode.startsWith("container:") &&
-    !d.networkExists(mode)
-  ) {
-    throw notFound(`network ${mode} not found`);
-  }
+  // A user-defined network is looked up at start, as moby does: a 404 here would
+  // make `docker run` believe the image is missing and try to pull it.
   if (mode.startsWith("container:")) d.store.resolve(mode.slice("container:".length));
   const finalName = name ? validateName(name) : randomName((n) => d.store.byName(n) !== undefined);
   const taken = d.store.byName(finalName);
