@@ -99,8 +99,8 @@ export async function matchesImageFilters(
     if (created <= createdSeconds(other.config)) return false;
   }
   for (const u of filters.get("until") ?? []) {
-    const t = /^\d+(\.\d+)?$/.test(u) ? Number(u) : Date.parse(u) / 1000;
-    if (created >= t) return false;
+    // A duration ("1h"), Unix seconds or a date, as prune's until everywhere.
+    if (created >= untilTime(u) / 1000) return false;
   }
   const refFilter = filters.get("reference");
   if (refFilter?.length) {

@@ -125,4 +125,16 @@ describe("images via the docker CLI", () => {
     assert.equal(d.ok(["inspect", "-f", "{{.Image}}", c]).slice(7, 19), id);
     d.ok(["rm", c]);
   });
+
+  it("reads an image `until` filter as prune's: a duration before now, Unix seconds or a date", () => {
+    const id = d.ok(["import", tarPath, "fresh:1"]);
+    // Made a moment ago: not created before "1h" ago, so neither listed nor pruned.
+    assert.equal(d.ok(["images", "-q", "--filter", "until=1h", "fresh"]), "");
+    assert.doesNotMatch(d.ok(["image", "prune", "-a", "-f", "--filter", "until=1h"]), /fresh/);
+    assert.equal(d.ok(["images", "-q", "fresh"]), id.slice(7, 19));
+    const later = String(Math.floor(Date.now() / 1000) + 60);
+    assert.equal(d.ok(["images", "-q", "--filter", `until=${later}`, "fresh"]), id.slice(7, 19));
+    assert.match(d.ok(["image", "prune", "-a", "-f", "--filter", "until=2099-01-01T00:00:00Z"]), /fresh:1/);
+    assert.equal(d.ok(["images", "-q", "fresh"]), "");
+  });
 });
