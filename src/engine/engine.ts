@@ -112,6 +112,10 @@ export class Engine {
       this.networks,
       this.containerStore,
       rl ? new RootlessPorts(rl.stateDir) : undefined,
+      (action, ep, rec) => {
+        const n = this.networks.find(ep.network);
+        if (n) this.events.emit("network", action, n.Id, { name: n.Name, type: "bridge", container: rec.id });
+      },
     );
     this.networkPort = network;
     this.volumes = new VolumeStore(config.root);

@@ -176,14 +176,16 @@ export class NetworkService {
   ): Promise<void> {
     const n = this.m.get(ref);
     await this.containers.connectNetwork(container, n.Name, cfg);
-    this.events.emit("network", "connect", n.Id, { name: n.Name, type: "bridge", container });
+    const id = this.containers.d.store.resolve(container).id;
+    this.events.emit("network", "connect", n.Id, { name: n.Name, type: "bridge", container: id });
   }
 
   /** POST /networks/{id}/disconnect; emits `disconnect`. */
   async disconnect(ref: string, container: string): Promise<void> {
     const n = this.m.get(ref);
     await this.containers.disconnectNetwork(container, n.Name);
-    this.events.emit("network", "disconnect", n.Id, { name: n.Name, type: "bridge", container });
+    const id = this.containers.d.store.resolve(container).id;
+    this.events.emit("network", "disconnect", n.Id, { name: n.Name, type: "bridge", container: id });
   }
 
   /** POST /networks/prune: user networks no container uses or names, matching `until`/`label`/`label!`. */

@@ -186,4 +186,29 @@ describe("docker run parity", () => {
     for (const name of ["upper", "UPPER.dnsnet", id.slice(0, 12)]) assert.ok(look(name).includes(ip), name);
     assert.ok(!look(id.slice(0, 3)).includes(ip), "an ID prefix is not a name");
   });
+
+  it("reports network connect and disconnect events as a container starts and stops", async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    d.ok(["network", "create", "evnet"]);
+    const id = d.ok(["run", "-d", "--name", "evc", "--network", "evnet", "bb", "sleep", "300"]);
+    d.ok(["rm", "-f", "evc"]);
+    const want = [`connect evnet ${id}`, `disconnect evnet ${id}`];
+    await eventually("network events", () => {
+      const until = String(Math.floor(Date.now() / 1000));
+      const got = d
+        .ok([
+          "events",
+          "--since",
+          since,
+          "--until",
+          until,
+          "--filter",
+          "type=network",
+          "--format",
+          "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}",
+        ])
+        .split("\n");
+      return want.every((w) => got.includes(w)) ? true : undefined;
+    });
+  });
 });

@@ -43,6 +43,8 @@ export class BridgeNetworks implements NetworkPort {
     readonly manager: NetworkManager,
     private readonly store: ContainerStore,
     private readonly hostPorts?: RootlessPorts,
+    /** Told of each endpoint a start joins and a stop leaves (Docker's network connect/disconnect events). */
+    private readonly onEndpoint?: (action: "connect" | "disconnect", ep: Endpoint, rec: ContainerRecord) => void,
   ) {}
 
   async setup(rec: ContainerRecord): Promise<NetworkSetup> {
@@ -81,7 +83,10 @@ export class BridgeNetworks implements NetworkPort {
 
   async created(rec: ContainerRecord, pid: number): Promise<void> {
     const eps = this.manager.endpoints.get(rec.id) ?? [];
-    for (const ep of eps) await this.manager.wire(rec.id, pid, ep);
+    for (const ep of eps) {
+      await this.manager.wire(rec.id, pid, ep);
+      this.onEndpoint?.("connect", ep, rec);
+    }
     rec.networking = Object.fromEntries(
       eps.map((ep) => [
         this.manager.get(ep.network).Name,
@@ -137,7 +142,9 @@ export class BridgeNetworks implements NetworkPort {
 
   async teardown(rec: ContainerRecord): Promise<void> {
     await this.hostPorts?.remove(rec.id);
+    const eps = [...(this.manager.endpoints.get(rec.id) ?? [])];
     await this.manager.detachAll(rec.id);
+    for (const ep of eps) this.onEndpoint?.("disconnect", ep, rec);
     for (const [k, v] of this.usedPorts) if (v === rec.id) this.usedPorts.delete(k);
     for (const s of Object.values(rec.networking)) {
       s.IPAddress = "";
