@@ -103,7 +103,7 @@ export function applyChange(cfg: ContainerConfig, change: string): void {
       break;
     case "EXPOSE": {
       const ports = { ...(cfg.ExposedPorts ?? {}) };
-      for (const p of splitWords(rest)) ports[p.includes("/") ? p : `${p}/tcp`] = {};
+      for (const p of splitWords(rest)) for (const k of exposedPortKeys(p)) ports[k] = {};
       cfg.ExposedPorts = ports;
       break;
     }
@@ -119,4 +119,20 @@ export function applyChange(cfg: ContainerConfig, change: string): void {
     default:
       throw invalid(`${cmd} is not a valid change command`);
   }
+}
+
+/**
+ * The ExposedPorts keys of one EXPOSE word, as moby's nat.ParsePortSpecs
+ * reads it: "80" -> 80/tcp, "53/UDP" -> 53/udp, "7000-7002" -> one key per
+ * port. Throws InvalidParameter on a word that is not a port or range.
+ */
+export function exposedPortKeys(word: string): string[] {
+  const [port = "", proto = "tcp"] = word.split("/");
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(port);
+  const lo = Number(m?.[1]);
+  const hi = m?.[2] === undefined ? lo : Number(m[2]);
+  if (!m || lo > 65535 || hi > 65535 || hi < lo) throw invalid(`invalid containerPort: ${port}`);
+  const keys: string[] = [];
+  for (let p = lo; p <= hi; p++) keys.push(`${p}/${proto.toLowerCase()}`);
+  return keys;
 }

@@ -211,4 +211,29 @@ describe("docker run parity", () => {
       return want.every((w) => got.includes(w)) ? true : undefined;
     });
   });
+
+  it("publishes a host port range as the first free port of it, and EXPOSE ranges per port", () => {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const range = `${base}-${base + 2}:80`;
+    d.ok(["run", "-d", "--name", "rng1", "-p", range, "bb", "sleep", "300"]);
+    d.ok(["run", "-d", "--name", "rng2", "-p", range, "bb", "sleep", "300"]);
+    const port = (n: string) => Number(d.ok(["port", n, "80"]).split(":").pop());
+    const [p1, p2] = [port("rng1"), port("rng2")];
+    assert.notEqual(p1, p2);
+    for (const p of [p1, p2]) assert.ok(p >= base && p <= base + 2, `${p} in ${range}`);
+    d.ok(["import", "--change", "EXPOSE 7000-7001 53/UDP", busyboxTar(work), "exposer"]);
+    assert.equal(
+      d.ok(["image", "inspect", "-f", "{{json .Config.ExposedPorts}}", "exposer"]),
+      '{"53/udp":{},"7000/tcp":{},"7001/tcp":{}}',
+    );
+    d.ok(["run", "-d", "--name", "allp", "-P", "exposer", "sleep", "300"]);
+    assert.deepEqual(
+      d
+        .ok(["port", "allp"])
+        .split("\n")
+        .map((l) => l.split(" ")[0])
+        .sort(),
+      ["53/udp", "7000/tcp", "7001/tcp"],
+    );
+  });
 });

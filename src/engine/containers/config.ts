@@ -3,6 +3,7 @@
  * create request, by Docker's rules (Env merged by key, Labels merged,
  * an explicit Entrypoint drops the image's Cmd, ...).
  */
+import { exposedPortKeys } from "../../image/changes.js";
 import type { ContainerConfig, ImageConfig } from "../../image/types.js";
 import { invalid } from "../../util/errors.js";
 import type { CreateRequest } from "./types.js";
@@ -14,6 +15,21 @@ function mergeEnv(base: string[] | null | undefined, over: string[] | null | und
     const i = out.findIndex((x) => x.split("=")[0] === key);
     if (i >= 0) out[i] = e;
     else out.push(e);
+  }
+  return out;
+}
+
+/** ExposedPorts with any "7000-7002/tcp" range key (an image from an older builder) split per port. */
+function expandExposed(ports: Record<string, object>): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const k of Object.keys(ports)) {
+    let keys = [k];
+    try {
+      if (k.includes("-")) keys = exposedPortKeys(k);
+    } catch {
+      // not a range we can read: kept as given
+    }
+    for (const key of keys) out[key] = {};
   }
   return out;
 }
@@ -41,7 +57,7 @@ export function mergeConfig(image: ImageConfig, req: CreateRequest, id: string):
     AttachStdin: req.AttachStdin ?? false,
     AttachStdout: req.AttachStdout ?? false,
     AttachStderr: req.AttachStderr ?? false,
-    ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) },
+    ExposedPorts: expandExposed({ ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) }),
     Tty: req.Tty ?? false,
     OpenStdin: req.OpenStdin ?? false,
     StdinOnce: req.StdinOnce ?? false,

@@ -111,23 +111,9 @@ export class BridgeNetworks implements NetworkPort {
       const out: PortBinding[] = [];
       for (const b of bindings) {
         const hostIp = b.HostIp || (ep ? this.manager.defaultHostIp(ep.network) : "0.0.0.0");
-        let hostPort = Number(b.HostPort || 0);
-        const taken = (p: number) => this.usedPorts.get(`${proto}:${p}`);
-        if (hostPort && taken(hostPort) && taken(hostPort) !== rec.id) {
-          throw conflict(
-            `driver failed programming external connectivity on endpoint ${rec.name}: Bind for ${hostIp}:${hostPort} failed: port is already allocated`,
-          );
-        }
         // Rootless: the host's addresses are not in this namespace; its loopback stands for them.
         const nsIp = this.hostPorts ? "127.0.0.1" : hostIp;
-        try {
-          hostPort = await probePort(nsIp, hostPort);
-          while (taken(hostPort)) hostPort = await probePort(nsIp, 0);
-        } catch {
-          throw conflict(
-            `driver failed programming external connectivity on endpoint ${rec.name}: Error starting userland proxy: listen ${proto} ${hostIp}:${hostPort}: bind: address already in use`,
-          );
-        }
+        const hostPort = await this.pickHostPort(rec, proto, hostIp, nsIp, b.HostPort ?? "");
         this.usedPorts.set(`${proto}:${hostPort}`, rec.id);
         out.push({ HostIp: hostIp, HostPort: String(hostPort) });
         if (ep) rules.push({ hostIp: nsIp, hostPort, ip: ep.ip, port: Number(portStr), proto });
@@ -138,6 +124,49 @@ export class BridgeNetworks implements NetworkPort {
     await this.manager.publish(rec.id, rules);
     if (this.hostPorts && forwarded.length) await this.hostPorts.add(rec.id, forwarded);
     rec.ports = ports;
+  }
+
+  /**
+   * The host port of one binding: the one asked for, the first free one of a
+   * range ("8000-8010", as `-p 8000-8010:80`), or an ephemeral one when none
+   * is given. Throws Conflict with Docker's words when it is taken.
+   */
+  private async pickHostPort(
+    rec: ContainerRecord,
+    proto: string,
+    hostIp: string,
+    nsIp: string,
+    spec: string,
+  ): Promise<number> {
+    const taken = (p: number) => {
+      const by = this.usedPorts.get(`${proto}:${p}`);
+      return by !== undefined && by !== rec.id;
+    };
+    const fail = (port: string, how: string) =>
+      conflict(`driver failed programming external connectivity on endpoint ${rec.name}: ${how.replace("%", port)}`);
+    const [lo = 0, hi = lo] = spec ? spec.split("-").map(Number) : [];
+    if (!lo) {
+      try {
+        let p = await probePort(nsIp, 0);
+        while (taken(p)) p = await probePort(nsIp, 0);
+        return p;
+      } catch {
+        throw fail("0", `Error starting userland proxy: listen ${proto} ${hostIp}:%: bind: address already in use`);
+      }
+    }
+    let busy = false;
+    for (let p = lo; p <= hi; p++) {
+      if (taken(p)) continue;
+      try {
+        return await probePort(nsIp, p);
+      } catch {
+        busy = true; // something else on the host listens there
+      }
+    }
+    const port = lo === hi ? String(lo) : `${lo}-${hi}`;
+    throw busy && lo === hi
+      ? fail(port, `Error starting userland proxy: listen ${proto} ${hostIp}:%: bind: address already in use`)
+      : fail(port, `Bind for ${hostIp}:% failed: port is already allocated`);
   }
 
   async teardown(rec: ContainerRecord): Promise<void> {
