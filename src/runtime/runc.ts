@@ -22,7 +22,8 @@ export type RuntimeFailure = "not-found" | "permission-denied" | "other";
 
 /**
  * A failed create or exec, carrying runc's own text. `exitCode` is what
- * Docker records for it: 127 (command not found), 126 (not executable), 128.
+ * Docker records for it: 127 (command not found), 126 (not executable),
+ * else 128 for a container and 126 for an exec.
  */
 export class OciRuntimeError extends Error {
   readonly reason: RuntimeFailure;
@@ -35,11 +36,16 @@ export class OciRuntimeError extends Error {
     super(`OCI runtime ${op} failed: ${runtimeMessage}: unknown`);
     this.name = "OciRuntimeError";
     this.reason = classify(runtimeMessage);
-    this.exitCode = this.reason === "not-found" ? 127 : this.reason === "permission-denied" ? 126 : 128;
+    // Anything else: 128 for a container (moby's exitUnknown), 126 for an exec (moby's default).
+    const other = op === "exec" ? 126 : 128;
+    this.exitCode = this.reason === "not-found" ? 127 : this.reason === "permission-denied" ? 126 : other;
   }
 }
 
 export function classify(msg: string): RuntimeFailure {
+  // A missing working directory is not a missing command (moby's translateContainerdStartErr
+  // wants the command named in the message).
+  if (/chdir to cwd/.test(msg)) return "other";
   if (/executable file not found|no such file or directory/i.test(msg)) return "not-found";
   if (/permission denied|is a directory|exec format error/i.test(msg)) return "permission-denied";
   return "other";

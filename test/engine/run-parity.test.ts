@@ -236,4 +236,43 @@ describe("docker run parity", () => {
       ["53/udp", "7000/tcp", "7001/tcp"],
     );
   });
+
+  it("links a container by alias: /etc/hosts line and ALIAS_* variables (--link)", () => {
+    d.ok(["run", "-d", "--name", "linked", "-e", "SECRET=s1", "--expose", "5432", "bb", "sleep", "300"]);
+    const ip = d.ok(["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "linked"]);
+    const out = d.ok([
+      "run",
+      "--rm",
+      "--name",
+      "linker",
+      "--link",
+      "linked:db-x",
+      "bb",
+      "sh",
+      "-c",
+      "cat /etc/hosts; env",
+    ]);
+    const lines = out.split("\n");
+    assert.ok(
+      lines.some((l) => new RegExp(`^${ip.replace(/\./g, "\\.")}\tdb-x [0-9a-f]{12} linked$`).test(l)),
+      out,
+    );
+    for (const e of [
+      "DB_X_NAME=/linker/db-x",
+      `DB_X_PORT=tcp://${ip}:5432`,
+      `DB_X_PORT_5432_TCP_ADDR=${ip}`,
+      "DB_X_PORT_5432_TCP_PORT=5432",
+      "DB_X_ENV_SECRET=s1",
+    ])
+      assert.ok(lines.includes(e), `${e} in ${out}`);
+    d.ok(["create", "--name", "linker2", "--link", "linked", "bb"]);
+    assert.equal(
+      d.ok(["inspect", "-f", "{{json .HostConfig.Links}}", "linker2"]),
+      '["/linked:/linker2/linked"]',
+    );
+    d.ok(["stop", "-t", "0", "linked"]);
+    const r = d.docker(["start", "linker2"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /Cannot link to a non running container/);
+  });
 });

@@ -31,15 +31,17 @@ export function replaceOrAppendEnv(defaults: readonly string[], overrides: reado
 
 /**
  * The environment of a container process: PATH, HOSTNAME (and TERM=xterm on a TTY)
- * as Docker's daemon environment, the container's Env over it, then `extra`
+ * and the legacy links' variables (`linked`) as Docker's daemon environment,
+ * the container's Env over it, then `extra`
  * (an exec's own Env) over that. HOME is left to the caller (runc's init sets
  * it from the user's passwd entry when absent; berth adds it explicitly).
  */
 export function containerEnv(
   config: { Env?: string[] | null; Hostname?: string },
-  opts: { hostname?: string; tty?: boolean; extra?: readonly string[] } = {},
+  opts: { hostname?: string; tty?: boolean; extra?: readonly string[]; linked?: readonly string[] } = {},
 ): string[] {
   const daemon = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${opts.hostname ?? config.Hostname ?? ""}`];
   if (opts.tty) daemon.push("TERM=xterm");
+  daemon.push(...(opts.linked ?? []));
   return replaceOrAppendEnv(replaceOrAppendEnv(daemon, config.Env ?? []), opts.extra ?? []);
 }

@@ -44,7 +44,11 @@ export class BridgeNetworks implements NetworkPort {
     private readonly store: ContainerStore,
     private readonly hostPorts?: RootlessPorts,
     /** Told of each endpoint a start joins and a stop leaves (Docker's network connect/disconnect events). */
-    private readonly onEndpoint?: (action: "connect" | "disconnect", ep: Endpoint, rec: ContainerRecord) => void,
+    private readonly onEndpoint?: (
+      action: "connect" | "disconnect",
+      ep: Endpoint,
+      rec: ContainerRecord,
+    ) => void,
   ) {}
 
   async setup(rec: ContainerRecord): Promise<NetworkSetup> {
@@ -143,7 +147,9 @@ export class BridgeNetworks implements NetworkPort {
       return by !== undefined && by !== rec.id;
     };
     const fail = (port: string, how: string) =>
-      conflict(`driver failed programming external connectivity on endpoint ${rec.name}: ${how.replace("%", port)}`);
+      conflict(
+        `driver failed programming external connectivity on endpoint ${rec.name}: ${how.replace("%", port)}`,
+      );
     const [lo = 0, hi = lo] = spec ? spec.split("-").map(Number) : [];
     if (!lo) {
       try {
@@ -151,7 +157,10 @@ export class BridgeNetworks implements NetworkPort {
         while (taken(p)) p = await probePort(nsIp, 0);
         return p;
       } catch {
-        throw fail("0", `Error starting userland proxy: listen ${proto} ${hostIp}:%: bind: address already in use`);
+        throw fail(
+          "0",
+          `Error starting userland proxy: listen ${proto} ${hostIp}:%: bind: address already in use`,
+        );
       }
     }
     let busy = false;

@@ -17,6 +17,7 @@ import { parseSignal } from "./config.js";
 import { containerEnv } from "./env.js";
 import { containerPaths, hostResolvConf, hostsFile, selfHostNames, writeContainerFiles } from "./files.js";
 import type { StartHooks } from "./lifecycle.js";
+import { linkEnvironment } from "./links.js";
 import { containerCgroupsPath } from "./resources.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord } from "./types.js";
@@ -130,6 +131,7 @@ export function startHooks(p: PrepareDeps): StartHooks {
     async prepare(rec, rootfs) {
       const h = rec.hostConfig;
       const paths = containerPaths(p.store.containerDir(rec.id));
+      const links = linkEnvironment(rec, p.store);
       const net = await p.network.setup(rec);
       const utsHost = h.UTSMode === "host" || h.NetworkMode === "host";
       // --network container:X shares X's network identity: its hostname too, as in Docker.
@@ -148,9 +150,12 @@ export function startHooks(p: PrepareDeps): StartHooks {
             : hostsFile(
                 rec,
                 net.hostsEntries.map((e) => ({ ip: e.ip, names: [...new Set([...selfNames, ...e.names])] })),
-                (h.ExtraHosts ?? []).map((e) =>
-                  net.hostGateway ? e.replace(/:host-gateway$/, `:${net.hostGateway}`) : e,
-                ),
+                [
+                  ...(h.ExtraHosts ?? []).map((e) =>
+                    net.hostGateway ? e.replace(/:host-gateway$/, `:${net.hostGateway}`) : e,
+                  ),
+                  ...links.hosts,
+                ],
               ),
         resolvConf:
           net.resolvConf ??
@@ -189,7 +194,7 @@ export function startHooks(p: PrepareDeps): StartHooks {
         args = ["/sbin/docker-init", "--", ...args];
       }
       // "NAME" without a value (unset on the client) is dropped, as Docker does.
-      const env = containerEnv(rec.config, { hostname, tty: rec.config.Tty });
+      const env = containerEnv(rec.config, { hostname, tty: rec.config.Tty, linked: links.env });
       if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
       const sec = h.SecurityOpt ?? [];
       return buildSpec({

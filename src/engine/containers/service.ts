@@ -14,6 +14,7 @@ import type { ImageService } from "../images.js";
 import { checkHostConfig } from "./checks.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
+import { normalizeLinks } from "./links.js";
 import { type LogConfig, resolveLogConfig } from "./logconfig.js";
 import { randomName, validateName } from "./names.js";
 import { validateResources } from "./resources.js";
@@ -64,6 +65,7 @@ export async function createContainer(
     );
   }
   const image = d.images.store.resolve(req.Image);
+  host.Links = normalizeLinks(host.Links, d.store, finalName);
   const imageConfig = await d.images.config(image);
   const id = randomBytes(32).toString("hex");
   const config = mergeConfig(imageConfig, req, id);

@@ -1,0 +1,106 @@
+/**
+ * Legacy container links (`docker run --link name:alias`), as moby keeps
+ * them: HostConfig.Links holds "/<target>:/<container>/<alias>"; at start
+ * the linked container's address gets an /etc/hosts line (alias, hostname
+ * and name) and its ports and environment become ALIAS_* variables
+ * (moby daemon/links and buildSandboxOptions).
+ */
+import { conflict, invalid, notFound } from "../../util/errors.js";
+import type { ContainerStore } from "./store.js";
+import type { ContainerRecord } from "./types.js";
+
+/** One link: the linked container's name and the alias this container knows it by. */
+export interface Link {
+  target: string;
+  alias: string;
+}
+
+/** Reads "name:alias", "name" or the stored "/name:/self/alias" form. */
+export function parseLink(link: string): Link {
+  const i = link.indexOf(":");
+  const target = (i < 0 ? link : link.slice(0, i)).replace(/^\//, "");
+  const aliasPath = i < 0 ? target : link.slice(i + 1);
+  const alias = aliasPath.slice(aliasPath.lastIndexOf("/") + 1);
+  if (!target || !alias) throw invalid(`invalid link format: ${link}`);
+  return { target, alias };
+}
+
+/**
+ * The create-time form of HostConfig.Links: each target must exist (moby's
+ * "could not get container for X"), stored as "/<target name>:/<name>/<alias>".
+ */
+export function normalizeLinks(
+  links: string[] | null | undefined,
+  store: ContainerStore,
+  name: string,
+): string[] | null {
+  if (!links?.length) return links ?? null;
+  return links.map((l) => {
+    const { target, alias } = parseLink(l);
+    const rec = store.tryResolve(target);
+    if (!rec) throw notFound(`could not get container for ${target}`);
+    return `/${rec.name}:/${name}/${alias}`;
+  });
+}
+
+/**
+ * What the links of `rec` add at start: ExtraHosts-style "names:ip" entries
+ * and the ALIAS_* environment (moby links.Link.ToEnv). Throws Conflict when a
+ * linked container is not running, as moby's "Cannot link to a non running container".
+ */
+export function linkEnvironment(
+  rec: ContainerRecord,
+  store: ContainerStore,
+): { hosts: string[]; env: string[] } {
+  const hosts: string[] = [];
+  const env: string[] = [];
+  for (const l of rec.hostConfig.Links ?? []) {
+    const { target, alias } = parseLink(l);
+    const child = store.tryResolve(target);
+    if (child?.state.Status !== "running")
+      throw conflict(`Cannot link to a non running container: /${target} AS /${rec.name}/${alias}`);
+    const ip = sharedAddress(rec, child);
+    if (!ip) continue;
+    const names = [alias, child.config.Hostname ?? child.id.slice(0, 12)];
+    if (alias !== child.name) names.push(child.name);
+    hosts.push(`${names.join(" ")}:${ip}`);
+    env.push(...toEnv(alias, rec.name, ip, child));
+  }
+  return { hosts, env };
+}
+
+/** The linked container's address on a network both containers are on (the default bridge first). */
+function sharedAddress(rec: ContainerRecord, child: ContainerRecord): string | undefined {
+  const mine = new Set(Object.keys(rec.networking));
+  const mode = rec.hostConfig.NetworkMode || "default";
+  mine.add(mode === "default" ? "bridge" : mode);
+  const theirs = Object.entries(child.networking).filter(([n, s]) => mine.has(n) && s.IPAddress);
+  theirs.sort(([a], [b]) => (a === "bridge" ? -1 : b === "bridge" ? 1 : 0));
+  return theirs[0]?.[1].IPAddress;
+}
+
+function toEnv(alias: string, parent: string, ip: string, child: ContainerRecord): string[] {
+  const prefix = alias.toUpperCase().replace(/-/g, "_");
+  const env: string[] = [];
+  const ports = Object.keys(child.config.ExposedPorts ?? {})
+    .map((k) => {
+      const [port = "", proto = "tcp"] = k.split("/");
+      return { port: Number(port), proto };
+    })
+    .filter((p) => p.port > 0)
+    .sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto));
+  if (ports[0]) env.push(`${prefix}_PORT=${ports[0].proto}://${ip}:${ports[0].port}`);
+  for (const { port, proto } of ports) {
+    const p = `${prefix}_PORT_${port}_${proto.toUpperCase()}`;
+    env.push(`${p}=${proto}://${ip}:${port}`, `${p}_ADDR=${ip}`, `${p}_PORT=${port}`, `${p}_PROTO=${proto}`);
+  }
+  env.push(`${prefix}_NAME=/${parent}/${alias}`);
+  for (const e of child.config.Env ?? []) {
+    const i = e.indexOf("=");
+    if (i < 0) continue;
+    const k = e.slice(0, i);
+    if (k === "HOME" || k === "PATH") continue;
+    env.push(`${prefix}_ENV_${k}=${e.slice(i + 1)}`);
+  }
+  return env;
+}
