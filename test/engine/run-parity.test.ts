@@ -181,6 +181,11 @@ describe("docker run parity", () => {
     d.ok(["network", "create", "dnsnet"]);
     const id = d.ok(["run", "-d", "--name", "Upper", "--network", "dnsnet", "bb", "sleep", "300"]);
     const ip = d.ok(["inspect", "-f", "{{.NetworkSettings.Networks.dnsnet.IPAddress}}", "Upper"]);
+    // API v1.41: the short ID ends a user-defined network's Aliases (compose 1.x relies on it).
+    assert.equal(
+      d.ok(["inspect", "-f", "{{json .NetworkSettings.Networks.dnsnet.Aliases}}", "Upper"]),
+      JSON.stringify([id.slice(0, 12)]),
+    );
     const look = (name: string) =>
       d.docker(["run", "--rm", "--network", "dnsnet", "bb", "nslookup", "-type=a", name]).out;
     for (const name of ["upper", "UPPER.dnsnet", id.slice(0, 12)]) assert.ok(look(name).includes(ip), name);

@@ -13,6 +13,7 @@ import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
 import { Lifecycle, type StartHooks } from "./lifecycle.js";
+import { withShortIdAlias } from "./network.js";
 import { containerCgroupsPath, validateResources } from "./resources.js";
 import type { RuntimePort } from "./runtime-port.js";
 import {
@@ -263,7 +264,7 @@ export class ContainerService {
       });
       await this.network.manager.wire(rec.id, rec.state.Pid, ep);
       rec.networking[network] = {
-        ...rec.networking[network],
+        ...withShortIdAlias(rec, network, rec.networking[network]!),
         IPAddress: ep.ip,
         IPPrefixLen: ep.prefixLen,
         Gateway: ep.gateway,

@@ -92,10 +92,10 @@ export class BridgeNetworks implements NetworkPort {
       this.onEndpoint?.("connect", ep, rec);
     }
     rec.networking = Object.fromEntries(
-      eps.map((ep) => [
-        this.manager.get(ep.network).Name,
-        settingsOf(ep, rec.networking[this.manager.get(ep.network).Name]),
-      ]),
+      eps.map((ep) => {
+        const name = this.manager.get(ep.network).Name;
+        return [name, withShortIdAlias(rec, name, settingsOf(ep, rec.networking[name]))];
+      }),
     );
     await this.publish(rec, eps[0]);
   }
@@ -248,6 +248,21 @@ export class BridgeNetworks implements NetworkPort {
       Networks: networks,
     };
   }
+}
+
+/**
+ * API v1.41's Aliases on a user-defined network end with the container's
+ * short ID (moby adds it when the endpoint joins; compose 1.x looks for it).
+ */
+export function withShortIdAlias(
+  rec: ContainerRecord,
+  network: string,
+  s: EndpointSettings,
+): EndpointSettings {
+  if (network === "bridge" || network === "host" || network === "none") return s;
+  const short = rec.id.slice(0, 12);
+  const aliases = (s.Aliases ?? []).filter((a) => a !== short);
+  return { ...s, Aliases: [...aliases, short] };
 }
 
 function settingsOf(ep: Endpoint | undefined, want: EndpointSettings = {}, networkId = ""): EndpointSettings {
