@@ -280,4 +280,16 @@ describe("docker run parity", () => {
     assert.notEqual(r.code, 0);
     assert.match(r.err, /Cannot link to a non running container/);
   });
+
+  it("lists the execs still running in inspect's ExecIDs", async () => {
+    d.ok(["run", "-d", "--name", "execids", "bb", "sleep", "300"]);
+    assert.equal(d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]), "null");
+    d.ok(["exec", "-d", "execids", "sleep", "2"]);
+    const ids = JSON.parse(d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"])) as string[];
+    assert.equal(ids.length, 1);
+    assert.match(ids[0]!, /^[0-9a-f]{64}$/);
+    await eventually("the exec ends", () =>
+      d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]) === "null" ? true : undefined,
+    );
+  });
 });

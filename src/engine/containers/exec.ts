@@ -226,6 +226,17 @@ export class ExecManager {
     await e.resize?.(cols, rows);
   }
 
+  /**
+   * The execs of a container not yet over (created or running): inspect's
+   * ExecIDs, null when none, as moby's container.GetExecIDs.
+   */
+  idsOf(containerId: string): string[] | null {
+    const ids = [...this.execs.values()]
+      .filter((e) => e.containerId === containerId && (!e.started || e.running))
+      .map((e) => e.id);
+    return ids.length ? ids : null;
+  }
+
   /** Forget execs of a removed container. */
   forget(containerId: string): void {
     for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id);

@@ -65,7 +65,7 @@ export class ContainerService {
 
   inspect(ref: string) {
     const out = inspect(this.d, this.view, ref);
-    out.ExecIDs = null;
+    out.ExecIDs = this.execs.idsOf(out.Id);
     return out;
   }
 
