@@ -292,4 +292,28 @@ describe("docker run parity", () => {
       d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]) === "null" ? true : undefined,
     );
   });
+
+  it("renames as moby does: its conflict message, and the new name in the network's DNS", () => {
+    d.ok(["network", "create", "renet"]);
+    d.ok(["run", "-d", "--name", "rn-old", "--network", "renet", "bb", "sleep", "300"]);
+    d.ok(["create", "--name", "rn-taken", "bb"]);
+    const clash = d.docker(["rename", "rn-old", "rn-taken"]);
+    assert.notEqual(clash.code, 0);
+    assert.match(
+      clash.err,
+      /Error when allocating new name: Conflict\. The container name "\/rn-taken" is already in use/,
+    );
+    d.ok(["rename", "rn-old", "rn-new"]);
+    const ip = d.ok(["inspect", "-f", "{{.NetworkSettings.Networks.renet.IPAddress}}", "rn-new"]);
+    const look = (n: string) =>
+      d.docker(["run", "--rm", "--network", "renet", "bb", "nslookup", "-type=a", n]).out;
+    assert.ok(look("rn-new").includes(ip), "the new name resolves");
+    assert.ok(!look("rn-old").includes(ip), "the old name no longer does");
+  });
+
+  it("words an out-of-range --oom-score-adj as Docker", () => {
+    const r = d.docker(["run", "--rm", "--oom-score-adj", "2000", "bb", "true"]);
+    assert.equal(r.code, 125);
+    assert.match(r.err, /Invalid value 2000, range for oom score adj is \[-1000, 1000\]/);
+  });
 });

@@ -123,7 +123,8 @@ export const HostConfigSchema = Type.Composite([
     IpcMode: Type.Optional(Str),
     Cgroup: Type.Optional(Str),
     Links: Type.Optional(Strings),
-    OomScoreAdj: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
+    // The range is checked with Docker's words (engine/containers/resources.ts).
+    OomScoreAdj: Type.Optional(Type.Integer()),
     PidMode: Type.Optional(Str),
     Privileged: Type.Optional(Bool),
     PublishAllPorts: Type.Optional(Bool),

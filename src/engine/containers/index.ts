@@ -92,8 +92,11 @@ export class ContainerService {
     return { rw, rootFs: rw + image };
   }
 
-  rename(ref: string, name: string) {
-    return renameContainer(this.d, ref, name);
+  /** `docker rename`; a running container answers to its new name on its networks' DNS at once. */
+  async rename(ref: string, name: string) {
+    await renameContainer(this.d, ref, name);
+    const rec = this.d.store.resolve(name);
+    for (const ep of this.network?.manager.endpoints.get(rec.id) ?? []) ep.name = rec.name;
   }
 
   start = (ref: string) => this.life.start(ref);

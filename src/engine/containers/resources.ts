@@ -82,6 +82,8 @@ export function validateResources(h: HostConfig): void {
   checkSubset(h.CpusetCpus, online("/sys/devices/system/cpu/online", `0-${ncpu - 1}`), "CPUs");
   checkSubset(h.CpusetMems, online("/sys/devices/system/node/online", "0"), "memory nodes");
 
+  if (h.OomScoreAdj !== undefined && (h.OomScoreAdj < -1000 || h.OomScoreAdj > 1000))
+    throw invalid(`Invalid value ${h.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   if (h.BlkioWeight && (h.BlkioWeight < 10 || h.BlkioWeight > 1000))
     throw invalid("Range of blkio weight is from 10 to 1000");
   for (const w of h.BlkioWeightDevice ?? [])

@@ -234,8 +234,9 @@ export function renameContainer(d: ContainerDeps, ref: string, newName: string):
   if (name === rec.name) throw invalid("Renaming a container with the same name as its current name");
   const other = d.store.byName(name);
   if (other) {
+    // moby's rename wraps the name reservation's error.
     throw conflict(
-      `Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      `Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`,
     );
   }
   const old = rec.name;
