@@ -205,11 +205,11 @@ export class ImageService {
         created: now,
         config: cfgChanges,
         docker_version: "",
-        ...(opts.message ? { comment: opts.message } : {}),
+        // As moby's ImportImage: the message, by default "Imported from <src>" (stdin: "-").
+        comment: opts.message || "Imported from -",
         rootfs: { type: "layers", diff_ids: [layer.diffID] },
-        history: [{ created: now, created_by: "", comment: opts.message ?? "Imported from -" }],
+        history: [{ created: now, comment: opts.message || "Imported from -" }],
       };
-      if (!opts.message) delete config.history![0]!.comment;
       const rec = await this.create(config);
       this.events.emit("image", "import", rec.id, {});
       if (ref) await this.tag(rec.id, ref);

@@ -128,6 +128,9 @@ describe("images via the docker CLI", () => {
 
   it("reads an image `until` filter as prune's: a duration before now, Unix seconds or a date", () => {
     const id = d.ok(["import", tarPath, "fresh:1"]);
+    // moby's default import message, in the config and its history.
+    assert.equal(d.ok(["image", "inspect", "-f", "{{.Comment}}", "fresh:1"]), "Imported from -");
+    assert.equal(d.ok(["history", "--format", "{{.Comment}}", "fresh:1"]), "Imported from -");
     // Made a moment ago: not created before "1h" ago, so neither listed nor pruned.
     assert.equal(d.ok(["images", "-q", "--filter", "until=1h", "fresh"]), "");
     assert.doesNotMatch(d.ok(["image", "prune", "-a", "-f", "--filter", "until=1h"]), /fresh/);
