@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { eventually } from "../helpers/wait.js";
@@ -315,5 +316,29 @@ describe("docker run parity", () => {
     const r = d.docker(["run", "--rm", "--oom-score-adj", "2000", "bb", "true"]);
     assert.equal(r.code, 125);
     assert.match(r.err, /Invalid value 2000, range for oom score adj is \[-1000, 1000\]/);
+  });
+
+  it("names the hostname a host- or container-network container really has in its config", () => {
+    d.ok(["run", "-d", "--name", "hostnet", "--network", "host", "bb", "sleep", "300"]);
+    assert.equal(d.ok(["inspect", "-f", "{{.Config.Hostname}}", "hostnet"]), hostname());
+    d.ok([
+      "run",
+      "-d",
+      "--name",
+      "owner",
+      "--hostname",
+      "shared",
+      "--domainname",
+      "ex.org",
+      "bb",
+      "sleep",
+      "300",
+    ]);
+    d.ok(["run", "-d", "--name", "joiner", "--network", "container:owner", "bb", "sleep", "300"]);
+    assert.equal(
+      d.ok(["inspect", "-f", "{{.Config.Hostname}} {{.Config.Domainname}}", "joiner"]),
+      "shared ex.org",
+    );
+    assert.equal(d.ok(["exec", "joiner", "hostname"]), "shared");
   });
 });

@@ -141,6 +141,12 @@ export function startHooks(p: PrepareDeps): StartHooks {
       const hostname = utsHost
         ? (await import("node:os")).hostname()
         : (joined?.config.Hostname ?? rec.config.Hostname ?? rec.id.slice(0, 12));
+      // As moby's initializeNetworking: the config names the hostname the container really has.
+      if (h.NetworkMode === "host") rec.config.Hostname = hostname;
+      if (joined) {
+        rec.config.Hostname = joined.config.Hostname;
+        rec.config.Domainname = joined.config.Domainname;
+      }
       const selfNames = selfHostNames(hostname, rec.config.Domainname);
       await writeContainerFiles(paths, {
         hostname,
