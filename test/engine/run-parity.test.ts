@@ -341,4 +341,10 @@ describe("docker run parity", () => {
     );
     assert.equal(d.ok(["exec", "joiner", "hostname"]), "shared");
   });
+
+  it("refuses a fixed address on the default bridge, as moby", () => {
+    const r = d.docker(["run", "--rm", "--ip", "10.254.254.254", "bb", "true"]);
+    assert.equal(r.code, 125);
+    assert.match(r.err, /user specified IP address is supported on user defined networks only/);
+  });
 });

@@ -60,6 +60,31 @@ export function checkExtraHosts(hosts: string[] | null | undefined): void {
   }
 }
 
+/**
+ * Endpoint settings only a user-defined network takes, as moby's
+ * verifyNetworkingConfig: a fixed address or aliases on the default bridge
+ * (or host/none) are refused with runconfig's words. Throws InvalidParameter.
+ */
+export function checkEndpoints(
+  networkMode: string | undefined,
+  endpoints:
+    | Record<
+        string,
+        { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null }
+      >
+    | undefined,
+): void {
+  const builtin = ["", "default", "bridge", "host", "none"];
+  for (const [name, ep] of Object.entries(endpoints ?? {})) {
+    const net = name === "default" ? (networkMode ?? "default") : name;
+    if (!builtin.includes(net)) continue;
+    if (ep?.IPAMConfig?.IPv4Address || ep?.IPAMConfig?.IPv6Address)
+      throw invalid("user specified IP address is supported on user defined networks only");
+    if (ep?.Aliases?.length)
+      throw invalid("network-scoped alias is supported only for containers in user defined networks");
+  }
+}
+
 /** Every create-time check above on one host config. */
 export function checkHostConfig(h: HostConfig): void {
   checkPortBindings(h.PortBindings);

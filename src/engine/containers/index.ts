@@ -9,6 +9,7 @@ import { readNetStats, readStats } from "../../runtime/cgroups.js";
 import { conflict, invalid, notImplemented } from "../../util/errors.js";
 import { dirSize } from "../../util/fs.js";
 import type { Filters } from "../filters.js";
+import { checkEndpoints } from "./checks.js";
 import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
@@ -256,6 +257,7 @@ export class ContainerService {
     cfg: { Aliases?: string[]; IPAMConfig?: { IPv4Address?: string } },
   ) {
     const rec = this.d.store.resolve(ref);
+    checkEndpoints(undefined, { [network]: cfg });
     if (rec.networking[network])
       throw conflict(`endpoint with name ${rec.name} already exists in network ${network}`);
     rec.networking[network] = { Aliases: cfg.Aliases ?? null, IPAMConfig: cfg.IPAMConfig ?? null };

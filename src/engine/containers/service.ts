@@ -11,7 +11,7 @@ import { conflict, invalid } from "../../util/errors.js";
 import type { EventBus } from "../events.js";
 import { checkFilterNames, type Filters, globMatch, matchLabels } from "../filters.js";
 import type { ImageService } from "../images.js";
-import { checkHostConfig } from "./checks.js";
+import { checkEndpoints, checkHostConfig } from "./checks.js";
 import { commandOf, mergeConfig, parseSignal } from "./config.js";
 import { containerPaths } from "./files.js";
 import { normalizeLinks } from "./links.js";
@@ -54,6 +54,7 @@ export async function createContainer(
   validateHostConfig(host);
   host.LogConfig = resolveLogConfig(host.LogConfig, d.logDefaults);
   const mode = host.NetworkMode || "default";
+  checkEndpoints(mode, req.NetworkingConfig?.EndpointsConfig as Parameters<typeof checkEndpoints>[1]);
   // A user-defined network is looked up at start, as moby does: a 404 here would
   // make `docker run` believe the image is missing and try to pull it.
   if (mode.startsWith("container:")) d.store.resolve(mode.slice("container:".length));
