@@ -63,7 +63,8 @@ async function unpack(source: Readable, dir: string, signal?: AbortSignal): Prom
     }
   })();
   const settled = await Promise.allSettled([pipeline(await decompress(source, signal), extract, opts), done]);
-  for (const r of settled)
+  // An entry's own error (naming the file) says more than the premature close it causes upstream.
+  for (const r of [settled[1], settled[0]])
     if (r.status === "rejected") {
       // One side failed: the other must not keep a file or the upload open.
       source.destroy();

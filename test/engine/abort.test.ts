@@ -144,8 +144,8 @@ function fds(d: TestDaemon, under = "\0"): { n: number; all: string[]; inside: s
   return { n: all.length, all, inside };
 }
 
-/** Waits until berthd has at most `base` fds and none under its root; the failure lists them. */
-async function fdsBackTo(d: TestDaemon, base: number): Promise<void> {
+/** Waits until berthd has at most `base` fds and none under its root (returns the count); the failure lists them. */
+async function fdsBackTo(d: TestDaemon, base: number): Promise<number> {
   let last = fds(d, d.root);
   try {
     await eventually(
@@ -159,6 +159,7 @@ async function fdsBackTo(d: TestDaemon, base: number): Promise<void> {
   } catch (err) {
     throw new Error(`${(err as Error).message}: ${last.n} open: ${last.all.join(" ")}`);
   }
+  return last.n;
 }
 
 /** berthd's child processes (gzip, zstd, tar... none should outlive its request). */
@@ -204,7 +205,11 @@ async function cutUpload(d: TestDaemon, path: string, file: string, seen: (p: st
   await eventually(`the upload to ${path} arriving`, () => leftovers(d).some(seen) || undefined, 60_000);
   sock.destroy();
   await eventually(`berthd ending ${path}`, () => finished(d, route) > done, 60_000);
-  await eventually(`no temp data after the cut ${path}`, () => leftovers(d).length === 0 || undefined, 60_000);
+  await eventually(
+    `no temp data after the cut ${path}`,
+    () => leftovers(d).length === 0 || undefined,
+    60_000,
+  );
 }
 
 describe("client-abandoned work is cancelled", () => {
@@ -240,7 +245,7 @@ describe("client-abandoned work is cancelled", () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it("stops a pull whose client was killed: connection closed, no image, fds back; a later pull resumes", async () => {
+  it("stops a pull whose client was killed: connection closed, no image, fds back; a later pull resumes", async (t) => {
     const base = fds(d).n;
     const done = finished(d, /images\/create/);
     const puller = spawn(DOCKER, ["pull", `${via}/big:1`], {
@@ -258,7 +263,9 @@ describe("client-abandoned work is cancelled", () => {
       0,
       "no image from the cancelled pull",
     );
-    await fdsBackTo(d, base);
+    t.diagnostic(
+      `pull: ${proxy.t.bytes} of 8388608 layer bytes sent, fds ${base} -> ${await fdsBackTo(d, base)}`,
+    );
     // Pulled again: it resumes from the bytes the cancelled one kept, and the image is whole.
     const again = await run(d, ["pull", `${via}/big:1`]);
     assert.equal(again.code, 0, again.err);
@@ -271,7 +278,7 @@ describe("client-abandoned work is cancelled", () => {
     assert.equal(sum(inImage.out), sum(execSync(`md5sum ${work}/ctx/blob`).toString()));
   });
 
-  it("stops a push whose client was killed: upload cut, no manifest, fds back; a later push succeeds", async () => {
+  it("stops a push whose client was killed: upload cut, no manifest, fds back; a later push succeeds", async (t) => {
     // A layer made here (gzipped at push) that no repository of the proxy's host has: uploaded, not mounted.
     const name = `${via}/pushed/big:1`;
     const ctx = join(work, "ctx2");
@@ -297,7 +304,9 @@ describe("client-abandoned work is cancelled", () => {
     );
     const manifest = await fetch(`http://${reg.addr}/v2/pushed/big/manifests/1`);
     assert.equal(manifest.status, 404, "no manifest pushed");
-    await fdsBackTo(d, base);
+    t.diagnostic(
+      `push: ${proxy.t.bytes - before} blob bytes uploaded, fds ${base} -> ${await fdsBackTo(d, base)}`,
+    );
     assert.deepEqual(leftovers(d), []);
     // Pushed again (straight to the registry), it goes through.
     d.ok(["tag", name, `${reg.addr}/pushed/big:1`]);
@@ -309,7 +318,7 @@ describe("client-abandoned work is cancelled", () => {
     );
   });
 
-  it("stops a save whose reader went away after a few KB: fds and child processes back, daemon serves", async () => {
+  it("stops a save whose reader went away after a few KB: fds and child processes back, daemon serves", async (t) => {
     proxy.server.closeAllConnections(); // idle keep-alive connections from the tests above
     const base = fds(d).n;
     const kids = children(d).length;
@@ -319,15 +328,16 @@ describe("client-abandoned work is cancelled", () => {
     }).toString();
     assert.equal(out.trim(), "16384");
     await eventually("berthd ending the save's request", () => finished(d, /images\/get/) > done, 60_000);
-    await fdsBackTo(d, base);
+    const after = await fdsBackTo(d, base);
     await eventually(`berthd's children back to ${kids}`, () => children(d).length <= kids, 60_000);
+    t.diagnostic(`save: fds ${base} -> ${after}, children ${kids} -> ${children(d).length}`);
     // Still serving, and a whole save still works.
     const whole = join(work, "big.tar");
     d.ok(["save", "-o", whole, `${via}/big:1`]);
     assert.ok(statSync(whole).size > 8 * 1024 * 1024);
   });
 
-  it("leaves no image and no temp data after a load whose upload was truncated or cut", async () => {
+  it("leaves no image and no temp data after a load whose upload was truncated or cut", async (t) => {
     const whole = join(work, "big.tar");
     if (!existsSync(whole)) d.ok(["save", "-o", whole, `${via}/big:1`]);
     for (const name of [`${via}/big:1`, `${via}/pushed/big:1`, `${reg.addr}/pushed/big:1`])
@@ -348,13 +358,13 @@ describe("client-abandoned work is cancelled", () => {
     // An upload cut mid-way: the connection closes after half of the declared body.
     await cutUpload(d, "/images/load", whole, (p) => p.includes("/tmp/load-"));
     assert.deepEqual(images(), kept);
-    await fdsBackTo(d, base);
+    t.diagnostic(`load cut: fds ${base} -> ${await fdsBackTo(d, base)}`);
     // The same for `docker import`, which extracts as the body arrives.
     await cutUpload(d, "/images/create?fromSrc=-&repo=cut", join(work, "busybox.tar"), (p) =>
       p.includes("/overlay/tmp-"),
     );
     assert.deepEqual(images(), kept);
-    await fdsBackTo(d, base);
+    t.diagnostic(`import cut: fds ${base} -> ${await fdsBackTo(d, base)}`);
 
     // The whole archive loads.
     d.ok(["load", "-i", whole]);
