@@ -8,7 +8,7 @@
  * front of Debian's docker-registry.
  */
 import assert from "node:assert/strict";
-import { execSync, spawn } from "node:child_process";
+import { execSync, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -365,6 +365,20 @@ describe("client-abandoned work is cancelled", () => {
     );
     assert.deepEqual(images(), kept);
     t.diagnostic(`import cut: fds ${base} -> ${await fdsBackTo(d, base)}`);
+    // zstd-compressed, through a zstd child: cut, the child goes too; whole, it imports.
+    if (spawnSync("zstd", ["--version"]).status === 0) {
+      const kids = children(d).length;
+      const zst = join(work, "busybox.tar.zst");
+      execSync(`zstd -q -f -o ${zst} ${join(work, "busybox.tar")}`);
+      await cutUpload(d, "/images/create?fromSrc=-&repo=cutz", zst, (p) => p.includes("/overlay/tmp-"));
+      await eventually(`berthd's children back to ${kids}`, () => children(d).length <= kids, 60_000);
+      assert.deepEqual(images(), kept);
+      t.diagnostic(
+        `zstd import cut: fds ${base} -> ${await fdsBackTo(d, base)}, children ${kids} -> ${children(d).length}`,
+      );
+      d.ok(["import", zst, "zstd:1"]);
+      assert.equal(d.ok(["run", "--rm", "zstd:1", "echo", "unpacked"]), "unpacked");
+    } else t.diagnostic("zstd is not installed: its cut import is not tried");
 
     // The whole archive loads.
     d.ok(["load", "-i", whole]);
