@@ -20,99 +20,14 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer, request, type Server } from "node:http";
+import type { Server } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { slowProxy, type Traffic } from "../helpers/proxy.js";
 import { freePort, startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { eventually } from "../helpers/wait.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What the proxy saw of blob transfers: bytes moved, and transfers the client ended early. */
-interface Traffic {
-  /** Blob bytes sent to berthd (pulls) or received from it (pushes). */
-  bytes: number;
-  /** Blob transfers in progress now. */
-  active: number;
-  /** Blob transfers berthd closed before they were complete. */
-  cut: number;
-  /** Range headers of blob GETs (a resumed pull sends `bytes=N-`). */
-  ranges: string[];
-  /** Every request: method, path, the status answered. */
-  requests: string[];
-}
-
-/**
- * A proxy to the registry that moves blob bodies (GET responses and
- * PATCH/PUT uploads) 64 KiB at a time at about `bytesPerSecond`.
- */
-function slowProxy(target: number, bytesPerSecond: number): { server: Server; t: Traffic } {
-  const t: Traffic = { bytes: 0, active: 0, cut: 0, ranges: [], requests: [] };
-  const pause = () => sleep((64 * 1024 * 1000) / bytesPerSecond);
-  const server = createServer(async (req, res) => {
-    const blob = req.url?.includes("/blobs/") ?? false;
-    const upload = blob && (req.method === "PATCH" || req.method === "PUT");
-    const download = blob && req.method === "GET";
-    if (download && req.headers.range) t.ranges.push(req.headers.range);
-    let complete = false;
-    if (upload || download) {
-      t.active++;
-      res.once("close", () => {
-        t.active--;
-        if (!complete) t.cut++;
-      });
-    }
-    const up = request({
-      host: "127.0.0.1",
-      port: target,
-      path: req.url,
-      method: req.method,
-      headers: req.headers,
-    });
-    up.on("error", () => res.destroy());
-    req.on("error", () => up.destroy());
-    up.on("response", async (upRes) => {
-      t.requests.push(`${req.method} ${req.url} ${upRes.statusCode}`);
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      try {
-        for await (const chunk of upRes as AsyncIterable<Buffer>) {
-          for (let off = 0; off < chunk.length; off += 64 * 1024) {
-            if (res.destroyed) return;
-            const part = chunk.subarray(off, off + 64 * 1024);
-            res.write(part);
-            if (download) {
-              t.bytes += part.length;
-              await pause();
-            }
-          }
-        }
-      } catch {
-        return res.destroy();
-      }
-      complete = true;
-      res.end();
-    });
-    // Uploads are read slowly; a request cut by berthd ends here (req errors, res closes).
-    try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        for (let off = 0; off < chunk.length; off += 64 * 1024) {
-          const part = chunk.subarray(off, off + 64 * 1024);
-          if (!up.write(part)) await new Promise((r) => up.once("drain", r));
-          if (upload) {
-            t.bytes += part.length;
-            await pause();
-          }
-        }
-      }
-      up.end();
-    } catch {
-      up.destroy();
-    }
-  });
-  return { server, t };
-}
 
 /** The docker CLI, asynchronously (a synchronous child would stall the proxy living in this process). */
 function run(d: TestDaemon, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -335,6 +250,27 @@ describe("client-abandoned work is cancelled", () => {
     const whole = join(work, "big.tar");
     d.ok(["save", "-o", whole, `${via}/big:1`]);
     assert.ok(statSync(whole).size > 8 * 1024 * 1024);
+
+    // The same for `docker export` of a container's root.
+    const id = d.ok(["create", `${via}/big:1`]);
+    const exportBase = fds(d).n;
+    const exportDone = finished(d, /\/export/);
+    const cut = execSync(`DOCKER_HOST=${d.host} ${DOCKER} export ${id} | head -c 16384 | wc -c`, {
+      shell: "/bin/sh",
+    }).toString();
+    assert.equal(cut.trim(), "16384");
+    await eventually(
+      "berthd ending the export's request",
+      () => finished(d, /\/export/) > exportDone,
+      60_000,
+    );
+    t.diagnostic(`export: fds ${exportBase} -> ${await fdsBackTo(d, exportBase)}`);
+    const listing = execSync(`DOCKER_HOST=${d.host} ${DOCKER} export ${id} | tar -t`, {
+      shell: "/bin/sh",
+      maxBuffer: 64 * 1024 * 1024,
+    }).toString();
+    assert.match(listing, /^blob$/m);
+    d.ok(["rm", id]);
   });
 
   it("leaves no image and no temp data after a load whose upload was truncated or cut", async (t) => {
