@@ -133,12 +133,13 @@ async function fetchBlob(
     }
     await w.commit({ digest: d.digest, size: d.size });
   } catch (err) {
-    // Keep what arrived (a retry resumes) unless the data itself was wrong.
-    await w.abort(
-      err instanceof RegistryResponseError || reg.signal?.aborted
-        ? false
-        : !(err instanceof Error && /mismatch/.test(err.message)),
+    // Keep what arrived (a retry resumes it) unless the data itself was wrong or the
+    // disk refused it: a cut connection, a registry error or a cancelled pull keep it.
+    const wrong = err instanceof Error && /mismatch/.test(err.message);
+    const diskFull = ["ENOSPC", "EDQUOT", "EIO", "EROFS"].includes(
+      (err as NodeJS.ErrnoException)?.code ?? "",
     );
+    await w.abort(wrong || diskFull);
     throw err;
   }
 }
