@@ -1,8 +1,9 @@
 /** Filesystem routes: diff (changes), commit, export, and the archive API used by `docker cp`, over an ArchiveBackend. */
 import { createGunzip } from "node:zlib";
 import { invalid } from "../util/errors.js";
+import { piped } from "../util/stream.js";
 import type { ArchiveBackend } from "./backend.js";
-import { boolParam, jsonBody, type Router, sendJson, sendStatus } from "./router.js";
+import { boolParam, jsonBody, type Router, sendJson, sendStatus, sendTar } from "./router.js";
 
 import { parseContainerConfig } from "./schema/containers.js";
 
@@ -32,9 +33,7 @@ export function archiveRoutes(r: Router, files: ArchiveBackend): void {
   r.get("/containers/{id}/export", async (ctx) => {
     const tar = await files.export(ctx.params.id!);
     ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
-    tar.on("error", (err) => ctx.res.destroy(err));
-    ctx.res.once("close", () => tar.destroy()); // a client gone mid-way releases the container's root
-    tar.pipe(ctx.res);
+    await sendTar(ctx, tar); // a client gone mid-way releases the container's root
   });
 
   const pathParam = (q: URLSearchParams) => {
@@ -61,15 +60,13 @@ export function archiveRoutes(r: Router, files: ArchiveBackend): void {
       ctx.res.end();
       return;
     }
-    tar.on("error", (err) => ctx.res.destroy(err));
-    ctx.res.once("close", () => tar.destroy()); // the fds and the stopped root are released on close
-    tar.pipe(ctx.res);
+    await sendTar(ctx, tar); // the fds and the stopped root are released on close
   });
 
   r.put("/containers/{id}/archive", async (ctx) => {
     const q = ctx.query;
     const gz = (ctx.req.headers["content-encoding"] ?? "").includes("gzip");
-    await files.put(ctx.params.id!, pathParam(q), gz ? ctx.req.pipe(createGunzip()) : ctx.req, {
+    await files.put(ctx.params.id!, pathParam(q), gz ? piped(ctx.req, [createGunzip()]) : ctx.req, {
       noOverwriteDirNonDir: boolParam(q, "noOverwriteDirNonDir"),
       copyUIDGID: boolParam(q, "copyUIDGID"),
     });

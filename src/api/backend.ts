@@ -50,10 +50,20 @@ export interface DistributionBackend {
   /** Parses an image reference; InvalidParameter when malformed. */
   reference(text: string): Reference;
   checkLocal(ref: Reference): void;
-  pull(ref: Reference, o: { creds?: Credentials; platform?: string }, out: ProgressWriter): Promise<void>;
-  push(ref: Reference, creds: Credentials | undefined, out: ProgressWriter): Promise<void>;
-  load(archive: Readable, out: ProgressWriter): Promise<void>;
-  save(names: string[]): Promise<Readable>;
+  /** `signal`: the client went away (api/router.ts clientSignal); the work stops and leaves nothing half-made. */
+  pull(
+    ref: Reference,
+    o: { creds?: Credentials; platform?: string; signal?: AbortSignal },
+    out: ProgressWriter,
+  ): Promise<void>;
+  push(
+    ref: Reference,
+    creds: Credentials | undefined,
+    out: ProgressWriter,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  load(archive: Readable, out: ProgressWriter, signal?: AbortSignal): Promise<void>;
+  save(names: string[], signal?: AbortSignal): Promise<Readable>;
   login(creds: Credentials & { serveraddress?: string }): Promise<void>;
   search(term: string, limit: number): Promise<object[]>;
   inspect(ref: Reference, creds: Credentials | undefined): Promise<unknown>;

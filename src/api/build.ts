@@ -11,7 +11,7 @@ import { hostPlatform } from "../image/types.js";
 import { invalid } from "../util/errors.js";
 import { check, Nullable, StringMap, Strings } from "../util/schema.js";
 import type { BuildBackend } from "./backend.js";
-import { boolParam, type Ctx, JsonStream, type Router, sendJson } from "./router.js";
+import { boolParam, type Ctx, clientSignal, JsonStream, type Router, sendJson } from "./router.js";
 
 /** A JSON-encoded query parameter checked against its schema (400 naming it when it does not fit). */
 function jsonParam<T extends TSchema>(q: URLSearchParams, name: string, schema: T): Static<T> | undefined {
@@ -152,13 +152,9 @@ export function buildRoutes(r: Router, builder: BuildBackend): void {
       }
     }
     const stream = new JsonStream(ctx);
-    const ac = new AbortController();
-    const onClose = () => {
-      if (!ctx.res.writableFinished) ac.abort();
-    };
-    ctx.res.once("close", onClose);
+    const signal = clientSignal(ctx);
     try {
-      const id = await builder.build(ctx.req, { ...o, signal: ac.signal }, (msg) => {
+      const id = await builder.build(ctx.req, { ...o, signal }, (msg) => {
         if (!o.quiet || "aux" in msg) stream.write(msg);
       });
       // With -q the client prints exactly what the stream carries: the image ID.
@@ -166,7 +162,6 @@ export function buildRoutes(r: Router, builder: BuildBackend): void {
     } catch (err) {
       stream.error(err as Error);
     }
-    ctx.res.off("close", onClose);
     stream.end();
   });
 

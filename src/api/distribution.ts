@@ -1,7 +1,15 @@
 /** Registry routes: pull (POST /images/create?fromImage=), push, POST /auth, GET /images/search, distribution inspect. */
 import type { Credentials } from "../registry/client/http.js";
 import type { DistributionBackend } from "./backend.js";
-import { type Ctx, checkedBody, intParam, JsonStream, type Router, sendJson } from "./router.js";
+import {
+  type Ctx,
+  checkedBody,
+  clientSignal,
+  intParam,
+  JsonStream,
+  type Router,
+  sendJson,
+} from "./router.js";
 import { AuthSchema } from "./schema/resources.js";
 
 /** X-Registry-Auth: base64url JSON {username, password, serveraddress, identitytoken}. */
@@ -15,14 +23,19 @@ function authOf(ctx: Ctx): Credentials | undefined {
   }
 }
 
-/** Runs `work` with a JSON progress stream; its errors go in-band once the stream began. */
+/**
+ * Runs `work` with a JSON progress stream; its errors go in-band once the
+ * stream began. `work` gets clientSignal(ctx): a client that hangs up
+ * cancels it.
+ */
 export async function streamed(
   ctx: Ctx,
-  work: (out: (msg: Record<string, unknown>) => void) => Promise<void>,
+  work: (out: (msg: Record<string, unknown>) => void, signal: AbortSignal) => Promise<void>,
 ) {
   const stream = new JsonStream(ctx);
+  const signal = clientSignal(ctx);
   try {
-    await work((m) => stream.write(m));
+    await work((m) => stream.write(m), signal);
   } catch (err) {
     stream.error(err as Error);
   }
@@ -34,8 +47,8 @@ export async function pullRoute(ctx: Ctx, d: DistributionBackend): Promise<void>
   const from = q.get("fromImage") ?? "";
   const tag = q.get("tag") ?? "";
   const ref = d.reference(tag ? (tag.startsWith("sha256:") ? `${from}@${tag}` : `${from}:${tag}`) : from);
-  await streamed(ctx, (out) =>
-    d.pull(ref, { creds: authOf(ctx), platform: q.get("platform") || undefined }, out),
+  await streamed(ctx, (out, signal) =>
+    d.pull(ref, { creds: authOf(ctx), platform: q.get("platform") || undefined, signal }, out),
   );
 }
 
@@ -43,7 +56,7 @@ export async function pushRoute(ctx: Ctx, d: DistributionBackend): Promise<void>
   const tag = ctx.query.get("tag") || undefined;
   const ref = d.reference(tag ? `${ctx.params.name!}:${tag}` : ctx.params.name!);
   d.checkLocal(ref); // 404 before the stream starts
-  await streamed(ctx, (out) => d.push(ref, authOf(ctx), out));
+  await streamed(ctx, (out, signal) => d.push(ref, authOf(ctx), out, signal));
 }
 
 export function distributionRoutes(r: Router, d: DistributionBackend): void {

@@ -4,7 +4,7 @@ import type { Engine } from "../engine/engine.js";
 import { parseFilters } from "../engine/filters.js";
 import { invalid } from "../util/errors.js";
 import { pullRoute, pushRoute, streamed } from "./distribution.js";
-import { boolParam, type Ctx, JsonStream, type Router, sendJson, sendStatus } from "./router.js";
+import { boolParam, type Ctx, clientSignal, type Router, sendJson, sendStatus, sendTar } from "./router.js";
 
 export function imageRoutes(r: Router, engine: Engine): void {
   const images = engine.images;
@@ -31,31 +31,28 @@ export function imageRoutes(r: Router, engine: Engine): void {
     if (fromSrc !== "-")
       throw invalid("import from a URL is not supported by this daemon; pipe the file with `-`");
     const repo = ctx.query.get("repo") || undefined;
-    const stream = new JsonStream(ctx);
-    try {
+    await streamed(ctx, async (out, signal) => {
       const rec = await images.import(ctx.req, {
         repo,
         tag: ctx.query.get("tag") || undefined,
         changes: ctx.query.getAll("changes"),
         message: ctx.query.get("message") || undefined,
+        signal,
       });
-      stream.write({ status: rec.id });
-    } catch (err) {
-      stream.error(err as Error);
-    }
-    stream.end();
+      out({ status: rec.id });
+    });
   });
 
   r.post("/images/load", (ctx) =>
     // `quiet` only hides progress bars (we send none); the "Loaded image" lines always go out, as in Docker.
-    streamed(ctx, (out) => engine.distribution.load(ctx.req, out)),
+    streamed(ctx, (out, signal) => engine.distribution.load(ctx.req, out, signal)),
   );
 
   const save = async (ctx: Ctx, names: string[]) => {
-    const tar = await engine.distribution.save(names);
+    const signal = clientSignal(ctx);
+    const tar = await engine.distribution.save(names, signal);
     ctx.res.writeHead(200, { "Content-Type": "application/x-tar" });
-    tar.on("error", (err) => ctx.res.destroy(err));
-    tar.pipe(ctx.res);
+    await sendTar(ctx, tar);
   };
   r.get("/images/get", (ctx) => save(ctx, ctx.query.getAll("names")));
   r.get("/images/{name*}/get", (ctx) => save(ctx, [ctx.params.name!]));

@@ -4,7 +4,8 @@
  * slashes). The /vX.Y prefix is stripped before matching.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type { Static, TSchema } from "@sinclair/typebox";
 import { invalid, tooLarge } from "../util/errors.js";
 import { check } from "../util/schema.js";
@@ -46,6 +47,29 @@ export function hijack(ctx: Ctx, contentType: string): Duplex {
   // The HTTP parser must let go of the socket so stdin bytes reach us.
   (ctx.res as unknown as { detachSocket(s: unknown): void }).detachSocket(socket);
   return socket;
+}
+
+/**
+ * An AbortSignal for work the client can abandon (pull, push, load, import,
+ * build, save): aborted when the response closes before it was finished,
+ * i.e. the client hung up (Ctrl-C on `docker pull`) or its upload was cut, as
+ * moby cancels the request's context. Modules below the API take the signal
+ * and know nothing of HTTP.
+ */
+export function clientSignal(ctx: Ctx): AbortSignal {
+  const ac = new AbortController();
+  ctx.res.once("close", () => {
+    if (!ctx.res.writableFinished) ac.abort(new ClientGoneError());
+  });
+  return ac.signal;
+}
+
+/** The abort reason of clientSignal: the client closed the connection before the answer was complete. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super("client disconnected: operation cancelled");
+    this.name = "AbortError";
+  }
 }
 
 export type Handler = (ctx: Ctx) => Promise<void> | void;
@@ -205,6 +229,17 @@ export function sendJson(ctx: Ctx, status: number, value: unknown): void {
     "Content-Length": Buffer.byteLength(body),
   });
   ctx.res.end(ctx.req.method === "HEAD" ? undefined : body);
+}
+
+/**
+ * Streams a tar (save, export, cp) into the response with
+ * stream/promises.pipeline: a client that hangs up destroys `tar` (its walk
+ * stops, its fds close), and a failure of `tar` mid-way cuts the response
+ * (the client sees a truncated body, as with Docker). Neither is an error of
+ * the request: it is logged by the producer, not answered.
+ */
+export async function sendTar(ctx: Ctx, tar: Readable): Promise<void> {
+  await pipeline(tar, ctx.res).catch(() => {});
 }
 
 export function sendStatus(ctx: Ctx, status: number): void {

@@ -25,11 +25,12 @@ export interface ImageRoot {
 export interface BuilderBackend {
   /**
    * The image ID for a FROM reference: the local image, pulled from its
-   * registry when absent (or always with `pull`). Throws NotFound.
+   * registry when absent (or always with `pull`); `signal` aborting (the
+   * build was cancelled) stops that pull. Throws NotFound.
    */
   resolveImage(
     ref: string,
-    o: { pull: boolean; platform?: string; say: (s: string) => void },
+    o: { pull: boolean; platform?: string; say: (s: string) => void; signal?: AbortSignal },
   ): Promise<string>;
   /** Whether an image ID is (still) in the store. */
   hasImage(id: string): boolean;

@@ -307,7 +307,12 @@ export class Builder {
     }
     const id =
       (await c.stageImage(ref)) ??
-      (await c.backend.resolveImage(ref, { pull: c.o.pull, platform: c.o.platform, say: c.say }));
+      (await c.backend.resolveImage(ref, {
+        pull: c.o.pull,
+        platform: c.o.platform,
+        say: c.say,
+        signal: c.o.signal,
+      }));
     const config = await c.backend.imageConfig(id);
     config.config ??= {};
     // Docker's builder adds the default PATH when the base image has none.

@@ -10,6 +10,7 @@ import type { Socket } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { contextName, loadContext, type ResolvedContext } from "./context.js";
 
 export const API_VERSION = "1.41";
@@ -157,7 +158,8 @@ export class Client {
   private send(method: string, path: string, init: RequestInit): http.ClientRequest {
     const req = (this.secure ? https : http).request(this.options(method, path, init));
     const b = init.body;
-    if (isStream(b)) b.pipe(req);
+    // pipeline, not pipe(): a body that fails (an unreadable file) destroys the request, which then errors.
+    if (isStream(b)) pipeline(b as unknown as Readable, req).catch(() => {});
     else if (b === undefined) req.end();
     else req.end(Buffer.isBuffer(b) || typeof b === "string" ? b : JSON.stringify(b));
     return req;

@@ -89,12 +89,12 @@ export function rebaseArchiveEntries(src: NodeJS.ReadableStream, oldBase: string
     h.name = h.name.replace(from, newBase);
     if (h.type === "link" && h.linkname) h.linkname = h.linkname.replace(from, newBase);
     const e = pack.entry(h, next);
-    stream.pipe(e as unknown as NodeJS.WritableStream);
+    pipeline(stream, e as unknown as NodeJS.WritableStream).catch((err) => pack.destroy(err));
   });
   ex.on("finish", () => pack.finalize());
   pipeline(src, ex).catch((err) => out.destroy(err));
-  pack.on("error", (err) => out.destroy(err));
-  return pack.pipe(out);
+  pipeline(pack as unknown as Readable, out).catch(() => {}); // its error is on `out`
+  return out;
 }
 
 /**

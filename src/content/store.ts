@@ -99,11 +99,25 @@ export class ContentStore {
     return w.commit(expected);
   }
 
-  /** Streams a blob in, verifying it against `expected` if given. */
-  async ingest(source: AsyncIterable<Uint8Array>, expected: Expected = {}, ref?: string): Promise<BlobInfo> {
+  /**
+   * Streams a blob in, verifying it against `expected` if given. `signal`
+   * aborting stops it between chunks (rejecting with its reason); like any
+   * failure, the unfinished ingest file is removed (kept only under a `ref`
+   * writer driven by the caller, see writer()).
+   */
+  async ingest(
+    source: AsyncIterable<Uint8Array>,
+    expected: Expected = {},
+    ref?: string,
+    signal?: AbortSignal,
+  ): Promise<BlobInfo> {
     const w = await this.writer(ref);
     try {
-      for await (const chunk of source) await w.write(chunk);
+      for await (const chunk of source) {
+        signal?.throwIfAborted();
+        await w.write(chunk);
+      }
+      signal?.throwIfAborted();
       return await w.commit(expected);
     } catch (err) {
       await w.abort();

@@ -31,7 +31,10 @@ export interface BuildBackendDeps {
 export class EngineBuildBackend implements BuilderBackend {
   constructor(private readonly d: BuildBackendDeps) {}
 
-  async resolveImage(ref: string, o: { pull: boolean; platform?: string; say: (s: string) => void }) {
+  async resolveImage(
+    ref: string,
+    o: { pull: boolean; platform?: string; say: (s: string) => void; signal?: AbortSignal },
+  ) {
     const local = () => this.d.images.store.resolve(ref).id;
     if (!o.pull) {
       try {
@@ -53,6 +56,7 @@ export class EngineBuildBackend implements BuilderBackend {
       sources: this.d.registry.sources,
       platform: o.platform,
       progress: () => {},
+      signal: o.signal,
     });
     await this.d.images.store.addRef(parsed, res.rec.id);
     o.say(

@@ -41,13 +41,14 @@ export class DistributionService {
     return referenceOf(text);
   }
 
-  private pullOptions(creds: Credentials | undefined, platform?: string) {
+  private pullOptions(creds: Credentials | undefined, platform?: string, signal?: AbortSignal) {
     return {
       insecure: this.e.config.insecureRegistries,
       creds,
       platform,
       mirrors: this.e.config.registryMirrors,
       sources: this.e.blobSources,
+      signal,
     };
   }
 
@@ -56,18 +57,24 @@ export class DistributionService {
    * (`--all-tags`); each pulled image is tagged and its digest recorded,
    * and a `pull` event emitted. Throws before the first message only for
    * bad input; registry errors reach the caller (to be sent in-band).
+   * `signal` aborting (the client went away) stops the downloads and the
+   * extraction: no image is recorded, partial blobs stay in content/ingest
+   * for a later pull to resume (registry/client/pull.ts).
    */
   async pull(
     ref: Reference,
-    o: { creds?: Credentials; platform?: string },
+    o: { creds?: Credentials; platform?: string; signal?: AbortSignal },
     out: ProgressWriter,
   ): Promise<void> {
-    const opts = this.pullOptions(o.creds, o.platform);
+    const opts = this.pullOptions(o.creds, o.platform, o.signal);
     const refs =
       ref.tag || ref.digest
         ? [ref]
         : (await listTags(ref, opts)).map((t) => ({ ...ref, tag: t }) as Reference);
-    for (const one of refs) await this.e.images.hold(() => this.pullOne(one, opts, out));
+    for (const one of refs) {
+      o.signal?.throwIfAborted();
+      await this.e.images.hold(() => this.pullOne(one, opts, out));
+    }
   }
 
   private async pullOne(ref: Reference, opts: Omit<PullOptions, "progress">, out: ProgressWriter) {
@@ -99,14 +106,20 @@ export class DistributionService {
     this.e.imageStore.resolve(familiar(withDefaultTag(ref)));
   }
 
-  /** `docker push`: records the pushed digest and emits `push`. */
-  async push(ref: Reference, creds: Credentials | undefined, out: ProgressWriter): Promise<void> {
+  /** `docker push`: records the pushed digest and emits `push`; `signal` aborting stops the uploads. */
+  async push(
+    ref: Reference,
+    creds: Credentials | undefined,
+    out: ProgressWriter,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const tagged = withDefaultTag(ref);
     out({ status: `The push refers to repository [${familiar({ ...tagged, tag: undefined })}]` });
     const r = await push(this.e.images, tagged, familiar(tagged), {
       insecure: this.e.config.insecureRegistries,
       creds,
       sources: this.e.blobSources,
+      signal,
       progress: (id, status, detail) =>
         out({
           status,
@@ -124,19 +137,31 @@ export class DistributionService {
     out({ progressDetail: {}, aux: { Tag: r.tag, Digest: r.digest, Size: r.size } });
   }
 
-  /** `docker load`: every image of the archive, tagged as it says; `load` and `tag` events. */
-  async load(archive: Readable, out: ProgressWriter): Promise<void> {
-    const loaded = await this.e.images.hold(() =>
-      loadArchive(
-        {
-          content: this.e.content,
-          layers: this.e.layers,
-          tmpDir: this.e.tmpDir,
-          createImage: (c) => this.e.images.create(c),
-        },
-        archive,
-      ),
-    );
+  /**
+   * `docker load`: every image of the archive, tagged as it says; `load` and
+   * `tag` events. A cut upload or `signal` aborting fails it with no image
+   * recorded, the temp dir removed, and the layers it made swept.
+   */
+  async load(archive: Readable, out: ProgressWriter, signal?: AbortSignal): Promise<void> {
+    let loaded: Awaited<ReturnType<typeof loadArchive>>;
+    try {
+      loaded = await this.e.images.hold(() =>
+        loadArchive(
+          {
+            content: this.e.content,
+            layers: this.e.layers,
+            tmpDir: this.e.tmpDir,
+            createImage: (c) => this.e.images.create(c),
+          },
+          archive,
+          signal,
+        ),
+      );
+    } catch (err) {
+      // Layers of images before the failing one stay with their images; the failing one's go.
+      await this.e.images.gc().catch(() => {});
+      throw err;
+    }
     for (const { rec, tags } of loaded) {
       this.e.events.emit("image", "load", rec.id, {});
       for (const t of tags) {
@@ -152,7 +177,7 @@ export class DistributionService {
    * `docker save`: a docker-archive tar of the named images (names kept
    * when given as tags), `save` events. Throws NotFound before any byte.
    */
-  async save(names: string[]): Promise<Readable> {
+  async save(names: string[], signal?: AbortSignal): Promise<Readable> {
     const items: SaveItem[] = [];
     for (const name of names) {
       const rec = this.e.imageStore.resolve(name);
@@ -169,8 +194,11 @@ export class DistributionService {
       else items.push({ rec, config, tags });
       this.e.events.emit("image", "save", rec.id, {});
     }
-    const tar = saveArchive(this.e.content, this.e.layers, items);
-    tar.on("error", (err) => this.e.log.error({ err }, "save failed"));
+    const tar = saveArchive(this.e.content, this.e.layers, items, signal);
+    tar.on("error", (err) => {
+      if (signal?.aborted) this.e.log.debug({ err }, "save abandoned by the client");
+      else this.e.log.error({ err }, "save failed");
+    });
     return tar;
   }
 

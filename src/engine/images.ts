@@ -187,16 +187,26 @@ export class ImageService {
     });
   }
 
-  /** `docker import`: one layer from a tar, a fresh config, optional --change. */
+  /**
+   * `docker import`: one layer from a tar, a fresh config, optional --change.
+   * `signal` aborting (the client went away) stops the extraction: no layer, no image.
+   */
   async import(
     source: Readable,
-    opts: { repo?: string; tag?: string; changes?: string[]; message?: string; platform?: string },
+    opts: {
+      repo?: string;
+      tag?: string;
+      changes?: string[];
+      message?: string;
+      platform?: string;
+      signal?: AbortSignal;
+    },
   ) {
     return this.hold(async () => {
       const ref = opts.repo ? this.parseTagTarget(opts.repo, opts.tag) : undefined;
       const cfgChanges = { Env: null, Cmd: null, ...({} as ImageConfig["config"]) };
       for (const ch of opts.changes ?? []) applyChange(cfgChanges!, ch);
-      const layer = await ingestLayer(this.content, this.layers, undefined, source);
+      const layer = await ingestLayer(this.content, this.layers, undefined, source, { signal: opts.signal });
       const now = new Date().toISOString();
       const plat = hostPlatform();
       const config: ImageConfig = {

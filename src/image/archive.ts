@@ -19,6 +19,7 @@ import { decompress, gunzip } from "../layer/compression.js";
 import type { LayerStore } from "../snapshot/layers.js";
 import { chainIDs } from "../snapshot/layers.js";
 import { invalid, withPath } from "../util/errors.js";
+import { piped } from "../util/stream.js";
 import { ingestLayer } from "./ingest.js";
 import { familiar, parseReference, type Reference, withDefaultTag } from "./reference.js";
 import type { ImageRecord } from "./store.js";
@@ -30,8 +31,13 @@ interface ArchiveManifestEntry {
   Layers: string[];
 }
 
-/** Unpacks an archive into `dir`, keeping only files and symlinks between them. */
-async function unpack(source: Readable, dir: string): Promise<Map<string, string>> {
+/**
+ * Unpacks an archive into `dir`, keeping only files and symlinks between
+ * them. A cut upload (the source errors) or `signal` aborting rejects, with
+ * every stream and file closed; the caller removes `dir`.
+ */
+async function unpack(source: Readable, dir: string, signal?: AbortSignal): Promise<Map<string, string>> {
+  const opts = signal ? { signal } : {};
   const links = new Map<string, string>();
   const extract = tar.extract();
   const done = (async () => {
@@ -45,7 +51,7 @@ async function unpack(source: Readable, dir: string): Promise<Map<string, string
       if (h.type === "file" || h.type === "contiguous-file") {
         const target = join(dir, name);
         await mkdir(join(target, ".."), { recursive: true });
-        await pipeline(entry, createWriteStream(target)).catch((err) => {
+        await pipeline(entry, createWriteStream(target), opts).catch((err) => {
           throw withPath(err, target);
         });
         continue;
@@ -56,7 +62,15 @@ async function unpack(source: Readable, dir: string): Promise<Map<string, string
       entry.resume();
     }
   })();
-  await Promise.all([pipeline(await decompress(source), extract), done]);
+  const settled = await Promise.allSettled([pipeline(await decompress(source, signal), extract, opts), done]);
+  // An entry's own error (naming the file) says more than the premature close it causes upstream.
+  for (const r of [settled[1], settled[0]])
+    if (r.status === "rejected") {
+      // One side failed: the other must not keep a file or the upload open.
+      source.destroy();
+      (extract as unknown as Readable).destroy();
+      throw r.reason;
+    }
   return links;
 }
 
@@ -81,32 +95,43 @@ export interface Loader {
   createImage(config: ImageConfig): Promise<ImageRecord>;
 }
 
-/** Loads every image in the archive; returns each with the names it carried. */
+/**
+ * Loads every image in the archive; returns each with the names it carried.
+ * `signal` aborting (the client went away) stops the unpacking or the layer
+ * being ingested; the temp dir is removed whatever happens.
+ */
 export async function loadArchive(
   l: Loader,
   source: Readable,
+  signal?: AbortSignal,
 ): Promise<{ rec: ImageRecord; tags: Reference[] }[]> {
   await mkdir(l.tmpDir, { recursive: true });
   const dir = await mkdtemp(join(l.tmpDir, "load-"));
   try {
-    const links = await unpack(source, dir);
+    const links = await unpack(source, dir, signal);
+    signal?.throwIfAborted();
     const hasManifest = await stat(join(dir, "manifest.json")).then(
       () => true,
       () => false,
     );
-    if (hasManifest) return await loadDockerArchive(l, dir, links);
+    if (hasManifest) return await loadDockerArchive(l, dir, links, signal);
     const hasIndex = await stat(join(dir, "index.json")).then(
       () => true,
       () => false,
     );
-    if (hasIndex) return await loadOciLayout(l, dir);
+    if (hasIndex) return await loadOciLayout(l, dir, signal);
     throw invalid("invalid archive: no manifest.json or index.json found");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function ingestChain(l: Loader, config: ImageConfig, files: string[]): Promise<void> {
+async function ingestChain(
+  l: Loader,
+  config: ImageConfig,
+  files: string[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
   if (files.length !== config.rootfs.diff_ids.length) {
     throw invalid(`invalid archive: ${files.length} layers for ${config.rootfs.diff_ids.length} diffIDs`);
   }
@@ -122,12 +147,18 @@ async function ingestChain(l: Loader, config: ImageConfig, files: string[]): Pro
     const meta = await ingestLayer(l.content, l.layers, parent, src, {
       expectDiffID: config.rootfs.diff_ids[i],
       sourceFile: files[i]!,
+      signal,
     });
     parent = meta.chainID;
   }
 }
 
-async function loadDockerArchive(l: Loader, dir: string, links: Map<string, string>) {
+async function loadDockerArchive(
+  l: Loader,
+  dir: string,
+  links: Map<string, string>,
+  signal: AbortSignal | undefined,
+) {
   const entries = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as ArchiveManifestEntry[];
   if (!Array.isArray(entries)) throw invalid("invalid archive: manifest.json is not a list");
   const out = [];
@@ -138,6 +169,7 @@ async function loadDockerArchive(l: Loader, dir: string, links: Map<string, stri
       l,
       config,
       e.Layers.map((f) => resolveIn(dir, links, f)),
+      signal,
     );
     const rec = await l.createImage(config);
     out.push({ rec, tags: (e.RepoTags ?? []).map((t) => withDefaultTag(parseReference(t))) });
@@ -145,7 +177,7 @@ async function loadDockerArchive(l: Loader, dir: string, links: Map<string, stri
   return out;
 }
 
-async function loadOciLayout(l: Loader, dir: string) {
+async function loadOciLayout(l: Loader, dir: string, signal: AbortSignal | undefined) {
   const blob = (digest: string) => join(dir, "blobs", ...digest.split(":"));
   const readBlob = async <T>(digest: string) => JSON.parse(await readFile(blob(digest), "utf8")) as T;
   const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as Index;
@@ -167,6 +199,7 @@ async function loadOciLayout(l: Loader, dir: string) {
       l,
       config,
       manifest.layers.map((x) => blob(x.digest)),
+      signal,
     );
     const rec = await l.createImage(config);
     const name =
@@ -190,16 +223,33 @@ export interface SaveItem {
   tags: Reference[];
 }
 
-/** Writes a docker-archive of `items` to a stream. */
-export function saveArchive(content: ContentStore, layers: LayerStore, items: SaveItem[]): Readable {
+/**
+ * Writes a docker-archive of `items` to a stream. A consumer that destroys
+ * the stream (the client went away) or `signal` aborting stops the writing:
+ * the layer being read is closed, nothing more is opened.
+ */
+export function saveArchive(
+  content: ContentStore,
+  layers: LayerStore,
+  items: SaveItem[],
+  signal?: AbortSignal,
+): Readable {
   const pack = tar.pack();
   const out = new PassThrough();
+  // Ends when `out` closes, whyever: the loop below stops at its next step.
+  const stop = new AbortController();
+  out.once("close", () => stop.abort(new Error("archive consumer went away")));
+  const until = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   const written = new Set<string>();
   const mtime = new Date(0);
   const addFile = (name: string, data: Buffer | string) =>
     new Promise<void>((resolve, reject) =>
       pack.entry({ name, mtime, mode: 0o644 }, data, (err) => (err ? reject(err) : resolve())),
     );
+  const piece = async (name: string, data: Buffer | string) => {
+    until.throwIfAborted();
+    await addFile(name, data);
+  };
   (async () => {
     const manifest: ArchiveManifestEntry[] = [];
     const repositories: Record<string, Record<string, string>> = {};
@@ -207,7 +257,7 @@ export function saveArchive(content: ContentStore, layers: LayerStore, items: Sa
       const cfg = JSON.parse(item.config.toString("utf8")) as ImageConfig;
       const configName = `${item.rec.id.slice(7)}.json`;
       if (!written.has(configName)) {
-        await addFile(configName, item.config);
+        await piece(configName, item.config);
         written.add(configName);
       }
       const layerFiles: string[] = [];
@@ -219,9 +269,9 @@ export function saveArchive(content: ContentStore, layers: LayerStore, items: Sa
         layerFiles.push(name);
         if (!written.has(name)) {
           written.add(name);
-          await addFile(`${id}/VERSION`, "1.0");
-          await addFile(`${id}/json`, JSON.stringify({ id, ...(parentId ? { parent: parentId } : {}) }));
-          await writeLayer(pack, content, meta, name, mtime);
+          await piece(`${id}/VERSION`, "1.0");
+          await piece(`${id}/json`, JSON.stringify({ id, ...(parentId ? { parent: parentId } : {}) }));
+          await writeLayer(pack, content, meta, name, mtime, until);
         }
         parentId = id;
       }
@@ -232,12 +282,11 @@ export function saveArchive(content: ContentStore, layers: LayerStore, items: Sa
         repositories[repo] = { ...(repositories[repo] ?? {}), [t.tag ?? "latest"]: parentId };
       }
     }
-    await addFile("manifest.json", JSON.stringify(manifest));
-    if (Object.keys(repositories).length) await addFile("repositories", JSON.stringify(repositories));
+    await piece("manifest.json", JSON.stringify(manifest));
+    if (Object.keys(repositories).length) await piece("repositories", JSON.stringify(repositories));
     pack.finalize();
   })().catch((err) => pack.destroy(err));
-  pack.on("error", (err) => out.destroy(err));
-  return pack.pipe(out);
+  return piped(pack as unknown as Readable, [out], signal);
 }
 
 async function writeLayer(
@@ -246,12 +295,13 @@ async function writeLayer(
   meta: Awaited<ReturnType<LayerStore["mustGet"]>>,
   name: string,
   mtime: Date,
+  signal: AbortSignal,
 ): Promise<void> {
   const plain = meta.blobs.find((b) => b.digest === meta.diffID);
   const blob = plain ?? meta.blobs[0];
   if (!blob) throw invalid(`layer ${meta.diffID} has no stored content to save`);
   const src = await content.readStream(blob.digest);
-  const data = plain ? src : src.pipe(gunzip());
   const entry = pack.entry({ name, size: meta.tarSize, mtime, mode: 0o644 });
-  await pipeline(data, entry);
+  const stages = plain ? [src, entry] : [src, gunzip(), entry];
+  await pipeline(stages as unknown as [Readable, NodeJS.WritableStream], { signal });
 }

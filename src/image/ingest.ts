@@ -27,6 +27,12 @@ export interface IngestOptions {
    * written beside the extraction (204 MB less to write for a Debian layer).
    */
   sourceFile?: string;
+  /**
+   * Aborting it (the client of a pull, load or import went away) destroys
+   * every stream of the ingest: the extraction stops, the layer's temp dir and
+   * the unfinished blob are removed, and the call rejects with an AbortError.
+   */
+  signal?: AbortSignal;
 }
 
 export async function ingestLayer(
@@ -36,7 +42,8 @@ export async function ingestLayer(
   source: Readable,
   opts: IngestOptions = {},
 ): Promise<LayerMeta> {
-  const tar = await decompress(source);
+  opts.signal?.throwIfAborted();
+  const tar = await decompress(source, opts.signal);
   const adopt = !opts.sourceBlob && opts.sourceFile !== undefined && tar === source;
   // Store the exact uncompressed bytes only when no source blob is kept.
   const writer = opts.sourceBlob || adopt ? undefined : await content.writer();
@@ -48,7 +55,7 @@ export async function ingestLayer(
       async (dir) => {
         const tee = new PassThrough();
         const [piped, extracted] = await Promise.allSettled([
-          pipeline(tar, hasher, tee),
+          pipeline(tar, hasher, tee, opts.signal ? { signal: opts.signal } : {}),
           applyLayer(tee, dir),
         ]);
         if (piped.status === "rejected" || extracted.status === "rejected") {

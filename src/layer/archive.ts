@@ -17,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { closeFd, dupFd, lgetxattr, llistxattr, O_CLOEXEC, O_PATH, openat } from "../sys/libc.js";
 import { containerGid, containerUid } from "../util/idmap.js";
+import { piped } from "../util/stream.js";
 import { isOverlayXattr } from "./overlayxattr.js";
 import { fdPath } from "./securejoin.js";
 
@@ -273,6 +274,6 @@ export function tarDirectory(path: string, opts: TarOptions = {}): Readable {
   })()
     .catch((err) => pack.destroy(err))
     .finally(() => opts.release?.());
-  pack.on("error", (err) => out.destroy(err));
-  return pack.pipe(out);
+  // pipeline, not pipe(): an error of the walk reaches the consumer, and a consumer gone destroys the pack.
+  return piped(pack as unknown as Readable, [out]);
 }

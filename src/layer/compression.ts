@@ -1,8 +1,10 @@
 /** Layer compression: sniff the first bytes and undo gzip (zstd via the zstd binary, if installed). */
 import { spawn } from "node:child_process";
 import { PassThrough, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip, type Gunzip, type Gzip } from "node:zlib";
 import { invalid } from "../util/errors.js";
+import { piped } from "../util/stream.js";
 
 /**
  * zlib's output chunk. Node's default (16 KiB, with 64 KiB reads) costs a
@@ -65,14 +67,16 @@ async function peek(input: Readable, n: number): Promise<Buffer> {
   return head;
 }
 
-/** An uncompressed view of a layer or archive stream (gzip, zstd or plain tar). */
-export async function decompress(input: Readable): Promise<Readable> {
+/**
+ * An uncompressed view of a layer or archive stream (gzip, zstd or plain
+ * tar). The stages are joined by pipeline (util/stream.ts piped), never
+ * `.pipe()`: an error on either side, the consumer destroying the view, or
+ * `signal` aborting destroys the input too (its fd or socket is let go), and
+ * a zstd child is killed.
+ */
+export async function decompress(input: Readable, signal?: AbortSignal): Promise<Readable> {
   const head = await peek(input, 4);
-  if (isGzip(head)) {
-    const gz = gunzip();
-    input.on("error", (err) => gz.destroy(err));
-    return input.pipe(gz);
-  }
+  if (isGzip(head)) return piped(input, [gunzip()], signal);
   if (isZstd(head)) {
     const child = spawn("zstd", ["-dc"], { stdio: ["pipe", "pipe", "ignore"] });
     const out = new PassThrough();
@@ -80,10 +84,17 @@ export async function decompress(input: Readable): Promise<Readable> {
       out.destroy(invalid("zstd-compressed layer, but the zstd program is not installed")),
     );
     child.on("exit", (code) => {
-      if (code !== 0) out.destroy(invalid(`zstd failed to decompress the layer (exit ${code})`));
+      if (code !== 0 && code !== null)
+        out.destroy(invalid(`zstd failed to decompress the layer (exit ${code})`));
     });
-    input.pipe(child.stdin);
-    child.stdout.pipe(out);
+    // The view gone (done, failed, abandoned): the child goes too, and so does the input.
+    out.once("close", () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+      input.destroy();
+    });
+    const opts = signal ? { signal } : {};
+    pipeline(input, child.stdin, opts).catch((err) => out.destroy(err));
+    pipeline(child.stdout, out, opts).catch(() => {}); // its error is on `out`
     return out;
   }
   return input;

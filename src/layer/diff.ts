@@ -11,6 +11,7 @@ import { posix } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { lgetxattr } from "../sys/libc.js";
+import { piped } from "../util/stream.js";
 import { lstatQuiet, openDirAt, packEntry } from "./archive.js";
 import { opaqueXattr } from "./overlayxattr.js";
 import { closeFd, fdPath, openBeneath, openTree } from "./securejoin.js";
@@ -141,8 +142,7 @@ export function diffTar(upper: string, _lowers: string[] = []): Readable {
     });
     pack.finalize();
   })().catch((err) => pack.destroy(err));
-  pack.on("error", (err) => out.destroy(err));
-  // A consumer that gives up (e.g. ENOSPC storing the layer) ends the walk and its open file.
-  out.on("close", () => pack.destroy());
-  return pack.pipe(out);
+  // A consumer that gives up (e.g. ENOSPC storing the layer) ends the walk and its open file: pipeline
+  // destroys the pack when `out` closes early, and a failed walk errors `out`.
+  return piped(pack as unknown as Readable, [out]);
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Readable, Transform, type TransformCallback } from "node:stream";
+import { type Duplex, Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { tooLarge } from "./errors.js";
 
 /**
@@ -75,4 +76,20 @@ export async function readAll(
     };
     stream.on("data", onData).on("end", onEnd).on("error", onError);
   });
+}
+
+/**
+ * `source` through `stages` as one Readable (the last stage), joined with
+ * stream/promises.pipeline instead of `.pipe()`: backpressure end to end, an
+ * error in any stage destroys every stage and reaches the consumer of the
+ * last, a consumer that destroys the last stage (it went away) destroys the
+ * source (its fd is closed), and `signal` aborting destroys them all with an
+ * AbortError. The pipeline's own promise is not awaited: its outcome is on
+ * the returned stream.
+ */
+export function piped(source: Readable, stages: Duplex[], signal?: AbortSignal): Readable {
+  const last = stages.at(-1);
+  if (!last) return source;
+  pipeline([source, ...stages], signal ? { signal } : {}).catch(() => {});
+  return last;
 }

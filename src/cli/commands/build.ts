@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { lstat, readdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import ignoreMod, { type Ignore } from "@balena/dockerignore";
 import type { Command } from "commander";
 import tar from "tar-stream";
@@ -65,10 +66,8 @@ export function tarContext(dir: string, files: string[], extra?: { name: string;
         else if (st.isSymbolicLink())
           pack.entry({ ...common, type: "symlink", linkname: await readlink(full) });
         else if (st.isFile()) {
-          await new Promise<void>((res, rej) => {
-            const entry = pack.entry({ ...common, size: st.size }, (e) => (e ? rej(e) : res()));
-            createReadStream(full).on("error", rej).pipe(entry);
-          });
+          const entry = pack.entry({ ...common, size: st.size });
+          await pipeline(createReadStream(full), entry as unknown as NodeJS.WritableStream);
         }
       }
       if (extra) pack.entry({ name: extra.name, mode: 0o600, mtime: new Date() }, extra.data);

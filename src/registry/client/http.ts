@@ -82,10 +82,17 @@ export class Registry {
   readonly base: string;
   private tokens = new Map<string, string>();
 
+  /**
+   * `signal`: every request of this registry (token fetches too) is made
+   * with it, so aborting it (the client of a pull or push went away) ends
+   * the transfers at once: undici closes their connections, and a body
+   * being read or sent fails with an AbortError.
+   */
   constructor(
     readonly host: string,
     insecure: string[],
     private readonly creds: Credentials = {},
+    readonly signal?: AbortSignal,
   ) {
     const apiHost = host === "docker.io" ? "registry-1.docker.io" : host;
     this.base = `${isInsecure(host, insecure) ? "http" : "https"}://${apiHost}`;
@@ -106,7 +113,7 @@ export class Registry {
     const headers: Record<string, string> = {};
     const b = this.basic();
     if (b) headers.authorization = b;
-    const res = await fetchOrExplain(url, { headers, dispatcher: agent });
+    const res = await fetchOrExplain(url, { headers, dispatcher: agent, signal: this.signal });
     if (!res.ok)
       throw new RegistryResponseError(
         `unauthorized: authentication required (token server said ${res.status})`,
@@ -130,6 +137,7 @@ export class Registry {
         headers: { ...(init.headers as Record<string, string>), ...(auth ? { authorization: auth } : {}) },
         dispatcher: agent,
         redirect: "follow",
+        signal: this.signal,
       });
     let auth = this.tokens.get(init.scope);
     let res = await attempt(auth ? `Bearer ${auth}` : this.basic());

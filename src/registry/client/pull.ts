@@ -24,6 +24,7 @@ import {
 } from "../../image/types.js";
 import { chainIDs } from "../../snapshot/layers.js";
 import { invalid, notFound } from "../../util/errors.js";
+import { piped } from "../../util/stream.js";
 import { type Credentials, Registry, RegistryResponseError, RegistryUnreachableError } from "./http.js";
 import type { BlobSources } from "./sources.js";
 
@@ -50,8 +51,18 @@ function deferred() {
   return { promise, resolve, reject };
 }
 
-/** Reports "Extracting" with the compressed bytes read so far, at most every 100 ms. */
-function counted(blob: Readable, id: string, total: number, progress: Progress): Readable {
+/**
+ * Reports "Extracting" with the compressed bytes read so far, at most every
+ * 100 ms. Joined by pipeline (util/stream.ts piped): a failed or abandoned
+ * extraction destroys the blob's stream, so its fd is closed.
+ */
+function counted(
+  blob: Readable,
+  id: string,
+  total: number,
+  progress: Progress,
+  signal?: AbortSignal,
+): Readable {
   let current = 0;
   let last = 0;
   progress(id, "Extracting", { current: 0, total });
@@ -66,10 +77,7 @@ function counted(blob: Readable, id: string, total: number, progress: Progress):
       done(null, chunk);
     },
   });
-  blob.on("error", (err) => counter.destroy(err));
-  // pipe() does not pass a destroy upstream: a failed extraction must close the blob's fd.
-  counter.on("close", () => blob.destroy());
-  return blob.pipe(counter);
+  return piped(blob, [counter], signal);
 }
 
 export interface PullResult {
@@ -92,7 +100,12 @@ async function fetchManifest(reg: Registry, path: string, ref: string) {
   return { body, digest, doc, mediaType };
 }
 
-/** Downloads a blob into the content store (resuming a partial one), verifying its digest. */
+/**
+ * Downloads a blob into the content store (resuming a partial one), verifying
+ * its digest. The registry's signal aborting ends the download: what arrived
+ * stays in the digest-named ingest file, which the next pull resumes with a
+ * Range request (and the start-up sweep keeps a day).
+ */
 async function fetchBlob(
   reg: Registry,
   content: ContentStore,
@@ -120,10 +133,13 @@ async function fetchBlob(
     }
     await w.commit({ digest: d.digest, size: d.size });
   } catch (err) {
-    // Keep what arrived (a retry resumes) unless the data itself was wrong.
-    await w.abort(
-      err instanceof RegistryResponseError ? false : !(err instanceof Error && /mismatch/.test(err.message)),
+    // Keep what arrived (a retry resumes it) unless the data itself was wrong or the
+    // disk refused it: a cut connection, a registry error or a cancelled pull keep it.
+    const wrong = err instanceof Error && /mismatch/.test(err.message);
+    const diskFull = ["ENOSPC", "EDQUOT", "EIO", "EROFS"].includes(
+      (err as NodeJS.ErrnoException)?.code ?? "",
     );
+    await w.abort(wrong || diskFull);
     throw err;
   }
 }
@@ -135,13 +151,13 @@ export async function pull(images: ImageService, ref: Reference, o: PullOptions)
       const host = mirror.replace(/^https?:\/\//, "").replace(/\/+$/, "");
       const insecure = mirror.startsWith("http://") ? [...o.insecure, host] : o.insecure;
       try {
-        return await pullFrom(new Registry(host, insecure), images, ref, o);
+        return await pullFrom(new Registry(host, insecure, {}, o.signal), images, ref, o);
       } catch (err) {
-        if (!(err instanceof RegistryResponseError) && !isNetworkError(err)) throw err;
+        if (o.signal?.aborted || (!(err instanceof RegistryResponseError) && !isNetworkError(err))) throw err;
       }
     }
   }
-  return pullFrom(new Registry(ref.domain, o.insecure, o.creds), images, ref, o);
+  return pullFrom(new Registry(ref.domain, o.insecure, o.creds, o.signal), images, ref, o);
 }
 
 export interface PullOptions {
@@ -152,6 +168,12 @@ export interface PullOptions {
   /** Registry mirrors for docker.io ("http://host:port" or "https://host"). */
   mirrors?: string[];
   sources?: BlobSources;
+  /**
+   * Aborting it (the client went away) stops the downloads and the layer
+   * being unpacked; the pull rejects with the signal's reason, records no
+   * image, and sweeps the layers it made (partial blobs stay resumable).
+   */
+  signal?: AbortSignal;
 }
 
 function isNetworkError(err: unknown): boolean {
@@ -252,10 +274,17 @@ async function pullFrom(
       await downloaded[i]!.promise;
       const id = l.digest.slice(7, 19);
       const blob = await content.readStream(l.digest);
-      const meta = await ingestLayer(content, images.layers, parent, counted(blob, id, l.size, o.progress), {
-        expectDiffID: config.rootfs.diff_ids[i],
-        sourceBlob: { digest: l.digest, size: l.size, mediaType: l.mediaType },
-      });
+      const meta = await ingestLayer(
+        content,
+        images.layers,
+        parent,
+        counted(blob, id, l.size, o.progress, o.signal),
+        {
+          expectDiffID: config.rootfs.diff_ids[i],
+          sourceBlob: { digest: l.digest, size: l.size, mediaType: l.mediaType },
+          signal: o.signal,
+        },
+      );
       parent = meta.chainID;
       o.progress(id, "Pull complete");
     }
@@ -267,6 +296,7 @@ async function pullFrom(
     throw err;
   }
   await workers;
+  o.signal?.throwIfAborted();
   const mdesc = await content.put(m.body, { digest: m.digest });
   const rec = await images.create(config, {
     manifest: { mediaType: m.mediaType, digest: mdesc.digest, size: mdesc.size },
@@ -276,7 +306,7 @@ async function pullFrom(
 
 /** Every tag of a repository (`pull --all-tags`), following the registry's pagination. */
 export async function listTags(ref: Reference, o: Omit<PullOptions, "progress">): Promise<string[]> {
-  const reg = new Registry(ref.domain, o.insecure, o.creds);
+  const reg = new Registry(ref.domain, o.insecure, o.creds, o.signal);
   const tags: string[] = [];
   let next: string | undefined = `/v2/${ref.path}/tags/list?n=1000`;
   while (next) {

@@ -5,24 +5,27 @@
  * (so pushing the same image again sends the same bytes and digest).
  */
 import { createHash } from "node:crypto";
+import { addAbortSignal, type Readable } from "node:stream";
 import type { ImageService } from "../../engine/images.js";
 import type { Reference } from "../../image/reference.js";
 import { type Descriptor, type Manifest, MediaType } from "../../image/types.js";
 import { gzip } from "../../layer/compression.js";
 import type { LayerBlob } from "../../snapshot/layers.js";
 import { chainIDs } from "../../snapshot/layers.js";
+import { piped } from "../../util/stream.js";
 import { type Credentials, Registry } from "./http.js";
 import type { Progress } from "./pull.js";
 import type { BlobSources } from "./sources.js";
 
-async function layerBlob(images: ImageService, chainID: string): Promise<LayerBlob> {
+async function layerBlob(images: ImageService, chainID: string, signal?: AbortSignal): Promise<LayerBlob> {
   const meta = await images.layers.mustGet(chainID);
   for (const b of meta.blobs)
     if (b.mediaType !== MediaType.DockerLayer && (await images.content.has(b.digest))) return b;
   const plain = meta.blobs.find((b) => b.digest === meta.diffID);
   if (!plain) throw new Error(`layer ${meta.diffID} has no stored content`);
   const src = await images.content.readStream(plain.digest);
-  const gz = await images.content.ingest(src.pipe(gzip(6)));
+  // An abandoned push stops compressing: the stream is destroyed, the unfinished blob removed.
+  const gz = await images.content.ingest(piped(src, [gzip(6)], signal), {}, undefined, signal);
   const blob = { ...gz, mediaType: MediaType.DockerLayerGzip };
   await images.layers.addBlob(chainID, blob);
   return blob;
@@ -76,7 +79,7 @@ async function pushBlob(c: PushCtx, d: Descriptor): Promise<{ outcome: BlobOutco
     let offset = 0;
     while (offset < d.size) {
       const end = Math.min(offset + CHUNK_SIZE, d.size);
-      const chunk = await c.images.content.readStream(d.digest, offset);
+      const chunk = abortable(await c.images.content.readStream(d.digest, offset), reg.signal);
       const res = await reg.request(new URL(loc, reg.base).toString(), {
         method: "PATCH",
         scope,
@@ -105,7 +108,7 @@ async function pushBlob(c: PushCtx, d: Descriptor): Promise<{ outcome: BlobOutco
   }
   const url = new URL(loc, reg.base);
   url.searchParams.set("digest", d.digest);
-  const body = await c.images.content.readStream(d.digest);
+  const body = abortable(await c.images.content.readStream(d.digest), reg.signal);
   const res = await reg.request(url.toString(), {
     method: "PUT",
     scope,
@@ -116,6 +119,11 @@ async function pushBlob(c: PushCtx, d: Descriptor): Promise<{ outcome: BlobOutco
   await res.body?.cancel();
   c.progress?.(d.size);
   return { outcome: "pushed" };
+}
+
+/** A blob's read stream destroyed (its fd closed) when the push is abandoned, whatever undici does with the body. */
+function abortable(stream: Readable, signal: AbortSignal | undefined): Readable {
+  return signal ? addAbortSignal(signal, stream) : stream;
 }
 
 /** The first `n` bytes of a stream. */
@@ -134,15 +142,22 @@ export async function push(
   images: ImageService,
   ref: Reference,
   imageName: string,
-  o: { insecure: string[]; creds?: Credentials; progress: Progress; sources?: BlobSources },
+  o: {
+    insecure: string[];
+    creds?: Credentials;
+    progress: Progress;
+    sources?: BlobSources;
+    /** Aborting it (the client went away) ends the uploads at once; no digest is recorded. */
+    signal?: AbortSignal;
+  },
 ): Promise<{ digest: string; size: number; tag: string }> {
   const rec = images.store.resolve(imageName);
   const config = await images.config(rec);
-  const reg = new Registry(ref.domain, o.insecure, o.creds);
+  const reg = new Registry(ref.domain, o.insecure, o.creds, o.signal);
   const chain = chainIDs(config.rootfs.diff_ids);
   const layers: Descriptor[] = [];
   for (const c of chain) {
-    const b = await layerBlob(images, c);
+    const b = await layerBlob(images, c, o.signal);
     layers.push({ mediaType: b.mediaType, digest: b.digest, size: b.size });
     o.progress(b.digest.slice(7, 19), "Preparing");
   }
