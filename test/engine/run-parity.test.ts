@@ -61,8 +61,10 @@ describe("docker run parity", () => {
     const r = d.docker(["exec", "-e", "KEEP", "envc", "env"], {});
     assert.equal(r.code, 0, r.err);
     assert.ok(!r.out.includes("KEEP="), r.out);
-    await eventually("the health check passes", () =>
-      d.ok(["inspect", "-f", "{{.State.Health.Status}}", "envc"]) === "healthy" ? true : undefined,
+    await eventually(
+      "the health check passes",
+      () => (d.ok(["inspect", "-f", "{{.State.Health.Status}}", "envc"]) === "healthy" ? true : undefined),
+      60_000,
     );
   });
 
@@ -178,7 +180,7 @@ describe("docker run parity", () => {
     assert.ok(!e.split(" ")[3]?.split(",").includes("noexec"), e);
   });
 
-  it("resolves names case-insensitively, with the network suffix, and never by an ID prefix", () => {
+  it("resolves names case-insensitively, with the network suffix, and never by an ID prefix", async () => {
     d.ok(["network", "create", "dnsnet"]);
     const id = d.ok(["run", "-d", "--name", "Upper", "--network", "dnsnet", "bb", "sleep", "300"]);
     const ip = d.ok(["inspect", "-f", "{{.NetworkSettings.Networks.dnsnet.IPAddress}}", "Upper"]);
@@ -189,7 +191,8 @@ describe("docker run parity", () => {
     );
     const look = (name: string) =>
       d.docker(["run", "--rm", "--network", "dnsnet", "bb", "nslookup", "-type=a", name]).out;
-    for (const name of ["upper", "UPPER.dnsnet", id.slice(0, 12)]) assert.ok(look(name).includes(ip), name);
+    for (const name of ["upper", "UPPER.dnsnet", id.slice(0, 12)])
+      await eventually(`${name} resolves`, () => look(name).includes(ip) || undefined, 60_000, 500);
     assert.ok(!look(id.slice(0, 3)).includes(ip), "an ID prefix is not a name");
   });
 
@@ -285,16 +288,17 @@ describe("docker run parity", () => {
   it("lists the execs still running in inspect's ExecIDs", async () => {
     d.ok(["run", "-d", "--name", "execids", "bb", "sleep", "300"]);
     assert.equal(d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]), "null");
-    d.ok(["exec", "-d", "execids", "sleep", "2"]);
+    d.ok(["exec", "-d", "execids", "sleep", "301"]);
     const ids = JSON.parse(d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"])) as string[];
     assert.equal(ids.length, 1);
     assert.match(ids[0]!, /^[0-9a-f]{64}$/);
+    d.ok(["exec", "execids", "pkill", "-f", "sleep 301"]);
     await eventually("the exec ends", () =>
       d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]) === "null" ? true : undefined,
     );
   });
 
-  it("renames as moby does: its conflict message, and the new name in the network's DNS", () => {
+  it("renames as moby does: its conflict message, and the new name in the network's DNS", async () => {
     d.ok(["network", "create", "renet"]);
     d.ok(["run", "-d", "--name", "rn-old", "--network", "renet", "bb", "sleep", "300"]);
     d.ok(["create", "--name", "rn-taken", "bb"]);
@@ -308,7 +312,7 @@ describe("docker run parity", () => {
     const ip = d.ok(["inspect", "-f", "{{.NetworkSettings.Networks.renet.IPAddress}}", "rn-new"]);
     const look = (n: string) =>
       d.docker(["run", "--rm", "--network", "renet", "bb", "nslookup", "-type=a", n]).out;
-    assert.ok(look("rn-new").includes(ip), "the new name resolves");
+    await eventually("the new name resolves", () => look("rn-new").includes(ip) || undefined, 60_000, 500);
     assert.ok(!look("rn-old").includes(ip), "the old name no longer does");
   });
 
