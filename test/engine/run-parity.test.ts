@@ -292,7 +292,14 @@ describe("docker run parity", () => {
     const ids = JSON.parse(d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"])) as string[];
     assert.equal(ids.length, 1);
     assert.match(ids[0]!, /^[0-9a-f]{64}$/);
-    d.ok(["exec", "execids", "pkill", "-f", "sleep 301"]);
+    // The exec's sleep, not the container's (sleep 300).
+    d.ok([
+      "exec",
+      "execids",
+      "sh",
+      "-c",
+      'for p in /proc/[0-9]*; do [ "$(tr "\\0" " " < $p/cmdline)" = "sleep 301 " ] && kill ${p#/proc/}; done; true',
+    ]);
     await eventually("the exec ends", () =>
       d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]) === "null" ? true : undefined,
     );
