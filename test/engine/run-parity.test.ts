@@ -298,7 +298,7 @@ describe("docker run parity", () => {
       "execids",
       "sh",
       "-c",
-      'for p in /proc/[0-9]*; do [ "$(tr "\\0" " " < $p/cmdline)" = "sleep 301 " ] && kill ${p#/proc/}; done; true',
+      'for p in /proc/[0-9]*; do [ "$(tr "\\0" " " < $p/cmdline)" = "sleep 301 " ] && kill "$(basename $p)"; done; true',
     ]);
     await eventually("the exec ends", () =>
       d.ok(["inspect", "-f", "{{json .ExecIDs}}", "execids"]) === "null" ? true : undefined,
