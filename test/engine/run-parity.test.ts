@@ -196,7 +196,7 @@ describe("docker run parity", () => {
     assert.ok(!look(id.slice(0, 3)).includes(ip), "an ID prefix is not a name");
   });
 
-  it("reports network connect and disconnect events as a container starts and stops", async () => {
+  it("reports network connect/disconnect as a container starts and stops, and rm -f a kill", async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
     d.ok(["network", "create", "evnet"]);
     const id = d.ok(["run", "-d", "--name", "evc", "--network", "evnet", "bb", "sleep", "300"]);
@@ -218,6 +218,24 @@ describe("docker run parity", () => {
         ])
         .split("\n");
       return want.every((w) => got.includes(w)) ? true : undefined;
+    });
+    // rm -f of a running container: kill (SIGKILL), die, destroy, as moby's forced removal.
+    await eventually("rm -f's container events", () => {
+      const until = String(Math.floor(Date.now() / 1000));
+      const got = d
+        .ok([
+          "events",
+          "--since",
+          since,
+          "--until",
+          until,
+          "--filter",
+          `container=${id}`,
+          "--format",
+          "{{.Action}}",
+        ])
+        .split("\n");
+      return ["kill", "die", "destroy"].every((a) => got.includes(a)) ? true : undefined;
     });
   });
 

@@ -424,6 +424,8 @@ export class Lifecycle {
       rec.hostConfig.AutoRemove = false; // we remove it here, not the exit handler
       if (this.isRunning(rec)) {
         await this.runtime.kill(rec.id, 9, true).catch(() => {});
+        // As moby's forced removal (daemon.Kill): a kill event with SIGKILL before the die.
+        this.d.events.emit("container", "kill", rec.id, eventAttrs(rec, { signal: "9" }));
         if (rec.state.Status === "paused") await this.runtime.resume(rec.id).catch(() => {});
         await this.waitExit(rec.id, 15_000);
       }
