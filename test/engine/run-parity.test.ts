@@ -196,11 +196,12 @@ describe("docker run parity", () => {
     assert.ok(!look(id.slice(0, 3)).includes(ip), "an ID prefix is not a name");
   });
 
-  it("reports network connect/disconnect as a container starts and stops, and rm -f a kill", async () => {
+  it("reports network connect/disconnect as a container starts and stops, rm -f a kill, run an attach", async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
     d.ok(["network", "create", "evnet"]);
     const id = d.ok(["run", "-d", "--name", "evc", "--network", "evnet", "bb", "sleep", "300"]);
     d.ok(["rm", "-f", "evc"]);
+    d.ok(["run", "--rm", "--name", "evatt", "bb", "true"]);
     const want = [`connect evnet ${id}`, `disconnect evnet ${id}`];
     await eventually("network events", () => {
       const until = String(Math.floor(Date.now() / 1000));
@@ -236,6 +237,24 @@ describe("docker run parity", () => {
         ])
         .split("\n");
       return ["kill", "die", "destroy"].every((a) => got.includes(a)) ? true : undefined;
+    });
+    // An attached run: create, attach, start, die, destroy.
+    await eventually("docker run's attach event", () => {
+      const until = String(Math.floor(Date.now() / 1000));
+      const got = d
+        .ok([
+          "events",
+          "--since",
+          since,
+          "--until",
+          until,
+          "--filter",
+          "container=evatt",
+          "--format",
+          "{{.Action}}",
+        ])
+        .split("\n");
+      return ["create", "attach", "start", "destroy"].every((a) => got.includes(a)) ? true : undefined;
     });
   });
 

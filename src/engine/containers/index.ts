@@ -20,6 +20,7 @@ import type { RuntimePort } from "./runtime-port.js";
 import {
   type ContainerDeps,
   createContainer,
+  eventAttrs,
   inspect,
   list,
   renameContainer,
@@ -131,6 +132,9 @@ export class ContainerService {
     o: { stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: string | null; raw?: boolean },
   ) {
     const rec = this.d.store.resolve(ref);
+    // moby's ContainerAttach logs an attach event for every attach it accepts.
+    if (!["paused", "removing", "dead"].includes(rec.state.Status))
+      this.d.events.emit("container", "attach", rec.id, eventAttrs(rec));
     return attachStreams(
       this.life,
       (r) => this.runtime.attach(r.id, { tty: r.config.Tty ?? false }),
