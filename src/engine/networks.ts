@@ -13,7 +13,8 @@ import { checkFilterNames, type Filters, matchLabels, matchPattern, pruneFilter 
 const BUILTIN: Record<string, string> = { host: "host", none: "null" };
 
 /** The IDs Docker-like clients see for the built-in networks (stable, hex). */
-function pseudoId(name: string): string {
+/** The fixed ID berth gives the built-in host and none networks (64 hex digits from the name). */
+export function pseudoId(name: string): string {
   return `${name.padEnd(8, "0")}`
     .repeat(8)
     .slice(0, 64)

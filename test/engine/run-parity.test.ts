@@ -369,6 +369,10 @@ describe("docker run parity", () => {
   it("names the hostname a host- or container-network container really has in its config", () => {
     d.ok(["run", "-d", "--name", "hostnet", "--network", "host", "bb", "sleep", "300"]);
     assert.equal(d.ok(["inspect", "-f", "{{.Config.Hostname}}", "hostnet"]), hostname());
+    assert.equal(
+      d.ok(["inspect", "-f", "{{.NetworkSettings.Networks.host.NetworkID}}", "hostnet"]),
+      d.ok(["network", "inspect", "-f", "{{.Id}}", "host"]),
+    );
     d.ok([
       "run",
       "-d",

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import type { Endpoint, NetworkManager } from "../../network/manager.js";
 import type { HostPortSpec, RootlessPorts } from "../../network/rootlessports.js";
 import { conflict, invalid } from "../../util/errors.js";
+import { pseudoId } from "../networks.js";
 import type { NetworkPort, NetworkSetup } from "./prepare.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord, EndpointSettings, PortBinding } from "./types.js";
@@ -223,7 +224,7 @@ export class BridgeNetworks implements NetworkPort {
     const mode = rec.hostConfig.NetworkMode || "default";
     const networks: Record<string, EndpointSettings> = {};
     if (mode === "host" || mode === "none")
-      networks[mode] = settingsOf(undefined, {}, this.manager.find(mode)?.Id ?? "");
+      networks[mode] = settingsOf(undefined, {}, this.manager.find(mode)?.Id ?? pseudoId(mode));
     for (const name of networkNames(rec))
       networks[name] = { ...settingsOf(undefined, {}), ...(rec.networking[name] ?? {}) };
     const primary = networks[mode === "default" ? "bridge" : mode];
