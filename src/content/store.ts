@@ -43,6 +43,12 @@ export class ContentStore {
   readonly ingestDir: string;
   /** Ingest files a writer holds now (a prune keeps them). */
   readonly active = new Set<string>();
+  /**
+   * Ref writers open now, by ingest path: each resolves when its writer commits
+   * or aborts. Two writers appending to one ingest file would interleave their
+   * bytes under one digest, so a second writer of a ref waits for the first.
+   */
+  private readonly held = new Map<string, Promise<void>>();
 
   constructor(readonly root: string) {
     this.blobsDir = join(root, "blobs", "sha256");
@@ -128,13 +134,43 @@ export class ContentStore {
   /**
    * A writer. With a `ref` (e.g. the expected digest of a pull), a partial
    * ingest left by an interrupted writer is resumed: `offset` tells where.
+   * One writer per ref at a time: a second waits until the first commits or
+   * aborts (the caller then checks whether the blob arrived meanwhile);
+   * `signal` aborting ends that wait, rejecting with its reason.
    */
-  async writer(ref?: string): Promise<BlobWriter> {
+  async writer(ref?: string, signal?: AbortSignal): Promise<BlobWriter> {
     const name = ref ? ref.replace(/[^a-zA-Z0-9_.-]/g, "_") : `tmp-${randomBytes(8).toString("hex")}`;
     const path = join(this.ingestDir, name);
     const hash = createHash("sha256");
-    let offset = 0;
+    const offset = 0;
+    let release = () => {};
     if (ref) {
+      for (let busy = this.held.get(path); busy; busy = this.held.get(path)) await untilDone(busy, signal);
+      signal?.throwIfAborted();
+      const done = new Promise<void>((res) => {
+        release = () => {
+          if (this.held.get(path) === done) this.held.delete(path);
+          res();
+        };
+      });
+      this.held.set(path, done);
+    }
+    try {
+      return await this.openWriter(path, hash, ref !== undefined, offset, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async openWriter(
+    path: string,
+    hash: import("node:crypto").Hash,
+    resume: boolean,
+    offset: number,
+    release: () => void,
+  ): Promise<BlobWriter> {
+    if (resume) {
       // Re-hash what an earlier attempt wrote so the digest covers it.
       try {
         for await (const chunk of createReadStream(path, { highWaterMark: BLOB_READ_CHUNK })) {
@@ -147,7 +183,7 @@ export class ContentStore {
     }
     const fh = await open(path, "a");
     this.active.add(path);
-    return new BlobWriter(this, path, fh, hash, offset);
+    return new BlobWriter(this, path, fh, hash, offset, release);
   }
 
   /**
@@ -219,6 +255,7 @@ export class BlobWriter {
     private readonly fh: import("node:fs/promises").FileHandle,
     private readonly hash: import("node:crypto").Hash,
     public offset: number,
+    private readonly release: () => void = () => {},
   ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -256,6 +293,8 @@ export class BlobWriter {
       await this.fh.close().catch(() => {});
       await rm(this.path, { force: true });
       throw withPath(err, this.path);
+    } finally {
+      this.release();
     }
   }
 
@@ -264,7 +303,25 @@ export class BlobWriter {
     if (this.done) return;
     this.done = true;
     this.store.active.delete(this.path);
-    await this.fh.close().catch(() => {});
-    if (discard) await rm(this.path, { force: true });
+    try {
+      await this.fh.close().catch(() => {});
+      if (discard) await rm(this.path, { force: true });
+    } finally {
+      this.release();
+    }
   }
+}
+
+/** Resolves when `busy` settles, or rejects with `signal`'s reason if it aborts first. */
+function untilDone(busy: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return busy;
+  signal.throwIfAborted();
+  return new Promise<void>((res, rej) => {
+    const onAbort = () => rej(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    busy.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      res();
+    });
+  });
 }

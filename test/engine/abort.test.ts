@@ -195,6 +195,40 @@ describe("client-abandoned work is cancelled", () => {
     assert.equal(sum(inImage.out), sum(execSync(`md5sum ${work}/ctx/blob`).toString()));
   });
 
+  it("two pulls of one image at once: a SIGINT to one leaves the other whole; uncancelled, both succeed", async () => {
+    const sum = (s: string) => s.split(/\s/)[0];
+    const want = sum(execSync(`md5sum ${work}/ctx/blob`).toString());
+    d.ok(["rmi", `${via}/big:1`]); // the layer's blob goes with it: both pulls download it
+    const before = proxy.t.bytes;
+    const first = spawn(DOCKER, ["pull", `${via}/big:1`], {
+      env: { ...process.env, DOCKER_HOST: d.host },
+      stdio: "ignore",
+    });
+    const firstDone = new Promise((r) => first.on("close", r));
+    await eventually("256 KiB of the layer downloaded", () => proxy.t.bytes - before > 256 * 1024, 60_000);
+    const second = run(d, ["pull", `${via}/big:1`]);
+    await eventually("512 KiB of the layer downloaded", () => proxy.t.bytes - before > 512 * 1024, 60_000);
+    first.kill("SIGINT"); // Ctrl-C
+    await firstDone;
+    const r = await second;
+    assert.equal(r.code, 0, r.err);
+    const inImage = await run(d, ["run", "--rm", `${via}/big:1`, "md5sum", "/blob"]);
+    assert.equal(sum(inImage.out), want, inImage.err);
+
+    // Neither cancelled: two writers of one blob must not interleave their bytes under its digest.
+    d.ok(["rmi", `${via}/big:1`]);
+    const both = await Promise.all([
+      run(d, ["pull", `${reg.addr}/big:1`]),
+      run(d, ["pull", `${reg.addr}/big:1`]),
+    ]);
+    for (const b of both) assert.equal(b.code, 0, b.err);
+    const again = await run(d, ["run", "--rm", `${reg.addr}/big:1`, "md5sum", "/blob"]);
+    assert.equal(sum(again.out), want, again.err);
+    d.ok(["tag", `${reg.addr}/big:1`, `${via}/big:1`]); // for the tests below
+    d.ok(["rmi", `${reg.addr}/big:1`]);
+    assert.deepEqual(leftovers(d), []);
+  });
+
   it("stops a push whose client was killed: upload cut, no manifest, fds back; a later push succeeds", async (t) => {
     // A layer made here (gzipped at push) that no repository of the proxy's host has: uploaded, not mounted.
     const name = `${via}/pushed/big:1`;

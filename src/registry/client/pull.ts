@@ -114,7 +114,13 @@ async function fetchBlob(
   progress?: (n: number) => void,
 ) {
   if (await content.has(d.digest)) return;
-  const w = await content.writer(d.digest);
+  // One writer per blob: a concurrent pull of it holds the writer until it is done.
+  const w = await content.writer(d.digest, reg.signal);
+  if (await content.has(d.digest)) {
+    await w.abort(true); // the other pull brought it: nothing of ours is in the ingest file
+    progress?.(d.size);
+    return;
+  }
   try {
     const headers: Record<string, string> = {};
     if (w.offset > 0) headers.range = `bytes=${w.offset}-`;
