@@ -13,7 +13,8 @@ export class NetworkDns {
 
   constructor(
     private readonly address: string,
-    private readonly lookup: (name: string) => string[],
+    /** Addresses of `name` as the client at `from` (its IPv4 address) sees them. */
+    private readonly lookup: (name: string, from: string) => string[],
   ) {}
 
   start(): Promise<void> {
@@ -41,7 +42,7 @@ export class NetworkDns {
     const question = q.questions?.[0];
     if (!question) return;
     const name = question.name.replace(/\.$/, "");
-    const ips = this.lookup(name.toLowerCase());
+    const ips = this.lookup(name.toLowerCase(), addr);
     if (ips.length || !name.includes(".")) {
       const reply = dnsPacket.encode({
         type: "response",

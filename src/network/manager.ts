@@ -63,6 +63,8 @@ export interface Endpoint {
   ifname: string;
   aliases: string[];
   name: string;
+  /** Legacy link aliases only this endpoint resolves: lower-case alias -> the linked container's name. */
+  links?: Record<string, string>;
 }
 
 interface State {
@@ -295,7 +297,7 @@ export class NetworkManager {
       this.ready.add(n.Id);
     }
     if (n.Name !== "bridge" && !this.dns.has(n.Id)) {
-      const dns = new NetworkDns(n.gateway, (name) => this.resolve(n.Id, name));
+      const dns = new NetworkDns(n.gateway, (name, from) => this.resolve(n.Id, name, from));
       await dns.start().then(
         () => this.dns.set(n.Id, dns),
         () => {},
@@ -313,12 +315,18 @@ export class NetworkManager {
   /**
    * The addresses a name resolves to on a network, as Docker's embedded DNS
    * (case-insensitive): a container's name, its 12-character short ID or one
-   * of its aliases, each optionally followed by ".<network name>".
+   * of its aliases, each optionally followed by ".<network name>"; for the
+   * container asking (`from`, its address), also the aliases of its legacy links.
    */
-  private resolve(netId: string, name: string): string[] {
+  private resolve(netId: string, name: string, from?: string): string[] {
     let q = name.toLowerCase();
     const netName = this.state.networks.find((n) => n.Id === netId)?.Name.toLowerCase();
     if (netName && q.endsWith(`.${netName}`)) q = q.slice(0, -netName.length - 1);
+    const asker = from
+      ? [...this.endpoints.values()].flat().find((e) => e.network === netId && e.ip === from)
+      : undefined;
+    const linked = asker?.links?.[q];
+    if (linked !== undefined && linked.toLowerCase() !== q) return this.resolve(netId, linked);
     const out: string[] = [];
     for (const [cid, eps] of this.endpoints) {
       for (const e of eps) {
@@ -334,7 +342,7 @@ export class NetworkManager {
   async reserve(
     cid: string,
     ref: string,
-    o: { name: string; aliases?: string[]; ip?: string; mac?: string },
+    o: { name: string; aliases?: string[]; ip?: string; mac?: string; links?: Record<string, string> },
   ): Promise<Endpoint> {
     const n = this.get(ref);
     const eps = this.endpoints.get(cid) ?? [];
@@ -357,6 +365,7 @@ export class NetworkManager {
       mac: o.mac ?? macFor(ip),
       ifname: `eth${eps.length}`,
       aliases: o.aliases ?? [],
+      links: o.links,
       name: o.name,
     };
     this.endpoints.set(cid, [...eps, ep]);

@@ -14,6 +14,7 @@ import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
 import { Lifecycle, type StartHooks } from "./lifecycle.js";
+import { dropLinksTo, renameInLinks } from "./links.js";
 import { withShortIdAlias } from "./network.js";
 import { containerCgroupsPath, validateResources } from "./resources.js";
 import type { RuntimePort } from "./runtime-port.js";
@@ -96,9 +97,12 @@ export class ContainerService {
 
   /** `docker rename`; a running container answers to its new name on its networks' DNS at once. */
   async rename(ref: string, name: string) {
+    const old = this.d.store.resolve(ref).name;
     await renameContainer(this.d, ref, name);
     const rec = this.d.store.resolve(name);
     for (const ep of this.network?.manager.endpoints.get(rec.id) ?? []) ep.name = rec.name;
+    // Legacy links follow the container, not its old name.
+    for (const r of renameInLinks(this.d.store, old, rec.name)) await this.d.store.save(r);
   }
 
   start = (ref: string) => this.life.start(ref);
@@ -113,6 +117,7 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     await this.life.remove(rec.id, opts);
     this.execs.forget(rec.id);
+    for (const r of dropLinksTo(this.d.store, rec.name)) await this.d.store.save(r);
   }
 
   /** Throws NotImplemented (Docker's 501) when the container's log driver keeps nothing to read. */

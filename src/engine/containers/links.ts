@@ -45,8 +45,12 @@ export function normalizeLinks(
 
 /**
  * What the links of `rec` add at start: ExtraHosts-style "names:ip" entries
- * and the ALIAS_* environment (moby links.Link.ToEnv). Throws Conflict when a
- * linked container is not running, as moby's "Cannot link to a non running container".
+ * and the ALIAS_* environment (moby links.Link.ToEnv). Only a container on
+ * the default bridge gets them (moby's setupLinkedContainers and
+ * buildSandboxOptions; on a user-defined network a link is a DNS alias, see
+ * linkAliases). Throws Conflict when a linked container is not running, as
+ * moby's "Cannot link to a non running container", and an error when it is
+ * not on the default bridge ("container <ID> not attached to default bridge network").
  */
 export function linkEnvironment(
   rec: ContainerRecord,
@@ -54,13 +58,16 @@ export function linkEnvironment(
 ): { hosts: string[]; env: string[] } {
   const hosts: string[] = [];
   const env: string[] = [];
+  if (!onDefaultBridge(rec)) return { hosts, env };
   for (const l of rec.hostConfig.Links ?? []) {
     const { target, alias } = parseLink(l);
     const child = store.tryResolve(target);
-    if (child?.state.Status !== "running")
+    if (!child) continue; // removed since (an --rm one too): its link went with it, as in moby's linkIndex
+    if (child.state.Status !== "running")
       throw conflict(`Cannot link to a non running container: /${target} AS /${rec.name}/${alias}`);
-    const ip = sharedAddress(rec, child);
-    if (!ip) continue;
+    const ip = child.networking.bridge?.IPAddress;
+    // A plain error, as moby's fmt.Errorf (a 500).
+    if (!ip) throw new Error(`container ${child.id} not attached to default bridge network`);
     const names = [alias, child.config.Hostname ?? child.id.slice(0, 12)];
     if (alias !== child.name) names.push(child.name);
     hosts.push(`${names.join(" ")}:${ip}`);
@@ -69,14 +76,24 @@ export function linkEnvironment(
   return { hosts, env };
 }
 
-/** The linked container's address on a network both containers are on (the default bridge first). */
-function sharedAddress(rec: ContainerRecord, child: ContainerRecord): string | undefined {
-  const mine = new Set(Object.keys(rec.networking));
+function onDefaultBridge(rec: ContainerRecord): boolean {
   const mode = rec.hostConfig.NetworkMode || "default";
-  mine.add(mode === "default" ? "bridge" : mode);
-  const theirs = Object.entries(child.networking).filter(([n, s]) => mine.has(n) && s.IPAddress);
-  theirs.sort(([a], [b]) => (a === "bridge" ? -1 : b === "bridge" ? 1 : 0));
-  return theirs[0]?.[1].IPAddress;
+  return mode === "default" || mode === "bridge" || "bridge" in rec.networking;
+}
+
+/**
+ * The DNS aliases the links of a container on a user-defined network give it
+ * (lower-case alias -> the linked container's name), as libnetwork's
+ * CreateOptionAlias: only this container resolves them, on that network's
+ * embedded DNS; the target need not be running.
+ */
+export function linkAliases(rec: ContainerRecord): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of rec.hostConfig.Links ?? []) {
+    const { target, alias } = parseLink(l);
+    out[alias.toLowerCase()] = target;
+  }
+  return out;
 }
 
 function toEnv(alias: string, parent: string, ip: string, child: ContainerRecord): string[] {
@@ -103,4 +120,51 @@ function toEnv(alias: string, parent: string, ip: string, child: ContainerRecord
     env.push(`${prefix}_ENV_${k}=${e.slice(i + 1)}`);
   }
   return env;
+}
+
+/**
+ * After `docker rename old new`: the links naming `old` (as target or as the
+ * linking container) name `new`, as moby's linkIndex follows the container,
+ * not its name. Returns the records changed (to be saved).
+ */
+export function renameInLinks(store: ContainerStore, oldName: string, newName: string): ContainerRecord[] {
+  const changed: ContainerRecord[] = [];
+  for (const rec of store.list()) {
+    const links = rec.hostConfig.Links;
+    if (!links?.length) continue;
+    const next = links.map((l) => {
+      const i = l.indexOf(":");
+      if (i < 0) return l;
+      const target = l.slice(0, i) === `/${oldName}` ? `/${newName}` : l.slice(0, i);
+      const self = l.slice(i + 1).replace(new RegExp(`^/${escape(oldName)}/`), `/${newName}/`);
+      return `${target}:${self}`;
+    });
+    if (next.some((l, k) => l !== links[k])) {
+      rec.hostConfig.Links = next;
+      changed.push(rec);
+    }
+  }
+  return changed;
+}
+
+/**
+ * After the removal of container `name`: the links to it are gone, as moby's
+ * linkIndex.delete (a parent starts without them). Returns the records changed.
+ */
+export function dropLinksTo(store: ContainerStore, name: string): ContainerRecord[] {
+  const changed: ContainerRecord[] = [];
+  for (const rec of store.list()) {
+    const links = rec.hostConfig.Links;
+    if (!links?.length) continue;
+    const next = links.filter((l) => !l.startsWith(`/${name}:`));
+    if (next.length !== links.length) {
+      rec.hostConfig.Links = next.length ? next : null;
+      changed.push(rec);
+    }
+  }
+  return changed;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

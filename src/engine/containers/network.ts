@@ -9,6 +9,7 @@ import type { Endpoint, NetworkManager } from "../../network/manager.js";
 import type { HostPortSpec, RootlessPorts } from "../../network/rootlessports.js";
 import { conflict, invalid } from "../../util/errors.js";
 import { pseudoId } from "../networks.js";
+import { linkAliases } from "./links.js";
 import type { NetworkPort, NetworkSetup } from "./prepare.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord, EndpointSettings, PortBinding } from "./types.js";
@@ -72,6 +73,7 @@ export class BridgeNetworks implements NetworkPort {
         aliases: [...(want.Aliases ?? [])],
         ip: want.IPAMConfig?.IPv4Address || undefined,
         mac: want.MacAddress || undefined,
+        links: name === "bridge" ? undefined : linkAliases(rec),
       });
       entries.push({ ip: ep.ip, names: [] });
     }
@@ -211,6 +213,7 @@ export class BridgeNetworks implements NetworkPort {
         ifname: `eth${eps.length}`,
         aliases: s.Aliases ?? [],
         name: rec.name,
+        links: name === "bridge" ? undefined : linkAliases(rec),
       });
     }
     this.manager.adopt(rec.id, eps);
