@@ -210,8 +210,6 @@ export class Lifecycle {
       }
       const st: ExitStatus = found ?? { exitCode: 255, finishedAt: new Date(), oomKilled: false };
       await this.runtime.delete(id).catch((err) => this.log.warn({ err, id }, "runtime delete failed"));
-      await this.hooks.release(rec).catch((err) => this.log.warn({ err, id }, "release failed"));
-      await this.d.snapshots.unmount(id).catch((err) => this.log.warn({ err, id }, "unmount failed"));
       rec.state = {
         ...rec.state,
         Status: "exited",
@@ -222,10 +220,13 @@ export class Lifecycle {
       };
       this.onStopped?.(id);
       if (rec.state.Health) rec.state.Health = { ...rec.state.Health, Status: "unhealthy" };
-      // The exit is real whether or not the disk takes the record: waiters and events still hear of it.
-      await this.d.store.save(rec).catch((err) => this.log.error({ err, id }, "saving the exit failed"));
+      // As moby's handleContainerExit: die, then the cleanup (network disconnect events, unmounts).
       if (st.oomKilled) this.d.events.emit("container", "oom", id, eventAttrs(rec));
       this.d.events.emit("container", "die", id, eventAttrs(rec, { exitCode: String(st.exitCode) }));
+      await this.hooks.release(rec).catch((err) => this.log.warn({ err, id }, "release failed"));
+      await this.d.snapshots.unmount(id).catch((err) => this.log.warn({ err, id }, "unmount failed"));
+      // The exit is real whether or not the disk takes the record: waiters still hear of it.
+      await this.d.store.save(rec).catch((err) => this.log.error({ err, id }, "saving the exit failed"));
       this.notify(id, "next-exit", { StatusCode: st.exitCode });
       this.applyPolicy(rec);
     });
