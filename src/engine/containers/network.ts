@@ -175,10 +175,14 @@ export class BridgeNetworks implements NetworkPort {
         busy = true; // something else on the host listens there
       }
     }
-    const port = lo === hi ? String(lo) : `${lo}-${hi}`;
-    throw busy && lo === hi
-      ? fail(port, `Error starting userland proxy: listen ${proto} ${hostIp}:%: bind: address already in use`)
-      : fail(port, `Bind for ${hostIp}:% failed: port is already allocated`);
+    // A range with no port left is libnetwork's portallocator ErrAllPortsAllocated.
+    if (lo !== hi) throw fail("", "all ports are allocated");
+    throw busy
+      ? fail(
+          String(lo),
+          `Error starting userland proxy: listen ${proto} ${hostIp}:%: bind: address already in use`,
+        )
+      : fail(String(lo), `Bind for ${hostIp}:% failed: port is already allocated`);
   }
 
   async teardown(rec: ContainerRecord): Promise<void> {
