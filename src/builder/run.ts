@@ -75,8 +75,9 @@ export const run: Handler = async (ins, st, c) => {
       id ??= (err as { containerId?: string }).containerId;
       throw err;
     } finally {
-      // As Docker: --rm removes after success, --force-rm after failure too.
-      if (id && (ok ? c.o.rm || c.o.forceRm : c.o.forceRm)) {
+      // As Docker: --rm removes after success, --force-rm after failure too, and a cancelled
+      // build always ("Build cancelled, killing and removing container", moby's containerManager.Run).
+      if (id && (ok ? c.o.rm || c.o.forceRm : c.o.forceRm || c.o.signal?.aborted)) {
         await c.backend.removeContainer(id);
         c.say(`Removing intermediate container ${id.slice(0, 12)}\n`);
       }

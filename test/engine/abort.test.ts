@@ -358,4 +358,54 @@ describe("client-abandoned work is cancelled", () => {
     d.ok(["load", "-i", whole]);
     assert.equal(d.ok(["run", "--rm", `${via}/big:1`, "wc", "-c", "/blob"]), "8388608 /blob");
   });
+  it("stops a build whose client got a SIGINT: its FROM pull is cut; its RUN container is killed and removed", async () => {
+    const build = (ctx: string, tag: string) => {
+      const p = spawn(DOCKER, ["build", "-t", tag, ctx], {
+        env: { ...process.env, DOCKER_HOST: d.host, DOCKER_BUILDKIT: "0" },
+        stdio: "ignore",
+      });
+      return { p, closed: new Promise((r) => p.on("close", r)) };
+    };
+    // FROM an image only the slow registry has (the load test above removed it here).
+    const from = join(work, "ctx-from");
+    mkdirSync(from);
+    writeFileSync(join(from, "Dockerfile"), `FROM ${via}/pushed/big:1\nRUN true\n`);
+    const before = proxy.t.bytes;
+    const cutBefore = proxy.t.cut;
+    const b1 = build(from, "cancelled-from");
+    await eventually("256 KiB of the FROM image pulled", () => proxy.t.bytes - before > 256 * 1024, 60_000);
+    b1.p.kill("SIGINT");
+    await b1.closed;
+    await eventually("berthd closing the FROM download", () => proxy.t.active === 0, 60_000);
+    assert.ok(proxy.t.cut > cutBefore, "the FROM download was cut by berthd");
+    assert.notEqual(d.docker(["image", "inspect", `${via}/pushed/big:1`]).code, 0, "no FROM image recorded");
+    assert.notEqual(d.docker(["image", "inspect", "cancelled-from"]).code, 0, "no image built");
+
+    // Cancelled while its RUN step runs: the step's container goes, as moby's containerManager.Run.
+    const runCtx = join(work, "ctx-run");
+    mkdirSync(runCtx);
+    writeFileSync(join(runCtx, "Dockerfile"), "FROM bb\nRUN sleep 120\n");
+    const ids = () => d.ok(["ps", "-aq"]).split("\n").filter(Boolean);
+    const kept = ids();
+    const b2 = build(runCtx, "cancelled-run");
+    await eventually(
+      "the RUN step's container running",
+      () =>
+        d
+          .ok(["ps", "-q"])
+          .split("\n")
+          .filter(Boolean)
+          .some((id) => !kept.includes(id)) || undefined,
+      60_000,
+    );
+    b2.p.kill("SIGINT");
+    await b2.closed;
+    await eventually(
+      "the RUN step's container removed",
+      () => ids().length === kept.length || undefined,
+      60_000,
+    );
+    assert.notEqual(d.docker(["image", "inspect", "cancelled-run"]).code, 0, "no image built");
+    assert.equal(d.ok(["run", "--rm", "bb", "echo", "serving"]), "serving");
+  });
 });

@@ -136,7 +136,8 @@ export function renameInLinks(store: ContainerStore, oldName: string, newName: s
       const i = l.indexOf(":");
       if (i < 0) return l;
       const target = l.slice(0, i) === `/${oldName}` ? `/${newName}` : l.slice(0, i);
-      const self = l.slice(i + 1).replace(new RegExp(`^/${escape(oldName)}/`), `/${newName}/`);
+      const own = l.slice(i + 1);
+      const self = own.startsWith(`/${oldName}/`) ? `/${newName}/${own.slice(oldName.length + 2)}` : own;
       return `${target}:${self}`;
     });
     if (next.some((l, k) => l !== links[k])) {
@@ -163,8 +164,4 @@ export function dropLinksTo(store: ContainerStore, name: string): ContainerRecor
     }
   }
   return changed;
-}
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
