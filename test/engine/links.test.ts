@@ -3,7 +3,8 @@
  * path: on a user-defined network a link is a DNS alias only the linking
  * container resolves (no /etc/hosts line, no ALIAS_* variables); a default
  * bridge container cannot link to one that is not on the default bridge;
- * links follow a renamed container and go with a removed one.
+ * links follow a renamed container, a restarted one's new address reaches
+ * the containers linking to it, and links go with a removed one.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -23,6 +24,24 @@ describe("legacy links", () => {
   after(async () => {
     await cleanupDaemon(d);
     rmSync(work, { recursive: true, force: true });
+  });
+
+  it("gives the containers linking to a restarted target its new address", async () => {
+    d.ok(["run", "-d", "--name", "moved", "bb", "sleep", "300"]);
+    d.ok(["run", "-d", "--name", "mover", "--link", "moved:m", "bb", "sleep", "300"]);
+    const ipOf = () => d.ok(["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "moved"]);
+    const old = ipOf();
+    d.ok(["stop", "-t", "0", "moved"]);
+    d.ok(["run", "-d", "--name", "taker", "bb", "sleep", "300"]); // takes a free address first
+    d.ok(["start", "moved"]);
+    const ip = ipOf();
+    assert.notEqual(ip, old, "the restarted target has a new address");
+    const line = new RegExp(`^${ip.replace(/\./g, "\\.")}\tm [0-9a-f]{12} moved$`, "m");
+    await eventually(
+      "mover's /etc/hosts names the new address",
+      () => line.test(d.ok(["exec", "mover", "cat", "/etc/hosts"])) || undefined,
+    );
+    d.ok(["rm", "-f", "moved", "mover", "taker"]);
   });
 
   it("makes a link on a user-defined network a DNS alias of the linking container only", async () => {

@@ -14,7 +14,7 @@ import { ExecManager } from "./exec.js";
 import { HealthMonitor } from "./health.js";
 import { attachStreams, type LogOptions, streamLogs } from "./io.js";
 import { Lifecycle, type StartHooks } from "./lifecycle.js";
-import { dropLinksTo, renameInLinks } from "./links.js";
+import { dropLinksTo, refreshLinkers, renameInLinks } from "./links.js";
 import { withShortIdAlias } from "./network.js";
 import { containerCgroupsPath, validateResources } from "./resources.js";
 import type { RuntimePort } from "./runtime-port.js";
@@ -52,7 +52,10 @@ export class ContainerService {
       d.events,
       (rec) => `${d.snapshots.dirOf(rec.id)}/merged`,
     );
-    this.life.onRunning = (rec, readopted) => this.health.start(rec, readopted);
+    this.life.onRunning = (rec, readopted) => {
+      this.health.start(rec, readopted);
+      if (!readopted) void refreshLinkers(this.d.store, rec);
+    };
     this.life.onStopped = (id) => this.health.stop(id);
   }
 

@@ -5,7 +5,9 @@
  * and name) and its ports and environment become ALIAS_* variables
  * (moby daemon/links and buildSandboxOptions).
  */
+import { readFile, writeFile } from "node:fs/promises";
 import { conflict, invalid, notFound } from "../../util/errors.js";
+import { containerPaths } from "./files.js";
 import type { ContainerStore } from "./store.js";
 import type { ContainerRecord } from "./types.js";
 
@@ -164,4 +166,36 @@ export function dropLinksTo(store: ContainerStore, name: string): ContainerRecor
     }
   }
   return changed;
+}
+
+/**
+ * After `child` started (its default-bridge address may be new): the running
+ * containers linking to it get their /etc/hosts line for it rewritten in
+ * place (the file is bind-mounted: a rename would not reach them), as
+ * Docker documents for legacy links. Best effort: a file that cannot be
+ * read or written is left as it was.
+ */
+export async function refreshLinkers(store: ContainerStore, child: ContainerRecord): Promise<void> {
+  const ip = child.networking.bridge?.IPAddress;
+  if (!ip) return;
+  for (const rec of store.list()) {
+    if (rec.state.Status !== "running" || rec.id === child.id || !onDefaultBridge(rec)) continue;
+    for (const l of rec.hostConfig.Links ?? []) {
+      const { target, alias } = parseLink(l);
+      if (target !== child.name) continue;
+      const names = [alias, child.config.Hostname ?? child.id.slice(0, 12)];
+      if (alias !== child.name) names.push(child.name);
+      const file = containerPaths(store.containerDir(rec.id)).hosts;
+      try {
+        const lines = (await readFile(file, "utf8")).split("\n");
+        const want = `${ip}\t${names.join(" ")}`;
+        const next = lines.map((line) =>
+          line.slice(line.indexOf("\t") + 1) === names.join(" ") ? want : line,
+        );
+        if (next.some((line, i) => line !== lines[i])) await writeFile(file, next.join("\n"));
+      } catch {
+        // the linker is going away or its files are: nothing to update
+      }
+    }
+  }
 }
