@@ -25,23 +25,10 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
+import { dockerAsync } from "../helpers/docker-async.js";
 import { slowProxy, type Traffic } from "../helpers/proxy.js";
 import { freePort, startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { eventually } from "../helpers/wait.js";
-
-/** The docker CLI, asynchronously (a synchronous child would stall the proxy living in this process). */
-function run(d: TestDaemon, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const p = spawn(DOCKER, args, { env: { ...process.env, DOCKER_HOST: d.host } });
-  let out = "";
-  let err = "";
-  p.stdout.on("data", (b: Buffer) => {
-    out += b.toString();
-  });
-  p.stderr.on("data", (b: Buffer) => {
-    err += b.toString();
-  });
-  return new Promise((r) => p.on("close", (code) => r({ code, out, err })));
-}
 
 /** berthd's open fds: their count, their targets, and the ones under `under`. */
 function fds(d: TestDaemon, under = "\0"): { n: number; all: string[]; inside: string[] } {
@@ -184,14 +171,14 @@ describe("client-abandoned work is cancelled", () => {
       `pull: ${proxy.t.bytes} of 8388608 layer bytes sent, stopped ${stopMs} ms after the kill, fds ${base} -> ${await fdsBackTo(d, base)}`,
     );
     // Pulled again: it resumes from the bytes the cancelled one kept, and the image is whole.
-    const again = await run(d, ["pull", `${via}/big:1`]);
+    const again = await dockerAsync(d, ["pull", `${via}/big:1`]);
     assert.equal(again.code, 0, again.err);
     assert.ok(
       proxy.t.ranges.some((r) => /^bytes=[1-9]\d*-$/.test(r)),
       `ranges: ${proxy.t.ranges.join(", ")}`,
     );
     const sum = (s: string) => s.split(/\s/)[0];
-    const inImage = await run(d, ["run", "--rm", `${via}/big:1`, "md5sum", "/blob"]);
+    const inImage = await dockerAsync(d, ["run", "--rm", `${via}/big:1`, "md5sum", "/blob"]);
     assert.equal(sum(inImage.out), sum(execSync(`md5sum ${work}/ctx/blob`).toString()));
   });
 
@@ -263,7 +250,7 @@ describe("client-abandoned work is cancelled", () => {
     assert.deepEqual(leftovers(d), []);
     // Pushed again (straight to the registry), it goes through.
     d.ok(["tag", name, `${reg.addr}/pushed/big:1`]);
-    const again = await run(d, ["push", `${reg.addr}/pushed/big:1`]);
+    const again = await dockerAsync(d, ["push", `${reg.addr}/pushed/big:1`]);
     assert.equal(again.code, 0, again.err);
     assert.equal(
       (await fetch(`http://${reg.addr}/v2/pushed/big/manifests/1`, { method: "HEAD" })).status,

@@ -198,64 +198,38 @@ describe("docker run parity", () => {
 
   it("reports network connect/disconnect as a container starts and stops, rm -f a kill, run an attach", async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
+    /** Whether every `want` line is among the events so far that match `filter`, printed with `format`. */
+    const seen = (want: string[], filter: string, format: string) => {
+      const until = String(Math.floor(Date.now() / 1000));
+      const got = d.ok([
+        "events",
+        "--since",
+        since,
+        "--until",
+        until,
+        "--filter",
+        filter,
+        "--format",
+        format,
+      ]);
+      return want.every((w) => got.split("\n").includes(w)) ? true : undefined;
+    };
     d.ok(["network", "create", "evnet"]);
     const id = d.ok(["run", "-d", "--name", "evc", "--network", "evnet", "bb", "sleep", "300"]);
     d.ok(["rm", "-f", "evc"]);
     d.ok(["run", "--rm", "--name", "evatt", "bb", "true"]);
     const want = [`connect evnet ${id}`, `disconnect evnet ${id}`];
-    await eventually("network events", () => {
-      const until = String(Math.floor(Date.now() / 1000));
-      const got = d
-        .ok([
-          "events",
-          "--since",
-          since,
-          "--until",
-          until,
-          "--filter",
-          "type=network",
-          "--format",
-          "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}",
-        ])
-        .split("\n");
-      return want.every((w) => got.includes(w)) ? true : undefined;
-    });
+    await eventually("network events", () =>
+      seen(want, "type=network", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}"),
+    );
     // rm -f of a running container: kill (SIGKILL), die, destroy, as moby's forced removal.
-    await eventually("rm -f's container events", () => {
-      const until = String(Math.floor(Date.now() / 1000));
-      const got = d
-        .ok([
-          "events",
-          "--since",
-          since,
-          "--until",
-          until,
-          "--filter",
-          `container=${id}`,
-          "--format",
-          "{{.Action}}",
-        ])
-        .split("\n");
-      return ["kill", "die", "destroy"].every((a) => got.includes(a)) ? true : undefined;
-    });
+    await eventually("rm -f's container events", () =>
+      seen(["kill", "die", "destroy"], `container=${id}`, "{{.Action}}"),
+    );
     // An attached run: create, attach, start, die, destroy.
-    await eventually("docker run's attach event", () => {
-      const until = String(Math.floor(Date.now() / 1000));
-      const got = d
-        .ok([
-          "events",
-          "--since",
-          since,
-          "--until",
-          until,
-          "--filter",
-          "container=evatt",
-          "--format",
-          "{{.Action}}",
-        ])
-        .split("\n");
-      return ["create", "attach", "start", "destroy"].every((a) => got.includes(a)) ? true : undefined;
-    });
+    await eventually("docker run's attach event", () =>
+      seen(["create", "attach", "start", "destroy"], "container=evatt", "{{.Action}}"),
+    );
   });
 
   it("publishes a host port range as the first free port of it, and EXPOSE ranges per port", () => {
