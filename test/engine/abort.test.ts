@@ -193,23 +193,23 @@ describe("client-abandoned work is cancelled", () => {
     });
     const firstDone = new Promise((r) => first.on("close", r));
     await eventually("256 KiB of the layer downloaded", () => proxy.t.bytes - before > 256 * 1024, 60_000);
-    const second = run(d, ["pull", `${via}/big:1`]);
+    const second = dockerAsync(d, ["pull", `${via}/big:1`]);
     await eventually("512 KiB of the layer downloaded", () => proxy.t.bytes - before > 512 * 1024, 60_000);
     first.kill("SIGINT"); // Ctrl-C
     await firstDone;
     const r = await second;
     assert.equal(r.code, 0, r.err);
-    const inImage = await run(d, ["run", "--rm", `${via}/big:1`, "md5sum", "/blob"]);
+    const inImage = await dockerAsync(d, ["run", "--rm", `${via}/big:1`, "md5sum", "/blob"]);
     assert.equal(sum(inImage.out), want, inImage.err);
 
     // Neither cancelled: two writers of one blob must not interleave their bytes under its digest.
     d.ok(["rmi", `${via}/big:1`]);
     const both = await Promise.all([
-      run(d, ["pull", `${reg.addr}/big:1`]),
-      run(d, ["pull", `${reg.addr}/big:1`]),
+      dockerAsync(d, ["pull", `${reg.addr}/big:1`]),
+      dockerAsync(d, ["pull", `${reg.addr}/big:1`]),
     ]);
     for (const b of both) assert.equal(b.code, 0, b.err);
-    const again = await run(d, ["run", "--rm", `${reg.addr}/big:1`, "md5sum", "/blob"]);
+    const again = await dockerAsync(d, ["run", "--rm", `${reg.addr}/big:1`, "md5sum", "/blob"]);
     assert.equal(sum(again.out), want, again.err);
     d.ok(["tag", `${reg.addr}/big:1`, `${via}/big:1`]); // for the tests below
     d.ok(["rmi", `${reg.addr}/big:1`]);
