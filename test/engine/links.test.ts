@@ -69,6 +69,9 @@ describe("legacy links", () => {
     assert.doesNotMatch(hosts, /\bdb\b/, "no /etc/hosts line on a user network");
     const env = d.ok(["exec", "client", "env"]);
     assert.doesNotMatch(env, /^DB_/m, "no link variables on a user network");
+    // The alias follows its target through a rename.
+    d.ok(["rename", "svc", "svc-renamed"]);
+    assert.ok(look("client", "db").includes(ip), "db still resolves after svc's rename");
   });
 
   it("refuses at start a default-bridge link to a container not on the default bridge", () => {

@@ -106,6 +106,10 @@ export class ContainerService {
     for (const ep of this.network?.manager.endpoints.get(rec.id) ?? []) ep.name = rec.name;
     // Legacy links follow the container, not its old name.
     for (const r of renameInLinks(this.d.store, old, rec.name)) await this.d.store.save(r);
+    for (const eps of this.network?.manager.endpoints.values() ?? [])
+      for (const ep of eps)
+        for (const [alias, target] of Object.entries(ep.links ?? {}))
+          if (target === old) ep.links![alias] = rec.name;
   }
 
   start = (ref: string) => this.life.start(ref);
