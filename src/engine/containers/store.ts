@@ -12,6 +12,8 @@ import type { ContainerRecord } from "./types.js";
 
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
+  /** IDs removed since start (IDs are random and never reused): late saves of them are dropped. */
+  private readonly removed = new Set<string>();
   readonly dir: string;
 
   constructor(root: string) {
@@ -50,12 +52,24 @@ export class ContainerStore {
     return [...this.byId.values()];
   }
 
+  /**
+   * Writes `rec` and serves it. A container removed meanwhile (another request's
+   * `rm` while this one updated it: a link, a rename, an exit) is neither written
+   * nor served again: the save is a no-op, not an error.
+   */
   async save(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.configPath(rec.id), rec);
-    this.byId.set(rec.id, rec);
+    if (this.removed.has(rec.id)) return;
+    try {
+      await writeJsonAtomic(this.configPath(rec.id), rec);
+    } catch (err) {
+      if (this.removed.has(rec.id)) return; // its directory went while we wrote
+      throw err;
+    }
+    if (!this.removed.has(rec.id)) this.byId.set(rec.id, rec);
   }
 
   async delete(id: string): Promise<void> {
+    this.removed.add(id);
     this.byId.delete(id);
     await rm(join(this.dir, id), { recursive: true, force: true });
   }
