@@ -27,7 +27,7 @@ import { after, before, describe, it } from "node:test";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
 import { dockerAsync } from "../helpers/docker-async.js";
 import { slowProxy, type Traffic } from "../helpers/proxy.js";
-import { freePort, startRegistry, type TestRegistry } from "../helpers/registry.js";
+import { buildRandomLayerImage, freePort, startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { eventually } from "../helpers/wait.js";
 
 /** berthd's open fds: their count, their targets, and the ones under `under`. */
@@ -127,11 +127,7 @@ describe("client-abandoned work is cancelled", () => {
     d = await startDaemon();
     d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
     // An incompressible 8 MiB layer: 8 s through a 1 MiB/s proxy.
-    const ctx = join(work, "ctx");
-    mkdirSync(ctx);
-    execSync(`head -c 8388608 /dev/urandom > ${ctx}/blob`);
-    writeFileSync(join(ctx, "Dockerfile"), "FROM bb\nCOPY blob /blob\n");
-    d.ok(["build", "-q", "-t", `${reg.addr}/big:1`, ctx]);
+    buildRandomLayerImage(d, join(work, "ctx"), `${reg.addr}/big:1`);
     d.ok(["push", `${reg.addr}/big:1`]);
     d.ok(["rmi", `${reg.addr}/big:1`]);
     const port = await freePort();
@@ -219,11 +215,7 @@ describe("client-abandoned work is cancelled", () => {
   it("stops a push whose client was killed: upload cut, no manifest, fds back; a later push succeeds", async (t) => {
     // A layer made here (gzipped at push) that no repository of the proxy's host has: uploaded, not mounted.
     const name = `${via}/pushed/big:1`;
-    const ctx = join(work, "ctx2");
-    mkdirSync(ctx);
-    execSync(`head -c 8388608 /dev/urandom > ${ctx}/blob`);
-    writeFileSync(join(ctx, "Dockerfile"), "FROM bb\nCOPY blob /blob2\n");
-    d.ok(["build", "-q", "-t", name, ctx]);
+    buildRandomLayerImage(d, join(work, "ctx2"), name, "/blob2");
     const base = fds(d).n;
     const done = finished(d, /\/push/);
     const before = proxy.t.bytes;

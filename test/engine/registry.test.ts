@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import bcrypt from "bcryptjs";
 import { busyboxTar, cleanupDaemon, DOCKER, startDaemon, type TestDaemon } from "../helpers/daemon.js";
-import { freePort } from "../helpers/registry.js";
+import { buildRandomLayerImage, freePort } from "../helpers/registry.js";
 import { eventually } from "../helpers/wait.js";
 
 async function waitFor(url: string): Promise<void> {
@@ -88,11 +88,7 @@ describe("pull and push against a registry", () => {
     d = await startDaemon();
     d.ok(["import", "--change", 'CMD ["sh"]', busyboxTar(work), "bb"]);
     // An image with an incompressible 8 MiB layer, big enough to interrupt.
-    const ctx = join(work, "ctx");
-    mkdirSync(ctx);
-    execSync(`head -c 8388608 /dev/urandom > ${ctx}/blob`);
-    writeFileSync(join(ctx, "Dockerfile"), "FROM bb\nCOPY blob /blob\n");
-    d.ok(["build", "-t", `${reg}/big:1`, ctx]);
+    buildRandomLayerImage(d, join(work, "ctx"), `${reg}/big:1`);
   });
   after(async () => {
     await cleanupDaemon(d);
